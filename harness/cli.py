@@ -1,0 +1,137 @@
+"""The ``hsqbo`` command: serve the simulators, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+
+import requests
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from simulators.sims import Simulators
+
+console = Console()
+
+
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    p.add_argument("--quickbooks-port", type=int, default=8765, help="QBO simulator port (0 = any free port)")
+    p.add_argument("--db", default=None, help="SQLAlchemy URL (default: in-memory SQLite), e.g. "
+                   "sqlite:///state.db or postgresql://127.0.0.1/test")
+    p.add_argument("--country", default="US", choices=["US", "GB", "CA", "AU"], help="ready-made company's country")
+    p.add_argument("--seed", default="sample", choices=["sample", "empty"], help="ready-made company's data")
+    p.add_argument("--seed-number", type=int, default=0, help="faker seed: same number, same data")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="hsqbo", description="Offline HubSpot <-> QuickBooks Online test bed")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the simulators until interrupted")
+    _serve_args(serve)
+    demo = sub.add_parser("demo", help="serve the simulators seeded and show what they do")
+    _serve_args(demo)
+    demo.add_argument("--exit", action="store_true", help="stop after the walkthrough instead of serving on")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        run_serve(args)
+    else:
+        run_demo(args)
+
+
+def _start(args: argparse.Namespace) -> tuple[Simulators, object, dict, float]:
+    started = time.perf_counter()
+    sims = Simulators(db=args.db)
+    servers = sims.serve(args.host, args.quickbooks_port)
+    handles = servers.__enter__()
+    ready = time.perf_counter() - started
+    company = sims.new_qbo_company(country=args.country, seed=args.seed, seedNumber=args.seed_number)
+    return sims, servers, {"servers": handles, "company": company}, ready
+
+
+def _print_access(sims: Simulators, info: dict, ready: float) -> None:
+    url = info["servers"]["quickbooks"].url
+    c = info["company"]
+    table = Table(title=f"QuickBooks Online simulator — ready in {ready * 1000:.0f} ms", show_header=False)
+    table.add_row("API base", f"{url}/v3")
+    table.add_row("Discovery (intuit-oauth environment=)", f"{url}/.well-known/openid_sandbox_configuration/")
+    table.add_row("Admin API", f"{url}/_sim/health")
+    for key in ("realmId", "clientId", "clientSecret", "accessToken", "refreshToken", "verifierToken"):
+        table.add_row(key, c[key])
+    console.print(table)
+    console.print(Panel(
+        "from intuitlib.client import AuthClient\nfrom quickbooks import QuickBooks\n"
+        "from quickbooks.objects.customer import Customer\n"
+        "import os; os.environ['OAUTHLIB_INSECURE_TRANSPORT'] = '1'  # the simulator speaks plain http\n"
+        f"QuickBooks.api_url_v3 = '{url}/v3'\n"
+        f"auth = AuthClient('{c['clientId']}', '{c['clientSecret']}', 'http://localhost/cb',\n"
+        f"                  '{url}/.well-known/openid_sandbox_configuration/')\n"
+        f"qb = QuickBooks(auth_client=auth, refresh_token='{c['refreshToken']}', company_id='{c['realmId']}')\n"
+        "print([c.DisplayName for c in Customer.all(qb=qb)])",
+        title="point python-quickbooks at it"))
+
+
+def run_serve(args: argparse.Namespace) -> None:
+    sims, servers, info, ready = _start(args)
+    _print_access(sims, info, ready)
+    console.print("[dim]Ctrl-C to stop.[/dim]")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        servers.__exit__(None, None, None)
+
+
+def run_demo(args: argparse.Namespace) -> None:
+    sims, servers, info, ready = _start(args)
+    try:
+        _print_access(sims, info, ready)
+        _walkthrough(info)
+        if not args.exit:
+            console.print("[dim]Serving on. Ctrl-C to stop.[/dim]")
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        servers.__exit__(None, None, None)
+
+
+def _walkthrough(info: dict) -> None:
+    """A few calls that show QBO's rules biting, exactly as a client would meet them."""
+    url = info["servers"]["quickbooks"].url
+    c = info["company"]
+    base = f"{url}/v3/company/{c['realmId']}"
+    auth = {"Authorization": f"Bearer {c['accessToken']}", "Accept": "application/json"}
+
+    def post(path: str, body: object, content_type: str = "application/json") -> requests.Response:
+        data = body if isinstance(body, str) else json.dumps(body)
+        return requests.post(f"{base}/{path}", data=data, headers={**auth, "Content-Type": content_type},
+                             timeout=10)
+
+    def show(title: str, r: requests.Response) -> None:
+        body = r.json()
+        fault = body.get("Fault")
+        line = f"HTTP {r.status_code} " + (
+            f"Fault {fault['Error'][0]['code']}: {fault['Error'][0]['Message']} — {fault['Error'][0]['Detail']}"
+            if fault else "ok")
+        console.print(f"[bold]{title}[/bold]\n  {line}")
+
+    count = post("query", "select count(*) from Customer", "application/text").json()
+    console.print(f"\nThe company holds {count['QueryResponse'].get('totalCount', 0)} active customers.")
+    first = post("customer", {"DisplayName": "Demo Widgets Ltd", "PrimaryEmailAddr": {"Address": "ap@demo.test"}})
+    show("Create customer 'Demo Widgets Ltd'", first)
+    show("Create a second customer with the same DisplayName (rule I1 / D2)",
+         post("customer", {"DisplayName": "Demo Widgets Ltd"}))
+    cust = first.json().get("Customer", {})
+    if cust:
+        show("Update it with a stale SyncToken (rule I5)",
+             post("customer", {"Id": cust["Id"], "SyncToken": "7", "sparse": True, "Notes": "x"}))
+    show("A query QBO's parser rejects", post("query", "select * from Customer where Foo = 'x'", "application/text"))
+
+
+if __name__ == "__main__":
+    main()

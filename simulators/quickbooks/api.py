@@ -1,0 +1,414 @@
+"""QBO's HTTP surface: parse requests, call the company's rules, serialise QBO's envelopes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from datetime import datetime
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, Response, current_app, redirect, request
+from werkzeug.exceptions import HTTPException
+
+from ..core import admin, pipeline
+from ..core.credentials import InvalidClient, InvalidGrant
+from ..core.runtime import Runtime
+from . import errors
+from .company import Company
+from .entities import NOT_SIMULATED, TYPES, EntityType, lookup
+from .errors import QBOError
+from .query import QueryError
+from .system import LIFETIMES, QuickBooks, json_response
+
+MAX_BODY = 10 * 1024 * 1024
+MAX_BATCH = 30
+INTUIT_HOSTS = ("developer.intuit.com",)  # in-process interception of the real discovery URL
+
+oauth = Blueprint("qbo_oauth", __name__)
+v3 = Blueprint("qbo_v3", __name__, url_prefix="/v3/company/<realm>")
+
+
+def _qb() -> QuickBooks:
+    return current_app.extensions["hsqbo.system"]
+
+
+def _rt() -> Runtime:
+    return current_app.extensions["hsqbo.runtime"]
+
+
+# -- OAuth 2.0 and OpenID discovery, as Intuit serves them -------------------------------------------
+
+def _discovery() -> Response:
+    if request.host in INTUIT_HOSTS:
+        base = {"auth": "https://appcenter.intuit.com/connect/oauth2",
+                "token": "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+                "revoke": "https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
+                "userinfo": "https://sandbox-accounts.platform.intuit.com/v1/openid_connect/userinfo",
+                "jwks": "https://oauth.platform.intuit.com/op/v1/jwks"}
+    else:
+        root = request.host_url.rstrip("/")
+        base = {"auth": f"{root}/connect/oauth2", "token": f"{root}/oauth2/v1/tokens/bearer",
+                "revoke": f"{root}/v2/oauth2/tokens/revoke", "userinfo": f"{root}/v1/openid_connect/userinfo",
+                "jwks": f"{root}/op/v1/jwks"}
+    return json_response({
+        "issuer": "https://oauth.platform.intuit.com/op/v1",
+        "authorization_endpoint": base["auth"], "token_endpoint": base["token"],
+        "userinfo_endpoint": base["userinfo"], "revocation_endpoint": base["revoke"], "jwks_uri": base["jwks"],
+        "response_types_supported": ["code"], "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": ["openid", "email", "profile", "address", "phone", "com.intuit.quickbooks.accounting",
+                             "com.intuit.quickbooks.payment"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
+    })
+
+
+for _path in ("/.well-known/openid_sandbox_configuration", "/.well-known/openid_configuration"):
+    oauth.add_url_rule(_path, _path.rsplit("/", 1)[-1], _discovery, strict_slashes=False)
+
+
+def _oauth_error(error: str, status: int = 400) -> Response:
+    return json_response({"error": error}, status)
+
+
+def _client_credentials() -> tuple[str, str] | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+            return client_id, secret
+        except ValueError:
+            return None
+    if request.form.get("client_id"):
+        return request.form["client_id"], request.form.get("client_secret", "")
+    return None
+
+
+@oauth.post("/oauth2/v1/tokens/bearer")
+def token() -> Response:
+    creds = _client_credentials()
+    if creds is None:
+        return _oauth_error("invalid_client", 401)
+    try:
+        _rt().credentials.check_client(*creds)
+    except InvalidClient:
+        return _oauth_error("invalid_client", 401)
+    grant = request.form.get("grant_type")
+    try:
+        if grant == "refresh_token":
+            issued = _rt().credentials.refresh(creds[0], request.form.get("refresh_token", ""), LIFETIMES)
+        elif grant == "authorization_code":
+            code = _rt().store.credential(request.form.get("code", ""))
+            if code is None or code["kind"] != "code" or code["revoked"] or code["client_id"] != creds[0] \
+                    or (code["expires_at"] or 0) <= _rt().clock.timestamp():
+                raise InvalidGrant("code")
+            _rt().store.revoke_credential(code["token"])
+            issued = _rt().credentials.issue(code["tenant_id"], creds[0], LIFETIMES)
+        else:
+            return _oauth_error("unsupported_grant_type")
+    except InvalidGrant:
+        return _oauth_error("invalid_grant")
+    return json_response({"token_type": "bearer", **issued})
+
+
+@oauth.get("/connect/oauth2")
+def authorize() -> Response:
+    """The consent screen, answered at once: redirect back with a code for the app's realm."""
+    client_id = request.args.get("client_id", "")
+    app = _rt().store.credential(client_id)
+    redirect_uri = request.args.get("redirect_uri")
+    if app is None or app["kind"] != "client" or not redirect_uri:
+        return _oauth_error("invalid_request")
+    code = "AB" + secrets.token_urlsafe(30)
+    _rt().store.put_credential(code, "code", app["tenant_id"], client_id, _rt().clock.timestamp() + 600)
+    query = {"code": code, "realmId": app["tenant_id"]}
+    if request.args.get("state"):
+        query["state"] = request.args["state"]
+    return redirect(f"{redirect_uri}?{urlencode(query)}")
+
+
+@oauth.post("/v2/oauth2/tokens/revoke")
+def revoke() -> Response:
+    body = request.get_json(silent=True) or {}
+    _rt().credentials.revoke(str(body.get("token", "")))
+    return Response(status=200)
+
+
+@oauth.get("/v1/openid_connect/userinfo")
+def userinfo() -> Response:
+    header = request.headers.get("Authorization", "")
+    check = _rt().credentials.check(header[7:] if header.lower().startswith("bearer ") else None)
+    if check.status != "ok":
+        return _oauth_error("invalid_token", 401)
+    return json_response({"sub": check.client_id, "email": "sandbox@example.com", "emailVerified": True,
+                          "givenName": "Sandbox", "familyName": "User"})
+
+
+# -- the v3 API ----------------------------------------------------------------------------------
+
+def _company(realm: str) -> Company:
+    return Company(_rt(), realm)
+
+
+def _ok(co: Company, payload: dict) -> Response:
+    return json_response({**payload, "time": co.envelope_time()})
+
+
+def _fault(err: QBOError, co: Company | None = None) -> Response:
+    time = co.envelope_time() if co else datetime.now().astimezone().isoformat()
+    return json_response({"Fault": err.fault(), "time": time}, err.status)
+
+
+def _json_body() -> object:
+    raw = request.get_data()
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError as exc:
+        raise errors.malformed_body() from exc
+
+
+def _entity_body() -> dict:
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise errors.malformed_body()
+    return body
+
+
+def _options() -> frozenset[str]:
+    return frozenset(o.strip().lower() for o in request.args.get("include", "").split(",") if o.strip())
+
+
+def _entity(name: str) -> EntityType:
+    etype = lookup(name)
+    if etype is None:
+        if name.lower() in NOT_SIMULATED:
+            raise QBOError("500", "Unsupported Operation",
+                           f"Operation {name} is not simulated by hsqbo yet.", name)
+        raise _no_route()
+    return etype
+
+
+def _no_route() -> QBOError:
+    return errors.unsupported_operation(
+        f"No resource method found for {request.method}, return 405 with Allow header")
+
+
+def _idempotent(realm: str, run: object) -> Response:
+    """QBO's ``requestid``: the same id answers the first outcome again, without a second write."""
+    request_id = request.args.get("requestid")
+    store = _rt().store
+    if request_id:
+        saved = store.reply(realm, request_id)
+        if saved is not None:
+            return Response(saved[1], status=saved[0], mimetype="application/json")
+    response = run()
+    if request_id and response.status_code in (200, 400):
+        store.save_reply(realm, request_id, response.status_code, response.get_data(as_text=True),
+                         _rt().clock.timestamp())
+    return response
+
+
+def _write(realm: str, action: object) -> Response:
+    co = _company(realm)
+    try:
+        payload = action(co)
+    except QBOError as err:
+        return _fault(err, co)
+    _qb().publish(realm, co.events)
+    return _ok(co, payload)
+
+
+@v3.errorhandler(QBOError)
+def _qbo_error(err: QBOError) -> Response:
+    return _fault(err)
+
+
+@v3.url_value_preprocessor
+def _known_realm(_endpoint: str | None, values: dict | None) -> None:
+    if values and _rt().store.tenant(values["realm"]) is None:
+        raise errors.object_not_found("Company", values["realm"])
+
+
+@v3.post("/<name>")
+def write(realm: str, name: str) -> Response:
+    if name.lower() == "preferences":
+        body = _entity_body()
+        return _idempotent(realm, lambda: _write(realm, lambda co: {"Preferences": co.update_preferences(body)}))
+    etype = _entity(name)
+    body = _entity_body()
+    operation = request.args.get("operation", "").lower()
+    options = _options()
+
+    def act(co: Company) -> dict:
+        if operation == "delete":
+            return {etype.name: co.delete(etype, body)}
+        if operation == "void" or (operation == "update" and "void" in options):
+            if operation == "void" and etype.void != "operation":
+                raise errors.unsupported_operation("void")
+            if operation == "update" and etype.void != "include":
+                raise errors.unsupported_operation("void")
+            return {etype.name: co.void(etype, body)}
+        if operation not in ("", "create", "update"):
+            raise errors.unsupported_operation(operation)
+        if body.get("Id") not in (None, ""):
+            return {etype.name: co.update(etype, body, options)}
+        return {etype.name: co.create(etype, body, options)}
+
+    return _idempotent(realm, lambda: _write(realm, act))
+
+
+@v3.get("/<name>/<entity_id>")
+def read(realm: str, name: str, entity_id: str) -> Response:
+    co = _company(realm)
+    if name.lower() == "companyinfo":
+        return _ok(co, {"CompanyInfo": co.read(TYPES["CompanyInfo"], 1)})
+    etype = _entity(name)
+    return _ok(co, {etype.name: co.read(etype, entity_id)})
+
+
+@v3.get("/preferences")
+def preferences(realm: str) -> Response:
+    co = _company(realm)
+    return _ok(co, {"Preferences": co.read(TYPES["Preferences"], 1)})
+
+
+@v3.post("/<name>/<entity_id>/send")
+def send(realm: str, name: str, entity_id: str) -> Response:
+    etype = _entity(name)
+    if etype.name not in ("Invoice", "Estimate", "SalesReceipt", "CreditMemo"):
+        raise _no_route()
+    to = request.args.get("sendTo")
+
+    def act(co: Company) -> dict:
+        current = co.read(etype, entity_id)
+        address = to or (current.get("BillEmail") or {}).get("Address")
+        if not address:
+            raise QBOError("6420", "Email Address required",
+                           "Business Validation Error: Please specify an email address.", "BillEmail")
+        data = dict(current, EmailStatus="EmailSent", BillEmail={"Address": address},
+                    DeliveryInfo={"DeliveryType": "Email", "DeliveryTime": co.stamp()})
+        with co.store.transaction():
+            co.touch(etype, data)
+        co.events[-1]["operation"] = "Emailed"
+        return {etype.name: data}
+
+    return _write(realm, act)
+
+
+@v3.route("/query", methods=["GET", "POST"])
+def run_query(realm: str) -> Response:
+    statement = request.args.get("query") if request.method == "GET" else request.get_data(as_text=True)
+    co = _company(realm)
+    if not statement:
+        return _fault(QBOError("4000", "Error parsing query", "QueryParserError: Encountered \"<EOF>\" at line 1, "
+                               "column 1."), co)
+    try:
+        return _ok(co, {"QueryResponse": co.query(statement)})
+    except QueryError as err:
+        return _fault(QBOError(err.code, err.message, err.detail), co)
+
+
+@v3.get("/cdc")
+def cdc(realm: str) -> Response:
+    co = _company(realm)
+    names = [n.strip() for n in request.args.get("entities", "").split(",") if n.strip()]
+    since = request.args.get("changedSince", "")
+    if not names:
+        return _fault(errors.required("entities"), co)
+    try:
+        changed = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        return _fault(QBOError("2060", "Invalid Date", f"Invalid date format for changedSince: {since}",
+                               "changedSince"), co)
+    canonical = []
+    for n in names:
+        etype = lookup(n)
+        if etype is None:
+            return _fault(errors.unknown_resource(n), co)
+        canonical.append(etype.name)
+    return _ok(co, {"CDCResponse": [{"QueryResponse": co.cdc(canonical, changed)}]})
+
+
+@v3.post("/batch")
+def batch(realm: str) -> Response:
+    body = _entity_body()
+    items = body.get("BatchItemRequest")
+    if not isinstance(items, list):
+        raise errors.required("BatchItemRequest")
+    if len(items) > MAX_BATCH:
+        raise errors.batch_too_big(len(items), MAX_BATCH)
+    co = _company(realm)
+    responses = [_batch_item(co, item) for item in items]
+    _qb().publish(realm, co.events)
+    return _ok(co, {"BatchItemResponse": responses})
+
+
+def _batch_item(co: Company, item: object) -> dict:
+    if not isinstance(item, dict):
+        return {"Fault": errors.malformed_body().fault()}
+    bid = item.get("bId")
+    try:
+        if "Query" in item:
+            return {"bId": bid, "QueryResponse": co.query(str(item["Query"]))}
+        operation = str(item.get("operation", "")).lower()
+        names = [k for k in item if k not in ("bId", "operation", "optionsData")]
+        if len(names) != 1:
+            raise errors.malformed_body()
+        etype = _entity(names[0])
+        body = item[names[0]]
+        if not isinstance(body, dict):
+            raise errors.malformed_body()
+        if operation == "create":
+            result = co.create(etype, body)
+        elif operation == "update" and str(item.get("optionsData", "")).lower() == "void":
+            result = co.void(etype, body)
+        elif operation == "update":
+            result = co.update(etype, body)
+        elif operation == "delete":
+            result = co.delete(etype, body)
+        else:
+            raise errors.unsupported_operation(operation or "(none)")
+        return {"bId": bid, etype.name: result}
+    except QueryError as err:
+        return {"bId": bid, "Fault": QBOError(err.code, err.message, err.detail).fault()}
+    except QBOError as err:
+        return {"bId": bid, "Fault": err.fault()}
+
+
+@v3.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(realm: str, rest: str) -> Response:
+    raise _no_route()
+
+
+# -- the app -----------------------------------------------------------------------------------
+
+def create_app(runtime: Runtime) -> Flask:
+    """The QBO simulator's Flask app, sharing ``runtime`` with any other simulator."""
+    app = Flask("hsqbo.quickbooks")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    system = QuickBooks(runtime)
+    pipeline.install(app, runtime, system)
+    admin.register(app)
+    app.register_blueprint(oauth)
+    app.register_blueprint(v3)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        if request.path.startswith("/_sim"):
+            return json_response({"error": exc.description}, exc.code or 500)
+        if exc.code == 413:
+            err = QBOError("2010", "Request has invalid or unsupported property",
+                           f"Request body larger than {MAX_BODY} bytes", status=413)
+        elif exc.code in (404, 405):
+            err = _no_route()
+        else:
+            err = errors.system_failure(exc.code or 500)
+        return _fault(err)
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception) -> Response:
+        app.logger.exception("unexpected error")
+        return _fault(errors.system_failure(500))
+
+    return app

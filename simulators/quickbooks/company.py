@@ -1,0 +1,469 @@
+"""One QBO company (realm): its entities and QBO's business rules. Knows nothing of HTTP.
+
+Every public operation takes and returns plain dicts shaped as QBO sends them, and raises
+:class:`QBOError` in QBO's own words. Writes run inside one store transaction, so a refused
+write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from ..core.runtime import Runtime
+from ..core.storage import Row
+from . import errors, query, transactions
+from .entities import PARTIES, TYPES, EntityType
+from .errors import QBOError
+
+COUNTRY_TZ = {"US": "America/Los_Angeles", "GB": "Europe/London", "CA": "America/Toronto",
+              "AU": "Australia/Sydney"}
+NAME_PARTS = ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")
+NAME_LIMITS = {"DisplayName": 500, "GivenName": 100, "MiddleName": 100, "FamilyName": 100, "Title": 16,
+               "Suffix": 16, "PrintOnCheckName": 110, "CompanyName": 100, "Name": 100, "Sku": 100,
+               "Notes": 2000, "Description": 4000, "PrivateNote": 4000, "DocNumber": 21}
+FORBIDDEN = (":", "\t", "\n")
+CDC_WINDOW_DAYS = 30
+CDC_MAX_OBJECTS = 1000
+MAX_RESULTS = 1000
+
+
+class Company:
+    """A realm's state and rules; built per request (cheap), state lives in the store."""
+
+    def __init__(self, runtime: Runtime, realm_id: str) -> None:
+        self.rt = runtime
+        self.store = runtime.store
+        self.realm = realm_id
+        tenant = self.store.tenant(realm_id)
+        if tenant is None:
+            raise KeyError(realm_id)
+        self.settings: dict = tenant["settings"]
+        self.tz = ZoneInfo(COUNTRY_TZ.get(self.settings.get("country", "US"), "UTC"))
+        self.events: list[dict] = []  # (entity, id, operation, lastUpdated) for webhooks
+
+    # -- time --------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.rt.clock.now().astimezone(self.tz)
+
+    def stamp(self) -> str:
+        return self.now().replace(microsecond=0).isoformat()
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def envelope_time(self) -> str:
+        n = self.now()
+        return n.strftime("%Y-%m-%dT%H:%M:%S.") + f"{n.microsecond // 1000:03d}" + n.strftime("%z")[:3] + ":" + \
+            n.strftime("%z")[3:]
+
+    @property
+    def country(self) -> str:
+        return self.settings.get("country", "US")
+
+    # -- preferences -------------------------------------------------------------------------
+    def preferences(self) -> dict:
+        row = self.store.get(self.realm, "Preferences", 1)
+        return row.data if row else {}
+
+    def pref(self, group: str, key: str, default: object = None) -> object:
+        return self.preferences().get(group, {}).get(key, default)
+
+    # -- reads -------------------------------------------------------------------------------
+    def row(self, etype: EntityType, entity_id: object) -> Row:
+        try:
+            eid = int(str(entity_id))
+        except ValueError as exc:
+            raise errors.invalid_id(entity_id) from exc
+        r = self.store.get(self.realm, etype.name, eid)
+        if r is None:
+            raise errors.object_not_found(etype.name, entity_id)
+        if r.deleted:
+            raise errors.deleted_txn() if etype.is_txn else errors.object_not_found(etype.name, entity_id)
+        return r
+
+    def read(self, etype: EntityType, entity_id: object) -> dict:
+        return self.row(etype, entity_id).data
+
+    def ref(self, kind: str, ref: object, field: str, *, must_be_active: bool = True) -> Row:
+        """Resolve a ``{"value": id}`` reference, refusing unknown or inactive targets."""
+        value = ref.get("value") if isinstance(ref, dict) else ref
+        if value in (None, ""):
+            raise errors.required(field)
+        try:
+            r = self.store.get(self.realm, kind, int(str(value)))
+        except ValueError:
+            r = None
+        if r is None or r.deleted:
+            raise errors.invalid_reference(field, value)
+        if must_be_active and not r.active:
+            raise errors.object_not_found(kind, value)
+        return r
+
+    # -- writes ------------------------------------------------------------------------------
+    def create(self, etype: EntityType, body: dict, options: frozenset[str] = frozenset()) -> dict:
+        self._writable(etype)
+        data = self._clean(etype, body, creating=True)
+        with self.store.transaction():
+            eid = self.store.next_value(self.realm, f"id:{etype.name}", self._first_id(etype))
+            data = self._apply_rules(etype, data, None, options)
+            now = self.stamp()
+            data.update(Id=str(eid), SyncToken="0", domain="QBO", sparse=False,
+                        MetaData={"CreateTime": now, "LastUpdatedTime": now})
+            self._save(etype, eid, data)
+            self._after_write(etype, data, None)
+        self._event(etype, data, "Create")
+        return data
+
+    def update(self, etype: EntityType, body: dict, options: frozenset[str] = frozenset()) -> dict:
+        self._writable(etype)
+        sparse = body.get("sparse") in (True, "true", "True")
+        data = self._clean(etype, body, creating=False)
+        if "Id" not in body or body.get("Id") in (None, ""):
+            raise errors.required("Id")
+        with self.store.transaction():
+            current = self.row(etype, body["Id"])
+            self._check_token(etype, body, current)
+            old = current.data
+            if sparse:
+                merged = copy.deepcopy(old)
+                merged.update(data)
+            else:
+                # A full update replaces every writable field; what QBO computes is kept.
+                merged = {k: v for k, v in old.items() if k in etype.read_only or k in ("Id", "MetaData")}
+                merged.update(data)
+            if etype.name_field and not merged.get(etype.name_field) and etype.name_field == "DisplayName" \
+                    and sparse and "DisplayName" in data:
+                raise errors.required("DisplayName")
+            merged = self._apply_rules(etype, merged, old, options)
+            merged.update(Id=old["Id"], SyncToken=str(int(old["SyncToken"]) + 1), domain="QBO", sparse=False,
+                          MetaData={**old.get("MetaData", {}), "LastUpdatedTime": self.stamp()})
+            self._save(etype, int(old["Id"]), merged)
+            self._after_write(etype, merged, old)
+        self._event(etype, merged, "Update")
+        return merged
+
+    def delete(self, etype: EntityType, body: dict) -> dict:
+        if not etype.is_txn:
+            raise errors.unsupported_operation("delete")
+        with self.store.transaction():
+            current = self.row(etype, body.get("Id"))
+            self._check_token(etype, body, current)
+            transactions.check_closed_period(self, current.data)
+            transactions.before_delete(self, etype, current.data)
+            self._after_write(etype, None, current.data)
+            stamp = self.stamp()
+            tombstone = {"Id": current.data["Id"], "status": "Deleted", "domain": "QBO",
+                         "MetaData": {"LastUpdatedTime": stamp}}
+            self.store.put(Row(self.realm, etype.name, current.entity_id, tombstone, deleted=True,
+                               updated_at=self.rt.clock.timestamp()))
+        self._event(etype, tombstone, "Delete")
+        return {"status": "Deleted", "domain": "QBO", "Id": current.data["Id"]}
+
+    def void(self, etype: EntityType, body: dict) -> dict:
+        if etype.void is None:
+            raise errors.unsupported_operation("void")
+        with self.store.transaction():
+            current = self.row(etype, body.get("Id"))
+            self._check_token(etype, body, current)
+            old = current.data
+            transactions.check_closed_period(self, old)
+            voided = transactions.voided(self, etype, old)
+            voided.update(SyncToken=str(int(old["SyncToken"]) + 1),
+                          MetaData={**old.get("MetaData", {}), "LastUpdatedTime": self.stamp()})
+            self._save(etype, int(old["Id"]), voided)
+            self._after_write(etype, voided, old)
+        self._event(etype, voided, "Void")
+        return voided
+
+    # -- settings entities -------------------------------------------------------------------
+    def update_preferences(self, body: dict) -> dict:
+        etype = TYPES["Preferences"]
+        with self.store.transaction():
+            current = self.row(etype, 1)
+            self._check_token(etype, body, current)
+            merged = copy.deepcopy(current.data)
+            for group, values in body.items():
+                if group in etype.read_only or group in ("Id", "SyncToken"):
+                    continue
+                if group not in etype.fields:
+                    raise errors.unknown_field(group, "Preferences")
+                if not isinstance(values, dict):
+                    raise errors.invalid_type(group, values)
+                target = merged.setdefault(group, {})
+                for key, value in values.items():
+                    if group == "AccountingInfoPrefs" and key == "BookCloseDate":
+                        continue  # read-only through the API (minor version 21+)
+                    target[key] = value
+            merged.update(SyncToken=str(int(current.data["SyncToken"]) + 1),
+                          MetaData={**current.data.get("MetaData", {}), "LastUpdatedTime": self.stamp()})
+            self._save(etype, 1, merged)
+        self._event(etype, merged, "Update")
+        return merged
+
+    # -- query and change data capture ---------------------------------------------------------
+    def query(self, statement: str) -> dict:
+        q = query.parse(statement, TYPES)
+        q = query.validate(q, query.QUERYABLE_FIELDS, {n: set(t.fields) for n, t in TYPES.items()})
+        etype = TYPES[q.entity]
+        active = True if etype.category == "name" and not q.mentions_active else None
+        if q.count and not _conditions_beyond_active(q):
+            return {"totalCount": self.store.count(self.realm, etype.name, active=active)}
+        start = q.start_position - 1
+        size = min(q.max_results, MAX_RESULTS)
+        if not q.conditions and not q.order_by:
+            rows = [r.data for r in self.store.select(self.realm, etype.name, active=active, offset=start,
+                                                      limit=size)]
+        else:
+            ids = _id_pushdown(q)
+            rows = [r.data for r in self.store.select(self.realm, etype.name, active=active, ids=ids)]
+            rows = [r for r in rows if query.matches(r, q.conditions)]
+            if q.count:
+                return {"totalCount": len(rows)}
+            rows = query.sort_records(rows, q.order_by) if q.order_by else rows
+            rows = rows[start:start + size]
+        if not rows:
+            return {}
+        if q.fields and "*" not in q.fields:
+            keep = set(q.fields) | {"Id", "SyncToken", "domain", "sparse", "MetaData"}
+            rows = [{k: v for k, v in r.items() if k in keep} for r in rows]
+        return {etype.name: rows, "startPosition": q.start_position, "maxResults": len(rows)}
+
+    def cdc(self, entity_names: list[str], changed_since: datetime) -> list[dict]:
+        if changed_since.tzinfo is None:
+            changed_since = changed_since.replace(tzinfo=self.tz)
+        if changed_since < self.now() - timedelta(days=CDC_WINDOW_DAYS):
+            raise QBOError("2060", "Invalid Date",
+                           f"changedSince must be within the last {CDC_WINDOW_DAYS} days", "changedSince")
+        out, budget = [], CDC_MAX_OBJECTS
+        for name in entity_names:
+            etype = TYPES.get(name)
+            if etype is None or etype.category == "setting" and name != "Preferences":
+                raise errors.unknown_resource(name)
+            rows = self.store.select(self.realm, etype.name, include_deleted=True,
+                                     changed_since=changed_since.timestamp())
+            items = [r.data for r in rows[:budget]]
+            budget -= len(items)
+            block: dict = {"startPosition": 1, "maxResults": len(items)}
+            if items:
+                block = {etype.name: items, **block, "totalCount": len(items)}
+            out.append(block)
+        return out
+
+    # -- internals -----------------------------------------------------------------------------
+    def _writable(self, etype: EntityType) -> None:
+        if etype.category in ("readonly", "setting"):
+            raise errors.unsupported_operation("create" if etype.category == "readonly" else "update")
+
+    @staticmethod
+    def _first_id(etype: EntityType) -> int:
+        return 1
+
+    def _clean(self, etype: EntityType, body: dict, creating: bool) -> dict:
+        """Drop what QBO ignores (computed fields, the SDK's empty defaults); refuse unknown fields."""
+        out = {}
+        for key, value in body.items():
+            if key not in etype.fields:
+                raise errors.unknown_field(key, etype.name)
+            if key in etype.read_only or key in ("Id", "SyncToken"):
+                continue
+            if value == "" and key != "DocNumber":
+                continue
+            if creating and value in ([], {}, None):
+                continue
+            out[key] = value
+        return out
+
+    def _check_token(self, etype: EntityType, body: dict, current: Row) -> None:
+        supplied = body.get("SyncToken")
+        try:
+            ok = supplied is not None and int(str(supplied)) == int(current.data["SyncToken"])
+        except ValueError:
+            ok = False
+        if not ok:
+            raise errors.stale(etype.name)
+
+    def _apply_rules(self, etype: EntityType, data: dict, old: dict | None, options: frozenset[str]) -> dict:
+        _check_lengths(data)
+        if etype.name in PARTIES:
+            self._party_rules(etype, data)
+        elif etype.name == "Item":
+            self._item_rules(data)
+        elif etype.name == "Account":
+            self._account_rules(data)
+        elif etype.name in ("Term", "PaymentMethod"):
+            if not data.get("Name"):
+                raise errors.required("Name")
+            data.setdefault("Active", True)
+            if etype.name == "Term":
+                data["Type"] = "DATE_DRIVEN" if data.get("DayOfMonthDue") else "STANDARD"
+        if etype.name_field:
+            self._unique_name(etype, data, old)
+        if etype.is_txn:
+            data = transactions.apply(self, etype, data, old, options)
+        return data
+
+    def _party_rules(self, etype: EntityType, data: dict) -> None:
+        for field in (*NAME_PARTS, "DisplayName", "PrintOnCheckName"):
+            value = data.get(field)
+            if isinstance(value, str) and any(ch in value for ch in FORBIDDEN):
+                raise errors.invalid_chars(field)
+        if not data.get("DisplayName"):
+            parts = [str(data[p]).strip() for p in NAME_PARTS if data.get(p)]
+            if not parts:
+                raise QBOError("2020", "Required param missing, need to supply the required value for the API",
+                               "Required parameter : Either DisplayName or one of Title, GivenName, MiddleName, "
+                               "FamilyName, Suffix is required.", "DisplayName")
+            data["DisplayName"] = " ".join(parts)
+        data["DisplayName"] = str(data["DisplayName"]).strip()
+        data.setdefault("PrintOnCheckName", data.get("CompanyName") or data["DisplayName"])
+        data.setdefault("Active", True)
+        email = data.get("PrimaryEmailAddr")
+        if email is not None:
+            address = email.get("Address") if isinstance(email, dict) else None
+            if not isinstance(address, str) or "@" not in address or "." not in address:
+                raise QBOError("2210", "Invalid Email Address format",
+                               f"Email Address does not conform to the syntax rules of RFC 822. "
+                               f"Supplied value:{address}", "PrimaryEmailAddr")
+            if len(address) > 100:
+                raise errors.string_length("PrimaryEmailAddr", 100, len(address))
+        if etype.name == "Customer":
+            self._customer_rules(data)
+
+    def _customer_rules(self, data: dict) -> None:
+        home = self.settings.get("homeCurrency", "USD")
+        cur = data.get("CurrencyRef")
+        code = cur.get("value") if isinstance(cur, dict) else None
+        if code and code != home and not self.settings.get("multiCurrency"):
+            raise errors.business("Multicurrency is not enabled for this company.", "CurrencyRef")
+        code = code or home
+        data["CurrencyRef"] = {"value": code, "name": transactions.currency_name(code)}
+        parent = data.get("ParentRef")
+        data["Job"] = bool(parent) and data.get("Job", True) is not False
+        if parent:
+            prow = self.ref("Customer", parent, "ParentRef")
+            level = int(prow.data.get("Level", 0)) + 1
+            if level > 4:
+                raise QBOError("6180", "Invalid Customer hierarchy",
+                               "Business Validation Error: A customer can have at most 4 levels of sub-customers.")
+            data["Level"] = level
+            data["FullyQualifiedName"] = f"{prow.data['FullyQualifiedName']}:{data['DisplayName']}"
+        else:
+            data["Level"] = 0
+            data["FullyQualifiedName"] = data["DisplayName"]
+        data.setdefault("Taxable", self.country == "US")
+        data.setdefault("BillWithParent", False)
+        data.setdefault("Balance", 0)
+        data.setdefault("BalanceWithJobs", data.get("Balance", 0))
+        data.setdefault("PreferredDeliveryMethod", "Print")
+
+    def _item_rules(self, data: dict) -> None:
+        if not data.get("Name"):
+            raise errors.required("Name")
+        if any(ch in str(data["Name"]) for ch in FORBIDDEN):
+            raise errors.invalid_chars("Name")
+        kind = data.setdefault("Type", "Service")
+        if kind not in ("Inventory", "Service", "NonInventory", "Category", "Group"):
+            raise errors.invalid_enum("Type", kind)
+        if kind == "Group":
+            raise errors.unsupported_operation("create of Group items")
+        if kind in ("Inventory", "Service") and not data.get("IncomeAccountRef"):
+            raise errors.required("IncomeAccountRef")
+        if kind == "Inventory":
+            if not data.get("AssetAccountRef"):
+                raise QBOError("2020", "Required param missing, need to supply the required value for the API",
+                               "Required parameter is missing in the request. An inventory assetaccount is "
+                               "required if you are tracking inventory quantities for this product.",
+                               "AssetAccountRef")
+            for field in ("ExpenseAccountRef", "InvStartDate"):
+                if not data.get(field):
+                    raise errors.required(field)
+            data["TrackQtyOnHand"] = True
+            data.setdefault("QtyOnHand", 0)
+        for field in ("IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef"):
+            if data.get(field):
+                acct = self.ref("Account", data[field], field)
+                data[field] = {"value": acct.data["Id"], "name": acct.data["Name"]}
+        data.setdefault("Active", True)
+        data.setdefault("Taxable", False)
+        data.setdefault("UnitPrice", 0)
+        data.setdefault("FullyQualifiedName", data["Name"])
+        data["FullyQualifiedName"] = data["Name"]
+
+    def _account_rules(self, data: dict) -> None:
+        if not data.get("Name"):
+            raise errors.required("Name")
+        if any(ch in str(data["Name"]) for ch in FORBIDDEN):
+            raise errors.invalid_chars("Name")
+        if not data.get("AccountType") and not data.get("AccountSubType"):
+            raise QBOError("6010", "Invalid account type used",
+                           "Business Validation Error: You must select an account type.", "AccountType")
+        data.setdefault("AccountType", transactions.account_type_of(data.get("AccountSubType")))
+        data["Classification"] = transactions.classification_of(data["AccountType"])
+        data.setdefault("Active", True)
+        data.setdefault("SubAccount", False)
+        data["FullyQualifiedName"] = data["Name"]
+        data.setdefault("CurrentBalance", 0)
+        data.setdefault("CurrentBalanceWithSubAccounts", 0)
+        data.setdefault("CurrencyRef", {"value": self.settings.get("homeCurrency", "USD"),
+                                        "name": transactions.currency_name(self.settings.get("homeCurrency",
+                                                                                             "USD"))})
+
+    def _unique_name(self, etype: EntityType, data: dict, old: dict | None) -> None:
+        name = data.get(etype.name_field)
+        if not name:
+            return
+        clash = self.store.find_name(self.realm, etype.namespace, name_key(name))
+        if clash is not None and not (old is not None and clash.kind == etype.name
+                                      and clash.entity_id == int(old["Id"])):
+            raise errors.duplicate_name(clash.entity_id)
+
+    def _save(self, etype: EntityType, eid: int, data: dict) -> None:
+        name = data.get(etype.name_field) if etype.name_field else None
+        doc = data.get("DocNumber") if etype.doc_numbers else None
+        self.store.put(Row(self.realm, etype.name, eid, data, name_key=name_key(name) if name else None,
+                           doc_number=doc or None, active=data.get("Active", True) is not False,
+                           updated_at=self.rt.clock.timestamp()))
+
+    def _after_write(self, etype: EntityType, new: dict | None, old: dict | None) -> None:
+        if etype.is_txn:
+            transactions.after_write(self, etype, new, old)
+
+    def _event(self, etype: EntityType, data: dict, operation: str) -> None:
+        self.events.append({"name": etype.name, "id": data["Id"], "operation": operation,
+                            "lastUpdated": data.get("MetaData", {}).get("LastUpdatedTime", self.stamp())})
+
+    def touch(self, etype: EntityType, data: dict) -> None:
+        """Save a change QBO makes on its own (an invoice's balance after a payment)."""
+        data["SyncToken"] = str(int(data["SyncToken"]) + 1)
+        data["MetaData"] = {**data.get("MetaData", {}), "LastUpdatedTime": self.stamp()}
+        self._save(etype, int(data["Id"]), data)
+        self._event(etype, data, "Update")
+
+
+def name_key(name: str) -> str:
+    """Names compare case-insensitively and ignore surrounding spaces."""
+    return " ".join(str(name).split()).lower()
+
+
+def _check_lengths(data: dict) -> None:
+    for field, maximum in NAME_LIMITS.items():
+        value = data.get(field)
+        if isinstance(value, str) and len(value) > maximum:
+            raise errors.string_length(field, maximum, len(value))
+
+
+def _conditions_beyond_active(q: query.Query) -> bool:
+    return any(c.field.lower() != "active" for c in q.conditions)
+
+
+def _id_pushdown(q: query.Query) -> list[int] | None:
+    for c in q.conditions:
+        if c.field == "Id" and c.op in ("=", "IN"):
+            values = c.value if isinstance(c.value, tuple) else (c.value,)
+            try:
+                return [int(str(v)) for v in values]
+            except ValueError:
+                return []
+    return None

@@ -1,0 +1,127 @@
+"""Every top-level field each entity knows (python-quickbooks 0.9.12 objects + the API reference).
+
+Generated once from the SDK's object classes and extended from Intuit's entity pages; a field not
+listed here is refused with QBO's 2010 "Unrecognized field" error.
+"""
+
+FIELDS: dict[str, frozenset[str]] = {
+    "Customer": frozenset({
+        "ARAccountRef", "Active", "AlternatePhone", "Balance", "BalanceWithJobs", "BillAddr",
+        "BillWithParent", "BusinessNumber", "ClientEntityId", "CompanyName", "CurrencyRef",
+        "CustomerTypeRef", "DefaultTaxCodeRef", "DisplayName", "FamilyName", "Fax", "FullyQualifiedName",
+        "GSTIN", "GSTRegistrationType", "GivenName", "Id", "IsProject", "Job", "Level", "MetaData",
+        "MiddleName", "Mobile", "Notes", "OpenBalanceDate", "ParentRef", "PaymentMethodRef",
+        "PreferredDeliveryMethod", "PrimaryEmailAddr", "PrimaryPhone", "PrimaryTaxIdentifier",
+        "PrintOnCheckName", "ProjectRef", "ResaleNum", "SalesTermRef", "SecondaryTaxIdentifier", "ShipAddr",
+        "Source", "Suffix", "SyncToken", "TaxExemptionReasonId", "Taxable", "Title", "V4IDPseudonym",
+        "WebAddr", "domain", "sparse",
+    }),
+    "Vendor": frozenset({
+        "APAccountRef", "AcctNum", "Active", "AlternatePhone", "Balance", "BillAddr", "BillRate",
+        "BusinessNumber", "CompanyName", "CurrencyRef", "DisplayName", "FamilyName", "Fax", "GSTIN",
+        "GSTRegistrationType", "GivenName", "HasTPAR", "Id", "MetaData", "MiddleName", "Mobile", "Notes",
+        "OtherContactInfo", "PrimaryEmailAddr", "PrimaryPhone", "PrintOnCheckName", "Source", "Suffix",
+        "SyncToken", "T4AEligible", "T5018Eligible", "TaxIdentifier", "TaxReportingBasis", "TermRef",
+        "Title", "V4IDPseudonym", "Vendor1099", "VendorPaymentBankDetail", "WebAddr", "domain", "sparse",
+    }),
+    "Employee": frozenset({
+        "Active", "BillRate", "BillableTime", "BirthDate", "CostRate", "DisplayName", "EmailAddress",
+        "EmployeeNumber", "FamilyName", "Gender", "GivenName", "HiredDate", "Id", "MetaData", "MiddleName",
+        "Mobile", "Notes", "Organization", "PrimaryAddr", "PrimaryEmailAddr", "PrimaryPhone",
+        "PrintOnCheckName", "ReleasedDate", "SSN", "Suffix", "SyncToken", "Title", "V4IDPseudonym",
+        "domain", "sparse",
+    }),
+    "Item": frozenset({
+        "AbatementRate", "Active", "AssetAccountRef", "ClassRef", "Description", "ExpenseAccountRef",
+        "FullyQualifiedName", "Id", "IncomeAccountRef", "InvStartDate", "ItemAssemblyDetail",
+        "ItemCategoryType", "ItemGroupDetail", "Level", "MetaData", "Name", "ParentRef", "PrefVendorRef",
+        "PurchaseCost", "PurchaseDesc", "PurchaseTaxCodeRef", "PurchaseTaxIncluded", "PurchaseTaxRateRef",
+        "QtyOnHand", "ReverseChargeRate", "SalesTaxCodeRef", "SalesTaxIncluded", "SalesTaxRateRef",
+        "ServiceType", "Sku", "Source", "SubItem", "SyncToken", "TaxClassificationRef", "Taxable",
+        "TrackQtyOnHand", "Type", "UQCDisplayText", "UQCId", "UnitPrice", "domain", "sparse",
+    }),
+    "Account": frozenset({
+        "AccountAlias", "AccountSubType", "AccountType", "AcctNum", "Active", "Classification",
+        "CurrencyRef", "CurrentBalance", "CurrentBalanceWithSubAccounts", "Description",
+        "FullyQualifiedName", "Id", "MetaData", "Name", "ParentRef", "SubAccount", "SyncToken",
+        "TaxCodeRef", "TxnLocationType", "domain", "sparse",
+    }),
+    "Invoice": frozenset({
+        "AllowIPNPayment", "AllowOnlineACHPayment", "AllowOnlineCreditCardPayment", "AllowOnlinePayment",
+        "ApplyTaxAfterDiscount", "Balance", "BillAddr", "BillEmail", "BillEmailBcc", "BillEmailCc",
+        "ClassRef", "CurrencyRef", "CustomField", "CustomerMemo", "CustomerRef", "DeliveryInfo",
+        "DepartmentRef", "Deposit", "DepositToAccountRef", "DocNumber", "DueDate", "EInvoiceStatus",
+        "EmailStatus", "ExchangeRate", "FreeFormAddress", "GlobalTaxCalculation", "HomeBalance",
+        "HomeTotalAmt", "Id", "InvoiceLink", "Line", "LinkedTxn", "MetaData", "PrintStatus", "PrivateNote",
+        "ProjectRef", "RecurDataRef", "RecurringInfo", "SalesTermRef", "ShipAddr", "ShipDate",
+        "ShipFromAddr", "ShipMethodRef", "SyncToken", "TaxExemptionRef", "TotalAmt", "TrackingNum",
+        "TransactionLocationType", "TxnDate", "TxnSource", "TxnTaxDetail", "domain", "sparse", "status",
+    }),
+    "Payment": frozenset({
+        "ARAccountRef", "CreditCardPayment", "CurrencyRef", "CustomerRef", "DepositToAccountRef",
+        "ExchangeRate", "Id", "Line", "MetaData", "PaymentMethodRef", "PaymentRefNum", "PrivateNote",
+        "ProcessPayment", "ProjectRef", "SyncToken", "TaxExemptionRef", "TotalAmt",
+        "TransactionLocationType", "TxnDate", "TxnSource", "TxnStatus", "UnappliedAmt", "domain", "sparse",
+        "status",
+    }),
+    "CreditMemo": frozenset({
+        "ApplyTaxAfterDiscount", "Balance", "BillAddr", "BillEmail", "ClassRef", "CurrencyRef",
+        "CustomField", "CustomerMemo", "CustomerRef", "DepartmentRef", "DepositToAccountRef", "DocNumber",
+        "EmailStatus", "ExchangeRate", "GlobalTaxCalculation", "HomeTotalAmt", "Id", "InvoiceRef", "Line",
+        "MetaData", "PaymentMethodRef", "PrintStatus", "PrivateNote", "ProjectRef", "RecurDataRef",
+        "RecurringInfo", "RemainingCredit", "SalesTermRef", "ShipAddr", "ShipFromAddr", "SyncToken",
+        "TotalAmt", "TransactionLocationType", "TxnDate", "TxnTaxDetail", "domain", "sparse", "status",
+    }),
+    "SalesReceipt": frozenset({
+        "ApplyTaxAfterDiscount", "Balance", "BillAddr", "BillEmail", "ClassRef", "CreditCardPayment",
+        "CurrencyRef", "CustomField", "CustomerMemo", "CustomerRef", "DeliveryInfo", "DepartmentRef",
+        "DepositToAccountRef", "DocNumber", "EmailStatus", "ExchangeRate", "GlobalTaxCalculation",
+        "HomeTotalAmt", "Id", "Line", "LinkedTxn", "MetaData", "PaymentMethodRef", "PaymentRefNum",
+        "PrintStatus", "PrivateNote", "ProjectRef", "RecurDataRef", "ShipAddr", "ShipDate", "ShipFromAddr",
+        "ShipMethodRef", "SyncToken", "TotalAmt", "TrackingNum", "TransactionLocationType", "TxnDate",
+        "TxnSource", "TxnTaxDetail", "domain", "sparse", "status",
+    }),
+    "Estimate": frozenset({
+        "AcceptedBy", "AcceptedDate", "ApplyTaxAfterDiscount", "BillAddr", "BillEmail", "ClassRef",
+        "CurrencyRef", "CustomField", "CustomerMemo", "CustomerRef", "DepartmentRef", "DocNumber",
+        "DueDate", "EmailStatus", "ExchangeRate", "ExpirationDate", "GlobalTaxCalculation", "HomeTotalAmt",
+        "Id", "Line", "LinkedTxn", "MetaData", "PrintStatus", "PrivateNote", "ProjectRef", "RecurDataRef",
+        "RecurringInfo", "SalesTermRef", "ShipAddr", "ShipDate", "ShipFromAddr", "ShipMethodRef",
+        "SyncToken", "TotalAmt", "TrackingNum", "TransactionLocationType", "TxnDate", "TxnStatus",
+        "TxnTaxDetail", "domain", "sparse", "status",
+    }),
+    "Term": frozenset({
+        "Active", "DayOfMonthDue", "DiscountDayOfMonth", "DiscountDays", "DiscountPercent", "DueDays",
+        "DueNextMonthDays", "Id", "MetaData", "Name", "SyncToken", "Type", "domain", "sparse",
+    }),
+    "PaymentMethod": frozenset({
+        "Active", "Id", "MetaData", "Name", "SyncToken", "Type", "domain", "sparse",
+    }),
+    "TaxCode": frozenset({
+        "Active", "Description", "Hidden", "Id", "MetaData", "Name", "PurchaseTaxRateList",
+        "SalesTaxRateList", "SyncToken", "TaxGroup", "Taxable", "domain", "sparse",
+    }),
+    "TaxRate": frozenset({
+        "Active", "AgencyRef", "Description", "DisplayType", "EffectiveTaxRate", "Id", "MetaData", "Name",
+        "OriginalTaxRate", "RateValue", "SpecialTaxType", "SyncToken", "TaxReturnLineRef", "domain",
+        "sparse",
+    }),
+    "CompanyInfo": frozenset({
+        "CompanyAddr", "CompanyName", "CompanyStartDate", "Country", "CustomerCommunicationAddr", "Email",
+        "EmployerId", "FiscalYearStartMonth", "Id", "LegalAddr", "LegalName", "MetaData", "NameValue",
+        "OtherContactInfo", "PrimaryPhone", "SupportedLanguages", "SyncToken", "WebAddr", "domain",
+        "sparse",
+    }),
+    "Preferences": frozenset({
+        "AccountingInfoPrefs", "CurrencyPrefs", "EmailMessagesPrefs", "Id", "MetaData", "OtherPrefs",
+        "ProductAndServicesPrefs", "ReportPrefs", "SalesFormsPrefs", "SyncToken", "TaxPrefs",
+        "TimeTrackingPrefs", "VendorAndPurchasesPrefs", "domain", "sparse",
+    }),
+    "CompanyCurrency": frozenset({
+        "Active", "Code", "CustomField", "Id", "MetaData", "Name", "SyncToken", "domain", "sparse",
+    }),
+    "ExchangeRate": frozenset({
+        "AsOfDate", "CustomField", "Id", "MetaData", "Rate", "SourceCurrencyCode", "SyncToken",
+        "TargetCurrencyCode", "domain", "sparse",
+    }),
+}
