@@ -13,7 +13,7 @@ import requests
 import responses
 from flask import Flask
 
-from .pipeline import DROP
+from .pipeline import DROP_HEADER
 from .runtime import Runtime
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -56,7 +56,7 @@ class InProcess:
                 data=body,
                 base_url=f"{url.scheme}://{url.netloc}",
             )
-            dropped = resp.request.environ.get(DROP)
+            dropped = resp.headers.get(DROP_HEADER)
             data = resp.get_data()
             if self.deliver_webhooks:
                 self.runtime.outbox.deliver_due()

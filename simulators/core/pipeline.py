@@ -13,6 +13,7 @@ from flask import Flask, Response, g, request
 from .runtime import Runtime, System
 
 DROP = "hsqbo.drop"  # WSGI environ key: "drop" or "timeout" — the connection must die, no response
+DROP_HEADER = "X-Hsqbo-Drop"  # the same verdict, for in-process routing (which never sees a socket)
 
 
 class DropMiddleware:
@@ -78,6 +79,8 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
     def _after(response: Response) -> Response:
         if g.get("drop_after"):
             request.environ[DROP] = "drop"
+        if request.environ.get(DROP):
+            response.headers[DROP_HEADER] = request.environ[DROP]
         runtime.journal.record(
             {
                 "at": runtime.clock.now().isoformat(),
