@@ -224,12 +224,6 @@ def _qbo_error(err: QBOError) -> Response:
     return _fault(err)
 
 
-@v3.url_value_preprocessor
-def _known_realm(_endpoint: str | None, values: dict | None) -> None:
-    if values and _rt().store.tenant(values["realm"]) is None:
-        raise errors.object_not_found("Company", values["realm"])
-
-
 @v3.post("/<name>")
 def write(realm: str, name: str) -> Response:
     if name.lower() == "preferences":
