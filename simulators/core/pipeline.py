@@ -9,6 +9,7 @@ import socket
 import time
 
 from flask import Flask, Response, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .runtime import Runtime, System
 
@@ -89,7 +90,7 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
                 "method": request.method,
                 "path": request.path,
                 "query": request.query_string.decode(errors="replace"),
-                "requestBody": _text(request.get_data()),
+                "requestBody": _request_text(),
                 "status": response.status_code,
                 "responseBody": _text(response.get_data()) if not response.direct_passthrough else None,
                 "durationMs": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
@@ -103,6 +104,13 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
     def _teardown(_exc: BaseException | None) -> None:
         if g.get("guarded"):
             system.release(request)
+
+
+def _request_text() -> str | None:
+    try:
+        return _text(request.get_data())
+    except RequestEntityTooLarge:
+        return None  # refused unread: the journal keeps no body
 
 
 def _text(raw: bytes) -> str | None:

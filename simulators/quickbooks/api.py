@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import secrets
 from datetime import datetime
@@ -377,6 +378,12 @@ def unknown(realm: str, rest: str) -> Response:
 
 # -- the app -----------------------------------------------------------------------------------
 
+def _discard_body() -> None:
+    """A body refused unread stays unread: later hooks (the journal) see an empty one, not a second 413."""
+    request.environ["wsgi.input"] = io.BytesIO()
+    request.environ["CONTENT_LENGTH"] = "0"
+
+
 def create_app(runtime: Runtime) -> Flask:
     """The QBO simulator's Flask app, sharing ``runtime`` with any other simulator."""
     app = Flask("hsqbo.quickbooks")
@@ -394,6 +401,7 @@ def create_app(runtime: Runtime) -> Flask:
         if exc.code == 413:
             err = QBOError("2010", "Request has invalid or unsupported property",
                            f"Request body larger than {MAX_BODY} bytes", status=413)
+            _discard_body()
         elif exc.code in (404, 405):
             err = _no_route()
         else:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import copy
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from ..core.runtime import Runtime
 from ..core.storage import Row
-from . import errors, query, transactions
+from . import errors, fields, query, transactions
 from .entities import PARTIES, TYPES, EntityType
 from .errors import QBOError
 
@@ -24,6 +25,10 @@ NAME_LIMITS = {"DisplayName": 500, "GivenName": 100, "MiddleName": 100, "FamilyN
                "Suffix": 16, "PrintOnCheckName": 110, "CompanyName": 100, "Name": 100, "Sku": 100,
                "Notes": 2000, "Description": 4000, "PrivateNote": 4000, "DocNumber": 21}
 FORBIDDEN = (":", "\t", "\n")
+# BookCloseDate: read-only through the API (minor version 21+). Custom field definitions are managed in
+# QBO's settings, not through Preferences (simulator's choice; UNCONFIRMED in the notes).
+READ_ONLY_PREFS = frozenset({("AccountingInfoPrefs", "BookCloseDate"), ("SalesFormsPrefs", "CustomField")})
+MAX_ID = 2**63 - 1
 CDC_WINDOW_DAYS = 30
 CDC_MAX_OBJECTS = 1000
 MAX_RESULTS = 1000
@@ -76,7 +81,7 @@ class Company:
             eid = int(str(entity_id))
         except ValueError as exc:
             raise errors.invalid_id(entity_id) from exc
-        r = self.store.get(self.realm, etype.name, eid)
+        r = self.store.get(self.realm, etype.name, eid) if 0 <= eid <= MAX_ID else None
         if r is None:
             raise errors.object_not_found(etype.name, entity_id)
         if r.deleted:
@@ -92,9 +97,10 @@ class Company:
         if value in (None, ""):
             raise errors.required(field)
         try:
-            r = self.store.get(self.realm, kind, int(str(value)))
+            rid = int(str(value))
         except ValueError:
-            r = None
+            rid = -1
+        r = self.store.get(self.realm, kind, rid) if 0 <= rid <= MAX_ID else None
         if r is None or r.deleted:
             raise errors.invalid_reference(field, value)
         if must_be_active and not r.active:
@@ -193,9 +199,9 @@ class Company:
                     raise errors.invalid_type(group, values)
                 target = merged.setdefault(group, {})
                 for key, value in values.items():
-                    if group == "AccountingInfoPrefs" and key == "BookCloseDate":
-                        continue  # read-only through the API (minor version 21+)
-                    target[key] = value
+                    if (group, key) in READ_ONLY_PREFS:
+                        continue
+                    target[key] = _like(target.get(key), f"{group}.{key}", value)
             merged.update(SyncToken=str(int(current.data["SyncToken"]) + 1),
                           MetaData={**current.data.get("MetaData", {}), "LastUpdatedTime": self.stamp()})
             self._save(etype, 1, merged)
@@ -208,7 +214,7 @@ class Company:
         q = query.validate(q, query.QUERYABLE_FIELDS, {n: set(t.fields) for n, t in TYPES.items()})
         etype = TYPES[q.entity]
         active = True if etype.category == "name" and not q.mentions_active else None
-        if q.count and not _conditions_beyond_active(q):
+        if q.count and not q.conditions:
             return {"totalCount": self.store.count(self.realm, etype.name, active=active)}
         start = q.start_position - 1
         size = min(q.max_results, MAX_RESULTS)
@@ -272,7 +278,7 @@ class Company:
                 continue
             if creating and value in ([], {}, None):
                 continue
-            out[key] = value
+            out[key] = shaped(key, value)
         return out
 
     def _check_token(self, etype: EntityType, body: dict, current: Row) -> None:
@@ -287,7 +293,7 @@ class Company:
     def _apply_rules(self, etype: EntityType, data: dict, old: dict | None, options: frozenset[str]) -> dict:
         _check_lengths(data)
         if etype.name in PARTIES:
-            self._party_rules(etype, data)
+            self._party_rules(etype, data, old)
         elif etype.name == "Item":
             self._item_rules(data)
         elif etype.name == "Account":
@@ -304,7 +310,7 @@ class Company:
             data = transactions.apply(self, etype, data, old, options)
         return data
 
-    def _party_rules(self, etype: EntityType, data: dict) -> None:
+    def _party_rules(self, etype: EntityType, data: dict, old: dict | None) -> None:
         for field in (*NAME_PARTS, "DisplayName", "PrintOnCheckName"):
             value = data.get(field)
             if isinstance(value, str) and any(ch in value for ch in FORBIDDEN):
@@ -329,15 +335,19 @@ class Company:
             if len(address) > 100:
                 raise errors.string_length("PrimaryEmailAddr", 100, len(address))
         if etype.name == "Customer":
-            self._customer_rules(data)
+            self._customer_rules(data, old)
 
-    def _customer_rules(self, data: dict) -> None:
+    def _customer_rules(self, data: dict, old: dict | None) -> None:
         home = self.settings.get("homeCurrency", "USD")
         cur = data.get("CurrencyRef")
         code = cur.get("value") if isinstance(cur, dict) else None
         if code and code != home and not self.settings.get("multiCurrency"):
             raise errors.business("Multicurrency is not enabled for this company.", "CurrencyRef")
-        code = code or home
+        fixed = (old or {}).get("CurrencyRef", {}).get("value")
+        if fixed and code and code != fixed:  # a customer's currency is set once, at create (I8)
+            raise errors.business(f"You can't change the currency of a customer. This customer uses {fixed}.",
+                                  "CurrencyRef")
+        code = code or fixed or home
         data["CurrencyRef"] = {"value": code, "name": transactions.currency_name(code)}
         parent = data.get("ParentRef")
         data["Job"] = bool(parent) and data.get("Job", True) is not False
@@ -454,16 +464,87 @@ def _check_lengths(data: dict) -> None:
             raise errors.string_length(field, maximum, len(value))
 
 
-def _conditions_beyond_active(q: query.Query) -> bool:
-    return any(c.field.lower() != "active" for c in q.conditions)
-
-
 def _id_pushdown(q: query.Query) -> list[int] | None:
     for c in q.conditions:
         if c.field == "Id" and c.op in ("=", "IN"):
             values = c.value if isinstance(c.value, tuple) else (c.value,)
             try:
-                return [int(str(v)) for v in values]
+                return [i for i in (int(str(v)) for v in values) if 0 <= i <= MAX_ID]
             except ValueError:
                 return []
     return None
+
+
+def shaped(field: str, value: object, top_level: bool = True) -> object:
+    """``value`` as QBO's JSON deserialiser reads it into ``field`` (scalars coerced), or its refusal."""
+    kind = fields.kind(field, top_level)
+    if kind is None or value is None or (value == "" and kind != "string"):
+        return value
+    if kind == "object":
+        if not isinstance(value, dict):
+            raise errors.invalid_type(field, value)
+        return {k: shaped(k, v, top_level=False) for k, v in value.items()}
+    if kind == "list":
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise errors.invalid_type(field, value)
+        return [{k: shaped(k, v, top_level=False) for k, v in item.items()} for item in value]
+    if kind == "number":
+        return _number(field, value)
+    if kind == "boolean":
+        return _boolean(field, value)
+    if kind == "date":
+        if not isinstance(value, str):
+            raise errors.invalid_type(field, value)
+        transactions.parse_date(value, field)
+        return value
+    return _string(field, value)
+
+
+def _string(field: str, value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if not isinstance(value, str):
+        raise errors.invalid_type(field, value)
+    return value
+
+
+def _boolean(field: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise errors.invalid_type(field, value)
+
+
+def _number(field: str, value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise errors.invalid_type(field, value)
+    try:
+        parsed = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise errors.invalid_type(field, value) from exc
+    if not parsed.is_finite():
+        raise errors.invalid_type(field, value)
+    if isinstance(value, str):
+        return int(parsed) if parsed == parsed.to_integral_value() and parsed.as_tuple().exponent >= 0 \
+            else float(parsed)
+    return value
+
+
+def _like(current: object, field: str, value: object) -> object:
+    """A preference keeps its JSON kind: a flag stays a flag, a group stays a group."""
+    if current is None or value is None:
+        return value
+    if isinstance(current, bool):
+        return _boolean(field, value)
+    if isinstance(current, (int, float)):
+        return _number(field, value)
+    if isinstance(current, str):
+        return _string(field, value)
+    if not isinstance(value, type(current)):
+        raise errors.invalid_type(field, value)
+    if isinstance(value, list) and not all(isinstance(v, dict) for v in value):
+        raise errors.invalid_type(field, value)
+    return value

@@ -125,3 +125,53 @@ FIELDS: dict[str, frozenset[str]] = {
         "TargetCurrencyCode", "domain", "sparse",
     }),
 }
+
+
+# -- the JSON shape of each field: what QBO's deserialiser accepts --------------------------------
+# Names mean the same thing in every entity. A name ending in "Ref" or "Addr" is an object. At the top
+# level of an entity every field not listed below is a string; nested names not listed are unchecked.
+
+OBJECTS = frozenset({
+    "PrimaryPhone", "Mobile", "Fax", "AlternatePhone", "BillEmail", "BillEmailCc", "BillEmailBcc", "CustomerMemo",
+    "MetaData", "TxnTaxDetail", "DeliveryInfo", "CreditCardPayment", "OtherContactInfo", "VendorPaymentBankDetail",
+    "RecurringInfo", "ItemGroupDetail", "ItemAssemblyDetail", "Email", "SalesTaxRateList", "PurchaseTaxRateList",
+    "SalesItemLineDetail", "DiscountLineDetail", "DescriptionLineDetail", "SubTotalLineDetail", "GroupLineDetail",
+    "TaxLineDetail", "MarkupInfo",
+})
+LISTS = frozenset({"Line", "CustomField", "LinkedTxn", "NameValue", "TaxLine", "TaxRateDetail"})
+NUMBERS = frozenset({
+    "TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "Deposit", "ExchangeRate", "UnitPrice", "PurchaseCost",
+    "QtyOnHand", "UnappliedAmt", "RemainingCredit", "BalanceWithJobs", "CurrentBalance",
+    "CurrentBalanceWithSubAccounts", "DueDays", "DiscountPercent", "DiscountDays", "DayOfMonthDue",
+    "DueNextMonthDays", "DiscountDayOfMonth", "BillRate", "CostRate", "Level", "AbatementRate", "ReverseChargeRate",
+    "RateValue", "Rate", "Amount", "Qty", "TaxInclusiveAmt", "LineNum", "TotalTax", "TaxPercent",
+    "NetAmountTaxable", "Quantity",
+})
+BOOLEANS = frozenset({
+    "Active", "Taxable", "Job", "BillWithParent", "IsProject", "TrackQtyOnHand", "SubItem", "SubAccount",
+    "AllowIPNPayment", "AllowOnlinePayment", "AllowOnlineCreditCardPayment", "AllowOnlineACHPayment",
+    "ApplyTaxAfterDiscount", "FreeFormAddress", "ProcessPayment", "Vendor1099", "T4AEligible", "T5018Eligible",
+    "HasTPAR", "BillableTime", "Organization", "PurchaseTaxIncluded", "SalesTaxIncluded", "Hidden", "TaxGroup",
+    "PercentBased", "sparse",
+})
+DATES = frozenset({
+    "TxnDate", "DueDate", "ShipDate", "ExpirationDate", "AcceptedDate", "InvStartDate", "OpenBalanceDate",
+    "HiredDate", "ReleasedDate", "BirthDate", "ServiceDate", "CompanyStartDate", "AsOfDate",
+})
+NESTED_STRINGS = frozenset({
+    "value", "name", "Id", "Description", "DetailType", "TxnId", "TxnType", "TxnLineId", "DefinitionId",
+    "StringValue", "Address", "FreeFormNumber", "URI", "Line1", "Line2", "Line3", "Line4", "Line5", "City",
+    "Country", "CountrySubDivisionCode", "PostalCode",
+})
+
+
+def kind(field: str, top_level: bool = True) -> str | None:
+    """object | list | number | boolean | date | string, or None for a nested name left unchecked."""
+    if field in OBJECTS or field.endswith(("Ref", "Addr")):
+        return "object"
+    for kind_name, names in (("list", LISTS), ("number", NUMBERS), ("boolean", BOOLEANS), ("date", DATES)):
+        if field in names:
+            return kind_name
+    if top_level or field in NESTED_STRINGS:
+        return "string"
+    return None

@@ -29,7 +29,10 @@ SALES = ("Invoice", "SalesReceipt", "CreditMemo", "Estimate")
 
 def money(value: object) -> Decimal:
     try:
-        return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+        if not amount.is_finite():
+            raise ValueError(value)
+        return amount
     except Exception as exc:
         raise errors.unsupported_property(f"Can not construct instance of java.math.BigDecimal from String "
                                           f"value '{value}': not a valid representation") from exc
@@ -124,7 +127,9 @@ def _sales_form(co: Company, etype: EntityType, data: dict, old: dict | None, op
         if total - deposit < applied:
             raise errors.business("The invoice total can't be less than the payments and credits applied to it.")
         data["Balance"] = num(total - deposit - applied)
-        data.setdefault("LinkedTxn", old.get("LinkedTxn", []) if old else [])
+        # Links to payments are QBO's to keep: a client's LinkedTxn can neither add nor drop them.
+        given = [lt for lt in data.get("LinkedTxn") or [] if lt.get("TxnType") != "Payment"]
+        data["LinkedTxn"] = given + [lt for lt in (old or {}).get("LinkedTxn", []) if lt.get("TxnType") == "Payment"]
         term_days = _term_days(co, data)
         if not data.get("DueDate"):
             data["DueDate"] = (txn_date + timedelta(days=term_days)).isoformat()
@@ -194,7 +199,7 @@ def _custom_fields(co: Company, data: dict) -> None:
     if not isinstance(fields, list):
         raise errors.invalid_type("CustomField", fields)
     enabled = enabled_custom_fields(co)
-    out = []
+    values: dict[str, str] = {}
     for f in fields:
         if not isinstance(f, dict):
             raise errors.invalid_type("CustomField", f)
@@ -204,9 +209,12 @@ def _custom_fields(co: Company, data: dict) -> None:
                            f"Business Validation Error: Custom field DefinitionId {def_id or '(none)'} is not "
                            f"defined. At most three custom fields can be enabled on sales forms.", "CustomField")
         value = f.get("StringValue")
-        out.append({"DefinitionId": def_id, "Name": enabled[def_id], "Type": "StringType",
-                    **({"StringValue": str(value)} if value not in (None, "") else {})})
-    data["CustomField"] = out
+        if value not in (None, ""):
+            values[def_id] = str(value)
+    # Responses list every configured field, with or without a value [D-inv].
+    data["CustomField"] = [{"DefinitionId": def_id, "Name": name, "Type": "StringType",
+                            **({"StringValue": values[def_id]} if def_id in values else {})}
+                           for def_id, name in enabled.items()]
 
 
 def enabled_custom_fields(co: Company) -> dict[str, str]:
@@ -223,12 +231,13 @@ def enabled_custom_fields(co: Company) -> dict[str, str]:
     return {slot: names.get(slot, "") for slot in ("1", "2", "3") if flags.get(slot)}
 
 
-def _lines(co: Company, etype: EntityType, lines: object, old: dict | None) -> tuple[list, Decimal, Decimal]:
+def _lines(co: Company, etype: EntityType, lines: object, old: dict | None) -> tuple[list, Decimal, dict]:
     if not isinstance(lines, list):
         raise errors.invalid_type("Line", lines)
     old_ids = {str(line.get("Id")) for line in (old or {}).get("Line", []) if line.get("Id")}
     next_id = max([int(i) for i in old_ids if i.isdigit()] + [0]) + 1
-    out, subtotal, taxable, discount = [], Decimal(0), Decimal(0), None
+    out, subtotal, discount = [], Decimal(0), None
+    taxable: dict[str, Decimal] = {}  # net taxable amount per tax code
     for raw in lines:
         if not isinstance(raw, dict):
             raise errors.invalid_type("Line", raw)
@@ -253,9 +262,9 @@ def _lines(co: Company, etype: EntityType, lines: object, old: dict | None) -> t
             continue
         amount = _line_amount(co, line, kind)
         if kind == ITEM_LINE:
-            is_taxable = _item_line(co, etype, line)
-            if is_taxable:
-                taxable += amount
+            bucket = _item_line(co, etype, line)
+            if bucket is not None:
+                taxable[bucket] = taxable.get(bucket, Decimal(0)) + amount
         line["Amount"] = num(amount)
         subtotal += amount
         out.append(line)
@@ -276,7 +285,7 @@ def _lines(co: Company, etype: EntityType, lines: object, old: dict | None) -> t
         discount["Amount"] = num(off)
         out.append(discount)
         if subtotal:
-            taxable -= (taxable * off / subtotal).quantize(CENT, ROUND_HALF_UP)
+            taxable = {k: v - (v * off / subtotal).quantize(CENT, ROUND_HALF_UP) for k, v in taxable.items()}
         subtotal -= off
     return out, subtotal, taxable
 
@@ -299,8 +308,8 @@ def _line_amount(co: Company, line: dict, kind: str) -> Decimal:
     return amount
 
 
-def _item_line(co: Company, etype: EntityType, line: dict) -> bool:
-    """Complete an item line; True when the line is taxable."""
+def _item_line(co: Company, etype: EntityType, line: dict) -> str | None:
+    """Complete an item line; returns its tax code ("TAX" in the US, a TaxCode id elsewhere) or None."""
     detail = line.setdefault(ITEM_LINE, {})
     for key in ("Qty", "UnitPrice", "TaxInclusiveAmt"):
         if detail.get(key) in (0, "", None):
@@ -329,13 +338,13 @@ def _item_line(co: Company, etype: EntityType, line: dict) -> bool:
             raise QBOError("6100", "Invalid line TaxCode",
                            "Business Validation Error: Invalid tax code. For US, specify TAX or NON.", "TaxCodeRef")
         detail["TaxCodeRef"] = {"value": code_value}
-        return code_value == "TAX"
+        return "TAX" if code_value == "TAX" else None
     if code_value is None:
         wording = TAX_WORDING.get(co.country, "a tax rate")
         raise errors.business(f"Make sure all your transactions have {wording} before you save.")
     tax_code = co.ref("TaxCode", {"value": code_value}, "TaxCodeRef")
     detail["TaxCodeRef"] = {"value": tax_code.data["Id"]}
-    return _rate_of(co, tax_code.data) > 0
+    return tax_code.data["Id"] if _rate_of(co, tax_code.data) > 0 else None
 
 
 def _rate_of(co: Company, tax_code: dict) -> Decimal:
@@ -347,32 +356,35 @@ def _rate_of(co: Company, tax_code: dict) -> Decimal:
     return total
 
 
-def _tax(co: Company, data: dict, taxable: Decimal) -> Decimal:
-    """Sales tax / VAT of the transaction, as QBO computes it."""
-    detail = data.get("TxnTaxDetail") or {}
+def _tax(co: Company, data: dict, taxable: dict[str, Decimal]) -> Decimal:
+    """Sales tax / VAT as QBO computes it: each tax code's rate on its own lines, one TaxLine per rate."""
+    code = None
     if co.country == "US":
-        code = detail.get("TxnTaxCodeRef")
-        if not code:
+        code = (data.get("TxnTaxDetail") or {}).get("TxnTaxCodeRef")
+        if not code or "TAX" not in taxable:
             data["TxnTaxDetail"] = {"TotalTax": 0}
             return Decimal(0)
-        rate = co.ref("TaxCode", code, "TxnTaxCodeRef")
-        pct = _rate_of(co, rate.data)
+        buckets = {co.ref("TaxCode", code, "TxnTaxCodeRef").data["Id"]: taxable["TAX"]}
     else:
-        pcts = set()
-        for line in data["Line"]:
-            ref = (line.get(ITEM_LINE) or {}).get("TaxCodeRef")
-            if ref:
-                row = co.store.get(co.realm, "TaxCode", int(ref["value"]))
-                pcts.add(_rate_of(co, row.data) if row else Decimal(0))
-        pct = max(pcts) if pcts else Decimal(0)
-        code = None
+        buckets = taxable
     inclusive = data.get("GlobalTaxCalculation") == "TaxInclusive"
-    if inclusive:
-        tax = (taxable - taxable / (1 + pct / 100)).quantize(CENT, ROUND_HALF_UP)
-    else:
-        tax = (taxable * pct / 100).quantize(CENT, ROUND_HALF_UP)
-    data["TxnTaxDetail"] = {**({"TxnTaxCodeRef": code} if code else {}), "TotalTax": num(tax)}
-    return Decimal(0) if inclusive else tax
+    total, tax_lines = Decimal(0), []
+    for code_id, net in sorted(buckets.items()):
+        tax_code = co.store.get(co.realm, "TaxCode", int(code_id))
+        for detail in (tax_code.data.get("SalesTaxRateList") or {}).get("TaxRateDetail", []) if tax_code else []:
+            rate = co.store.get(co.realm, "TaxRate", int(detail["TaxRateRef"]["value"]))
+            pct = Decimal(str(rate.data.get("RateValue", 0))) if rate else Decimal(0)
+            base = (net / (1 + _rate_of(co, tax_code.data) / 100)).quantize(CENT, ROUND_HALF_UP) if inclusive \
+                else net
+            amount = (base * pct / 100).quantize(CENT, ROUND_HALF_UP)
+            total += amount
+            tax_lines.append({"Amount": num(amount), "DetailType": "TaxLineDetail", "TaxLineDetail": {
+                "TaxRateRef": {"value": detail["TaxRateRef"]["value"]}, "PercentBased": True,
+                "TaxPercent": float(pct), "NetAmountTaxable": num(base)}})
+    data["TxnTaxDetail"] = {**({"TxnTaxCodeRef": {"value": str(code.get("value") if isinstance(code, dict)
+                                                                  else code)}} if code else {}),
+                            "TotalTax": num(total), **({"TaxLine": tax_lines} if tax_lines else {})}
+    return Decimal(0) if inclusive else total
 
 
 def _term_days(co: Company, data: dict) -> int:
@@ -480,6 +492,7 @@ def after_write(co: Company, etype: EntityType, new: dict | None, old: dict | No
             if key in after:
                 links.append({"TxnId": (new or old)["Id"], "TxnType": "Payment"})
             data["LinkedTxn"] = links
+            _customer_balance(co, TYPES[kind], data, target.data)  # the invoice's open amount moved
             co.touch(TYPES[kind], data)
     _customer_balance(co, etype, new, old)
 

@@ -279,9 +279,6 @@ def test_estimates_and_sales_receipt(sims, companies):
     assert receipts[0]["DocNumber"] not in invoice_numbers  # one sequence for invoices and receipts
 
 
-@pytest.mark.xfail(strict=True, reason="simulator bug: a payment applied to an invoice lowers the invoice Balance "
-                                       "but not Customer.Balance (transactions.after_write only moves the "
-                                       "customer by the payment's UnappliedAmt)")
 def test_customer_balance_is_open_invoices_minus_unapplied_payments(sims, companies):
     creds = companies[("GB", 3, "a")]
     expected: Counter = Counter()

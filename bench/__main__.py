@@ -1,0 +1,223 @@
+"""``python -m bench`` (``make bench``): measure everything once, print each figure beside its target.
+
+Options: ``--quick`` runs every measurement at a small size (a minute or less, figures only indicative).
+Benchmarks print; they never fail the build because a target was missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.table import Table
+
+from . import measure
+from .data import Dataset
+
+console = Console()
+if not console.is_terminal:
+    console = Console(width=170)  # piped (make bench | tee): keep the table's rows on one line each
+
+
+@dataclass
+class Figure:
+    section: str
+    metric: str
+    value: float | None
+    unit: str
+    target: str = "—"
+    check: Callable[[float], bool] | None = None
+    note: str = ""
+
+    def status(self) -> str:
+        if self.value is None:
+            return "[yellow]error[/yellow]"
+        if self.check is None:
+            return "[dim]info[/dim]"
+        return "[green]ok[/green]" if self.check(self.value) else "[bold red]not ok[/bold red]"
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "×":
+        return f"{value:.2f}×"
+    if unit == "req/s":
+        return f"{value:,.0f} req/s"
+    if unit in ("ms", "s"):
+        return f"{value:.3f} {unit}" if value < 10 else f"{value:,.1f} {unit}"
+    return f"{value:,.1f} {unit}"
+
+
+def _step(title: str) -> float:
+    console.print(f"[bold cyan]▶[/bold cyan] {title} …")
+    return time.perf_counter()
+
+
+def _done(started: float) -> None:
+    console.print(f"  [dim]done in {time.perf_counter() - started:.1f} s[/dim]")
+
+
+def run(quick: bool = False) -> list[Figure]:
+    sizes = {
+        "requests": 300 if quick else 3000,
+        "post_requests": 300 if quick else 2000,
+        "inproc_requests": 200 if quick else 2000,
+        "big": 10_000 if quick else 100_000,
+        "memory": 10_000 if quick else 100_000,
+    }
+    figures: list[Figure] = []
+    total = time.perf_counter()
+
+    # 1. throughput over loopback
+    t = _step(f"1/6 loopback throughput: ours vs moto_server ({sizes['requests']} GETs, "
+              f"{sizes['post_requests']} POSTs, 4 client threads in a separate process)")
+    try:
+        tp = measure.measure_throughput(count=sizes["requests"], post_count=sizes["post_requests"], threads=4,
+                                        timeout=25)
+        for op, ours, moto in (("get", "read a customer", "SQS ListQueues, 1 queue"),
+                               ("post", "create a customer", "SQS CreateQueue, new name")):
+            figures.append(Figure("1 throughput", f"hsqbo threaded server {op.upper()} ({ours})",
+                                  tp[f"ours_{op}_rps"], "req/s", note=_errs(tp, f"ours_{op}")))
+            figures.append(Figure("1 throughput", f"moto_server {op.upper()} ({moto})",
+                                  tp[f"moto_{op}_rps"], "req/s", note=_errs(tp, f"moto_{op}")))
+            figures.append(Figure("1 throughput", f"{op.upper()} ratio ours / moto", tp[f"{op}_ratio"], "×",
+                                  "≥ 2×", lambda v: v >= 2))
+    except Exception as exc:  # noqa: BLE001 - a benchmark reports, never fails
+        figures.append(Figure("1 throughput", f"throughput failed: {exc}", None, ""))
+    _done(t)
+
+    # 2. in-process vs loopback
+    t = _step(f"2/6 in-process vs loopback, same GET via requests ({sizes['inproc_requests']} sequential calls each)")
+    ip = measure.measure_inprocess(count=sizes["inproc_requests"])
+    figures += [
+        Figure("2 in-process", "GET customer in-process (responses → Flask), per request", ip["inprocess_ms"], "ms"),
+        Figure("2 in-process", "GET customer over loopback (same process), per request", ip["loopback_ms"], "ms"),
+        Figure("2 in-process", "speed-up in-process / loopback", ip["ratio"], "×", "≥ 10×", lambda v: v >= 10),
+        Figure("2 in-process", "  for comparison: same GET via app.test_client() (no requests, no responses)",
+               ip["flask_test_client_ms"], "ms"),
+    ]
+    _done(t)
+
+    # 3. ready time
+    t = _step("3/6 ready time: `hsqbo serve --seed empty` until /_sim/health answers (median of 3)")
+    rd = measure.measure_ready(reps=3)
+    figures += [
+        Figure("3 ready", "hsqbo serve: process start → /_sim/health 200", rd["cli_ready_s"], "s", "≤ 0.5 s",
+               lambda v: v <= 0.5),
+        Figure("3 ready", "  for comparison: bare interpreter start (python -c pass)", rd["python_start_s"], "s"),
+        Figure("3 ready", "  for comparison: interpreter + `import harness.cli` (no server)", rd["import_s"], "s"),
+        Figure("3 ready", "Simulators() + server start → /_sim/health 200, in-process (imports warm)",
+               rd["inprocess_start_s"], "s"),
+    ]
+    _done(t)
+
+    # 4. snapshot + restore
+    t = _step("4/6 snapshot + restore at 1k records (median of 20)")
+    s1 = measure.measure_snapshot(records=1000, reps=20)
+    figures += [
+        Figure("4 snapshot", "snapshot() at 1k customers", s1["snapshot_ms"], "ms"),
+        Figure("4 snapshot", "restore() at 1k customers", s1["restore_ms"], "ms"),
+        Figure("4 snapshot", "snapshot + restore at 1k", s1["total_ms"], "ms", "≤ 5 ms", lambda v: v <= 5),
+    ]
+    _done(t)
+    big = sizes["big"]
+    t = _step(f"4/6 building a realm of {big:,} customers (put_many of cloned rows)")
+    ds = Dataset()
+    build_s = ds.add_customers(big - ds.customers)
+    figures.append(Figure("4 snapshot", f"bulk insert of {big // 1000}k customers (bench setup)", build_s, "s"))
+    _done(t)
+    t = _step(f"4/6 snapshot + restore at {big // 1000}k records (median of 5)")
+    sb = measure.measure_snapshot(records=big, reps=5, dataset=ds)
+    figures += [
+        Figure("4 snapshot", f"snapshot() at {big // 1000}k customers", sb["snapshot_ms"], "ms"),
+        Figure("4 snapshot", f"restore() at {big // 1000}k customers", sb["restore_ms"], "ms"),
+        Figure("4 snapshot", f"snapshot + restore at {big // 1000}k", sb["total_ms"], "ms"),
+    ]
+    _done(t)
+
+    # 5. query page
+    t = _step(f"5/6 query: a page of 1000 customers out of {big:,} (median of 10)")
+    q = measure.measure_query(records=big, reps=10, dataset=ds)
+    figures += [
+        Figure("5 query", "Company.query, STARTPOSITION 1 MAXRESULTS 1000", q["business_first_ms"], "ms",
+               "≤ 50 ms", lambda v: v <= 50),
+        Figure("5 query", "HTTP in-process GET /query, same page (client's JSON parse not counted)",
+               q["http_first_ms"], "ms", "≤ 50 ms",
+               lambda v: v <= 50),
+        Figure("5 query", f"Company.query, last page (STARTPOSITION {big - 999:,})", q["business_last_ms"], "ms",
+               "≤ 50 ms", lambda v: v <= 50),
+    ]
+    _done(t)
+    del ds
+    gc.collect()
+
+    # 6. memory
+    mem = sizes["memory"]
+    t = _step(f"6/6 memory: {mem:,} customers + {mem:,} invoices in a fresh process (VmRSS growth)")
+    m = measure.measure_memory(customers=mem, invoices=mem)
+    figures += [
+        Figure("6 memory", f"RSS growth, {mem // 1000}k customers + {mem // 1000}k invoices", m["growth_mb"], "MiB",
+               "< 1024 MiB", lambda v: v < 1024),
+        Figure("6 memory", "RSS of that process (baseline → after)", m["after_mb"], "MiB",
+               note=f"baseline {m['baseline_mb']:.0f} MiB"),
+        Figure("6 memory", "bulk insert time (bench setup)", m["build_s"], "s"),
+    ]
+    _done(t)
+    console.print(f"[dim]whole run: {time.perf_counter() - total:.0f} s[/dim]")
+    return figures
+
+
+def _errs(tp: dict[str, float], label: str) -> str:
+    ok, errs = int(tp[f"{label}_ok"]), int(tp[f"{label}_errors"])
+    note = f"{ok} ok in {tp[f'{label}_seconds']:.1f} s"
+    return note + (f", {errs} errors" if errs else "")
+
+
+def table(figures: list[Figure], title: str) -> Table:
+    out = Table(title=title, title_justify="left")
+    out.add_column("#", style="dim")
+    out.add_column("metric")
+    out.add_column("measured", justify="right")
+    out.add_column("target", justify="right")
+    out.add_column("ok?", justify="center")
+    out.add_column("note", style="dim")
+    last = None
+    for f in figures:
+        if last is not None and f.section != last:
+            out.add_section()
+        out.add_row(f.section.split()[0] if f.section != last else "", f.metric, _fmt(f.value, f.unit), f.target,
+                    f.status(), f.note)
+        last = f.section
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a quick smoke run")
+    args = parser.parse_args(argv)
+    console.print(f"[bold]hsqbo benchmarks[/bold] — Python {platform.python_version()}, "
+                  f"{platform.machine()}, {_cores()} cores{' (quick sizes)' if args.quick else ''}")
+    figures = run(quick=args.quick)
+    console.print()
+    console.print(table(figures, "hsqbo benchmark — figures beside targets (ratios measured within this run)"))
+    missed = [f for f in figures if f.check is not None and f.value is not None and not f.check(f.value)]
+    if missed:
+        console.print(f"[bold red]{len(missed)} target(s) missed[/bold red] (benchmarks report; they do not fail).")
+    sys.stdout.flush()
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""The benchmark's measurement functions run at a tiny size and give positive numbers. No timing is asserted."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # ``bench`` is a top-level package of the repository, not an installed one
+    sys.path.insert(0, str(ROOT))
+
+from bench import measure  # noqa: E402
+from bench.__main__ import Figure, table  # noqa: E402
+from bench.data import Dataset  # noqa: E402
+
+
+def positive(result: dict, keys: set[str]) -> None:
+    assert keys <= set(result), f"missing {keys - set(result)}"
+    for key in keys:
+        assert isinstance(result[key], float | int) and result[key] > 0, (key, result[key])
+
+
+def test_dataset_clones_are_valid_records():
+    ds = Dataset()
+    ds.add_customers(49)
+    ds.add_invoices(9)
+    assert (ds.customers, ds.invoices) == (50, 10)
+    from simulators.quickbooks.company import Company
+    from simulators.quickbooks.entities import TYPES
+
+    co = Company(ds.runtime, ds.realm)
+    assert co.query("SELECT COUNT(*) FROM Customer")["totalCount"] == 50
+    assert co.read(TYPES["Invoice"], 10)["DocNumber"] == "1010"
+    # the realm's sequences moved past the clones: the next create gets fresh ids and numbers
+    created = co.create(TYPES["Invoice"], {"CustomerRef": {"value": "50"}, "Line": [
+        {"Amount": 10, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": "1"}}}]})
+    assert (created["Id"], created["DocNumber"]) == ("11", "1011")
+
+
+def test_throughput_ours_and_moto():
+    with_moto = measure.moto_command() is not None
+    r = measure.measure_throughput(count=20, threads=2, timeout=10, customers=50, with_moto=with_moto)
+    keys = {"ours_get_rps", "ours_post_rps"}
+    if with_moto:
+        keys |= {"moto_get_rps", "moto_post_rps", "get_ratio", "post_ratio"}
+    positive(r, keys)
+    assert r["ours_get_ok"] == r["ours_post_ok"] == 20
+    assert r["ours_get_errors"] == r["ours_post_errors"] == 0
+
+
+def test_inprocess_vs_loopback():
+    positive(measure.measure_inprocess(count=20, customers=50), {"inprocess_ms", "loopback_ms", "ratio"})
+
+
+def test_ready_time():
+    r = measure.measure_ready(reps=1, inprocess_reps=1)
+    positive(r, {"cli_ready_s", "python_start_s", "import_s", "inprocess_start_s"})
+
+
+def test_snapshot_and_query():
+    ds = Dataset()
+    positive(measure.measure_snapshot(records=50, reps=3, dataset=ds),
+             {"snapshot_ms", "restore_ms", "total_ms", "records"})
+    positive(measure.measure_query(records=50, reps=2, dataset=ds),
+             {"business_first_ms", "business_last_ms", "http_first_ms"})
+
+
+def test_memory_in_subprocess():
+    r = measure.measure_memory(customers=50, invoices=50)
+    positive(r, {"baseline_mb", "after_mb", "build_s"})
+    assert r["customers"] == r["invoices"] == 50
+
+
+@pytest.mark.parametrize("value", [1.0, None])
+def test_table_renders(value):
+    figures = [Figure("1 x", "a ratio", value, "×", "≥ 2×", lambda v: v >= 2), Figure("2 y", "info", 3.0, "ms")]
+    assert table(figures, "t").row_count == 2
