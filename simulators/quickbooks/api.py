@@ -291,6 +291,17 @@ def send(realm: str, name: str, entity_id: str) -> Response:
     return _write(realm, act)
 
 
+@v3.get("/exchangerate")
+def exchange_rate(realm: str) -> Response:
+    """A multi-currency company's rate from ``sourcecurrencycode`` to its home currency."""
+    co = _company(realm)
+    code = request.args.get("sourcecurrencycode", "").upper()
+    for row in co.store.select(realm, "ExchangeRate"):
+        if row.data.get("SourceCurrencyCode") == code:
+            return _ok(co, {"ExchangeRate": row.data})
+    return _fault(errors.object_not_found("ExchangeRate", code), co)
+
+
 @v3.route("/query", methods=["GET", "POST"])
 def run_query(realm: str) -> Response:
     statement = request.args.get("query") if request.method == "GET" else request.get_data(as_text=True)

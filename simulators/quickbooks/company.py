@@ -298,6 +298,8 @@ class Company:
             self._item_rules(data)
         elif etype.name == "Account":
             self._account_rules(data)
+        elif etype.name == "CompanyCurrency":
+            self._currency_rules(data)
         elif etype.name in ("Term", "PaymentMethod"):
             if not data.get("Name"):
                 raise errors.required("Name")
@@ -343,6 +345,8 @@ class Company:
         code = cur.get("value") if isinstance(cur, dict) else None
         if code and code != home and not self.settings.get("multiCurrency"):
             raise errors.business("Multicurrency is not enabled for this company.", "CurrencyRef")
+        if code and code != home and self.store.find_name(self.realm, ("CompanyCurrency",), code.lower()) is None:
+            raise errors.business(f"The currency {code} is not in the company's currency list.", "CurrencyRef")
         fixed = (old or {}).get("CurrencyRef", {}).get("value")
         if fixed and code and code != fixed:  # a customer's currency is set once, at create (I8)
             raise errors.business(f"You can't change the currency of a customer. This customer uses {fixed}.",
@@ -367,6 +371,18 @@ class Company:
         data.setdefault("Balance", 0)
         data.setdefault("BalanceWithJobs", data.get("Balance", 0))
         data.setdefault("PreferredDeliveryMethod", "Print")
+
+    def _currency_rules(self, data: dict) -> None:
+        if not self.settings.get("multiCurrency"):
+            raise errors.business("Multicurrency is not enabled for this company.", "Code")
+        code = str(data.get("Code") or "").upper()
+        if not code:
+            raise errors.required("Code")
+        if code not in transactions.CURRENCIES or code == self.settings.get("homeCurrency"):
+            raise errors.invalid_enum("Code", code)
+        data["Code"] = code
+        data["Name"] = transactions.currency_name(code)
+        data.setdefault("Active", True)
 
     def _item_rules(self, data: dict) -> None:
         if not data.get("Name"):

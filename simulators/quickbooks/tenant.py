@@ -7,7 +7,7 @@ import secrets
 from ..core.runtime import Runtime
 from .company import Company
 from .entities import TYPES
-from .transactions import classification_of
+from .transactions import classification_of, currency_name
 
 COUNTRIES = ("US", "GB", "CA", "AU")
 HOME_CURRENCY = {"US": "USD", "GB": "GBP", "CA": "CAD", "AU": "AUD"}
@@ -32,6 +32,8 @@ ACCOUNTS = [
     ("Cost of Goods Sold", "Cost of Goods Sold", "SuppliesMaterialsCogs"),
 ]
 TERMS = [("Due on receipt", 0), ("Net 15", 15), ("Net 30", 30), ("Net 60", 60)]
+# Value of one unit in USD, to derive the seeded exchange rates (any fixed table will do offline).
+USD_VALUE = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "CAD": 0.73, "AUD": 0.66}
 PAYMENT_METHODS = [("Cash", "NON_CREDIT_CARD"), ("Check", "NON_CREDIT_CARD"), ("Visa", "CREDIT_CARD"),
                    ("MasterCard", "CREDIT_CARD"), ("American Express", "CREDIT_CARD")]
 
@@ -163,4 +165,16 @@ def _lists(co: Company) -> None:
                                 "Taxable": any(p > 0 for _, p in rates), "TaxGroup": len(rates) > 1,
                                 "SalesTaxRateList": {"TaxRateDetail": details},
                                 "PurchaseTaxRateList": {"TaxRateDetail": []}})
+    if co.settings["multiCurrency"]:
+        _currencies(co)
 
+
+def _currencies(co: Company) -> None:
+    """Multi-currency companies list their foreign currencies and a rate to the home currency for each."""
+    home = co.settings["homeCurrency"]
+    foreign = [code for code in USD_VALUE if code != home]
+    for i, code in enumerate(foreign, start=1):
+        _put(co, "CompanyCurrency", i, {"Code": code, "Name": currency_name(code), "Active": True})
+        _put(co, "ExchangeRate", i, {"SourceCurrencyCode": code, "TargetCurrencyCode": home,
+                                     "Rate": round(USD_VALUE[code] / USD_VALUE.get(home, 1.0), 6),
+                                     "AsOfDate": co.today().isoformat()})

@@ -118,6 +118,8 @@ def _sales_form(co: Company, etype: EntityType, data: dict, old: dict | None, op
     total = subtotal + tax
     deposit = money(data.get("Deposit", 0) or 0)
     data["TotalAmt"] = num(total)
+    if data.get("ExchangeRate") not in (None, "", 0):
+        data["HomeTotalAmt"] = num(money(Decimal(str(data["ExchangeRate"])) * total))
     if co.country != "US":
         data.setdefault("GlobalTaxCalculation", "TaxExcluded")
     elif data.get("GlobalTaxCalculation") not in (None, "NotApplicable"):
@@ -165,10 +167,19 @@ def _currency(co: Company, data: dict, customer: object) -> None:
                                   f"customer ({cust_code}).", "CurrencyRef")
         code = cust_code
         if code != home:
-            data.setdefault("ExchangeRate", 1)
+            given_rate = data.get("ExchangeRate")
+            data["ExchangeRate"] = given_rate if given_rate not in (None, "", 0, 1) else exchange_rate(co, code)
     elif code and code != home:
         raise errors.business("Multicurrency is not enabled for this company.", "CurrencyRef")
     data["CurrencyRef"] = {"value": code or home, "name": currency_name(code or home)}
+
+
+def exchange_rate(co: Company, code: str) -> float:
+    """The company's rate from ``code`` to its home currency (ExchangeRate rows of a multi-currency company)."""
+    for row in co.store.select(co.realm, "ExchangeRate"):
+        if row.data.get("SourceCurrencyCode") == code:
+            return row.data["Rate"]
+    raise errors.business(f"The currency {code} is not in the company's currency list.", "CurrencyRef")
 
 
 def _doc_number(co: Company, etype: EntityType, data: dict, old: dict | None, options: frozenset[str]) -> None:
