@@ -1,4 +1,9 @@
-"""pytest fixtures: in-process simulators, fresh for each test (registered as a pytest11 plugin)."""
+"""pytest fixtures: in-process simulators, fresh for each test (registered as a pytest11 plugin).
+
+Configure them per test or module with the ``hsqbo`` marker::
+
+    @pytest.mark.hsqbo(rate_limits=False, clock="frozen", start="2026-01-31T12:00:00Z")
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,32 @@ from collections.abc import Iterator
 
 import pytest
 
+from simulators.core.clock import parse_iso
 from simulators.sims import Simulators
+
+MARKER_OPTIONS = {"rate_limits", "clock", "start"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "hsqbo(rate_limits=True, clock='real'|'frozen', start=ISO): configure the sims fixture of a test",
+    )
 
 
 @pytest.fixture
-def sims() -> Iterator[Simulators]:
+def sims(request: pytest.FixtureRequest) -> Iterator[Simulators]:
     """Both simulators in-process (``requests`` is routed into the Flask apps; no sockets)."""
+    marker = request.node.get_closest_marker("hsqbo")
+    options = dict(marker.kwargs) if marker else {}
+    unknown = set(options) - MARKER_OPTIONS
+    if unknown:
+        raise pytest.UsageError(f"unknown hsqbo marker option(s): {', '.join(sorted(unknown))}")
     s = Simulators()
+    s.runtime.limits.enabled = bool(options.get("rate_limits", True))
+    s.runtime.clock.set_mode(options.get("clock", "real"))
+    if "start" in options:
+        s.runtime.clock.set(parse_iso(str(options["start"])))
     with s.in_process():
         yield s
 
