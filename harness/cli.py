@@ -1,20 +1,30 @@
-"""The ``hsqbo`` command: serve the simulators, run the demo."""
+"""The ``hsqbo`` command: serve the simulators, run the demo.
+
+``rich`` and ``requests`` are imported where they are used, after the server is up: they are a
+fair part of the start-up time otherwise.
+"""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import threading
 import time
-
-import requests
-from rich.console import Console
-from rich.panel import Panel
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from simulators.sims import Simulators
 
-console = Console()
+if TYPE_CHECKING:
+    import requests
+    from rich.console import Console
+
+
+@functools.cache
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console()
 
 
 def _serve_args(p: argparse.ArgumentParser) -> None:
@@ -48,11 +58,24 @@ def _start(args: argparse.Namespace) -> tuple[Simulators, object, dict, float]:
     servers = sims.serve(args.host, args.quickbooks_port)
     handles = servers.__enter__()
     ready = time.perf_counter() - started
-    company = sims.new_qbo_company(country=args.country, seed=args.seed, seedNumber=args.seed_number)
+    company = _new_company(sims, {"country": args.country, "seed": args.seed, "seedNumber": args.seed_number})
     return sims, servers, {"servers": handles, "company": company}, ready
 
 
+def _new_company(sims: Simulators, options: dict) -> dict:
+    """The ready-made company, made through the admin API (so the journal shows it) but in-process."""
+    body = json.dumps(options, allow_nan=False)  # as ``requests.post(json=options)`` sends it
+    r = sims.quickbooks.test_client().post("/_sim/tenants", data=body, content_type="application/json")
+    if r.status_code >= 400:
+        raise SystemExit(f"hsqbo: cannot create the company: {r.get_json().get('error', r.status_code)}")
+    return r.get_json()
+
+
 def _print_access(sims: Simulators, info: dict, ready: float) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+
+    console = _console()
     url = info["servers"]["quickbooks"].url
     c = info["company"]
     table = Table(title=f"QuickBooks Online simulator — ready in {ready * 1000:.0f} ms", show_header=False)
@@ -77,7 +100,7 @@ def _print_access(sims: Simulators, info: dict, ready: float) -> None:
 def run_serve(args: argparse.Namespace) -> None:
     sims, servers, info, ready = _start(args)
     _print_access(sims, info, ready)
-    console.print("[dim]Ctrl-C to stop.[/dim]")
+    _console().print("[dim]Ctrl-C to stop.[/dim]")
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -92,7 +115,7 @@ def run_demo(args: argparse.Namespace) -> None:
         _print_access(sims, info, ready)
         _walkthrough(info)
         if not args.exit:
-            console.print("[dim]Serving on. Ctrl-C to stop.[/dim]")
+            _console().print("[dim]Serving on. Ctrl-C to stop.[/dim]")
             threading.Event().wait()
     except KeyboardInterrupt:
         pass
@@ -102,6 +125,9 @@ def run_demo(args: argparse.Namespace) -> None:
 
 def _walkthrough(info: dict) -> None:
     """A few calls that show QBO's rules biting, exactly as a client would meet them."""
+    import requests
+
+    console = _console()
     url = info["servers"]["quickbooks"].url
     c = info["company"]
     base = f"{url}/v3/company/{c['realmId']}"

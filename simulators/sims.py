@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING
 
-import requests
-
-from .core.inprocess import InProcess
 from .core.runtime import Runtime
 from .core.server import ServerThread
 from .quickbooks.api import create_app as create_quickbooks_app
+
+if TYPE_CHECKING:
+    from .core.inprocess import InProcess
 
 QBO_URL = "http://quickbooks.sim"
 # In-process mode also answers Intuit's own URLs, so code using the production/sandbox
@@ -41,6 +42,8 @@ class Simulators:
         self.qbo_url = QBO_URL
 
     def in_process(self, deliver_webhooks: bool = True) -> InProcess:
+        from .core.inprocess import InProcess  # imported here: `responses` and `requests` take ~0.1 s to import
+
         routes = {QBO_URL: self.quickbooks, **{u: self.quickbooks for u in INTUIT_URLS}}
         return InProcess(self.runtime, routes, deliver_webhooks=deliver_webhooks)
 
@@ -55,6 +58,8 @@ class Simulators:
 
     def new_qbo_company(self, **options: object) -> dict:
         """Create a QBO company through the admin API; returns its credentials."""
+        import requests  # imported here, like InProcess: `hsqbo serve` starts without it
+
         options.setdefault("seed", "empty")
         r = requests.post(f"{self.qbo_url}/_sim/tenants", json=options, timeout=30)
         r.raise_for_status()

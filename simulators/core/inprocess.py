@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import requests
 import responses
 from flask import Flask
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from .pipeline import DROP_HEADER
 from .runtime import Runtime
@@ -30,11 +31,14 @@ class InProcess:
 
     def __enter__(self) -> InProcess:
         self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
-        for prefix, app in self.routes.items():
-            pattern = re.compile(re.escape(prefix.rstrip("/")) + r"(?:[/?].*)?$")
-            client = app.test_client()
-            for method in METHODS:
-                self.mock.add_callback(method, pattern, callback=self._handler(client))
+        # One pattern for every prefix (group n matches the n-th route) and one callback per method:
+        # ``responses`` tries every registered callback on each request, 40 of them before.
+        apps = list(self.routes.values())
+        pattern = re.compile("(?:" + "|".join(f"({re.escape(prefix.rstrip('/'))})" for prefix in self.routes)
+                             + r")(?:[/?].*)?$")
+        bases = [app.test_client().environ_base for app in apps]  # what the Flask test client adds to environs
+        for method in METHODS:
+            self.mock.add_callback(method, pattern, callback=self._handler(pattern, apps, bases))
         self.mock.add_passthru(re.compile(".*"))
         self.mock.start()
         return self
@@ -44,20 +48,23 @@ class InProcess:
         self.mock.stop()
         self.mock.reset()
 
-    def _handler(self, client: object) -> object:
+    def _handler(self, pattern: re.Pattern, apps: list[Flask], bases: list[dict]) -> object:
         def call(req: requests.PreparedRequest) -> tuple[int, dict, bytes]:
+            route = pattern.match(req.url).lastindex - 1
             url = urlsplit(req.url)
             body = req.body.encode() if isinstance(req.body, str) else req.body
-            resp = client.open(
-                path=url.path,
-                query_string=url.query,
-                method=req.method,
-                headers=list(req.headers.items()),
-                data=body,
-                base_url=f"{url.scheme}://{url.netloc}",
-            )
-            dropped = resp.headers.get(DROP_HEADER)
-            data = resp.get_data()
+            # The environ the Flask test client builds, run without the client's cookie jar and response
+            # wrappers (a third of an in-process call's own cost).
+            builder = EnvironBuilder(path=url.path, query_string=url.query, method=req.method,
+                                     headers=list(req.headers.items()), data=body,
+                                     base_url=f"{url.scheme}://{url.netloc}", environ_base=dict(bases[route]))
+            try:
+                environ = builder.get_environ()
+            finally:
+                builder.close()
+            app_iter, status, headers = run_wsgi_app(apps[route], environ, buffered=True)
+            data = b"".join(app_iter)
+            dropped = headers.get(DROP_HEADER)
             if self.deliver_webhooks:
                 self.runtime.outbox.deliver_due()
             if dropped == "timeout":
@@ -66,7 +73,7 @@ class InProcess:
                 raise requests.exceptions.ConnectionError(
                     f"hsqbo fault plan: connection dropped on {req.method} {req.url}"
                 )
-            headers = {k: v for k, v in resp.headers.items() if k.lower() != "content-length"}
-            return resp.status_code, headers, data
+            out = {k: v for k, v in headers.items() if k.lower() != "content-length"}
+            return int(status.split(None, 1)[0]), out, data
 
         return call

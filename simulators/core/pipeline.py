@@ -8,13 +8,19 @@ from __future__ import annotations
 import socket
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .runtime import Runtime, System
 
 DROP = "hsqbo.drop"  # WSGI environ key: "drop" or "timeout" — the connection must die, no response
+SOCKET = "hsqbo.socket"  # WSGI environ key: the client's socket, set by our server (see server.py)
 DROP_HEADER = "X-Hsqbo-Drop"  # the same verdict, for in-process routing (which never sees a socket)
+
+
+def client_socket(environ: dict) -> socket.socket | None:
+    """The client's socket when served over the network (our waitress server, or werkzeug's), else None."""
+    return environ.get(SOCKET) or environ.get("werkzeug.socket")
 
 
 class DropMiddleware:
@@ -29,7 +35,7 @@ class DropMiddleware:
     def __call__(self, environ: dict, start_response: object) -> object:
         result = self.app(environ, start_response)
         if environ.get(DROP):
-            sock = environ.get("werkzeug.socket")
+            sock = client_socket(environ)
             if sock is not None:
                 try:
                     sock.shutdown(socket.SHUT_RDWR)
@@ -45,17 +51,18 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
     runtime.apps[system.name] = app
     app.wsgi_app = DropMiddleware(app.wsgi_app)
 
+    # The hooks bind the request and ``g`` once: each access through Flask's proxies costs a lookup.
     @app.before_request
     def _before() -> Response | None:
-        g.started = time.perf_counter()
-        g.tenant = system.tenant_of(request)
-        g.guarded = False
-        if request.path.startswith("/_sim"):
+        req, ctx = request._get_current_object(), g._get_current_object()
+        ctx.started = time.perf_counter()
+        ctx.tenant = system.tenant_of(req)
+        ctx.guarded = False
+        path = req.path
+        if path.startswith("/_sim"):
             return None
-        fired = runtime.faults.match(
-            "request", system=system.name, tenant=g.tenant, method=request.method, path=request.path
-        )
-        g.fault = fired.rule["id"] if fired else None
+        fired = runtime.faults.match("request", system=system.name, tenant=ctx.tenant, method=req.method, path=path)
+        ctx.fault = fired.rule["id"] if fired else None
         if fired:
             rule = fired.rule
             if fired.action == "status":
@@ -63,39 +70,41 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
             if fired.action == "delay":
                 time.sleep(float(rule["seconds"]))
             elif fired.action == "timeout":
-                request.environ[DROP] = "timeout"
-                if request.environ.get("werkzeug.socket") is not None:
+                req.environ[DROP] = "timeout"
+                if client_socket(req.environ) is not None:
                     time.sleep(float(rule.get("seconds", 30)))
                 return Response(status=504)
             elif fired.action == "drop":
                 if rule.get("phase", "before") == "before":
-                    request.environ[DROP] = "drop"
+                    req.environ[DROP] = "drop"
                     return Response(status=502)
-                g.drop_after = True
-        refused = system.guard(request)
-        g.guarded = True
+                ctx.drop_after = True
+        refused = system.guard(req)
+        ctx.guarded = True
         return refused
 
     @app.after_request
     def _after(response: Response) -> Response:
-        if g.get("drop_after"):
-            request.environ[DROP] = "drop"
-        if request.environ.get(DROP):
-            response.headers[DROP_HEADER] = request.environ[DROP]
+        req, ctx = request._get_current_object(), g._get_current_object()
+        environ = req.environ
+        if ctx.get("drop_after"):
+            environ[DROP] = "drop"
+        if environ.get(DROP):
+            response.headers[DROP_HEADER] = environ[DROP]
         runtime.journal.record(
             {
                 "at": runtime.clock.now().isoformat(),
                 "system": system.name,
-                "tenant": g.get("tenant"),
-                "method": request.method,
-                "path": request.path,
-                "query": request.query_string.decode(errors="replace"),
-                "requestBody": _request_text(),
+                "tenant": ctx.get("tenant"),
+                "method": req.method,
+                "path": req.path,
+                "query": req.query_string.decode(errors="replace"),
+                "requestBody": _request_text(req),
                 "status": response.status_code,
                 "responseBody": _text(response.get_data()) if not response.direct_passthrough else None,
-                "durationMs": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
-                "fault": g.get("fault"),
-                "dropped": request.environ.get(DROP),
+                "durationMs": round((time.perf_counter() - ctx.get("started", time.perf_counter())) * 1000, 3),
+                "fault": ctx.get("fault"),
+                "dropped": environ.get(DROP),
             }
         )
         return response
@@ -106,9 +115,11 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
             system.release(request)
 
 
-def _request_text() -> str | None:
+def _request_text(req: Request) -> str | None:
+    if not req.content_length and not req.environ.get("wsgi.input_terminated"):
+        return None  # no body to read (reading would build an empty stream, then find nothing)
     try:
-        return _text(request.get_data())
+        return _text(req.get_data())
     except RequestEntityTooLarge:
         return None  # refused unread: the journal keeps no body
 

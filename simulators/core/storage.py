@@ -6,6 +6,12 @@ SQLite by default; a file or a PostgreSQL URL when asked.
 
 Every multi-step operation runs inside ``store.transaction()``: one lock, one database
 transaction, so a failing rule leaves nothing half-written.
+
+The schema and the statements are plain, portable SQL (SQLite ≥ 3.24 and PostgreSQL both run them,
+``?`` placeholders become ``%s`` for psycopg2) on the DBAPI connection: SQLAlchemy Core's
+per-statement cost (~200 µs) was most of a simulated request's time, and importing it most of
+``hsqbo serve``'s start-up time. SQLAlchemy is still what connects to a file or a PostgreSQL URL
+(its pool, ``pool_pre_ping``), imported only then.
 """
 
 from __future__ import annotations
@@ -19,93 +25,65 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Connection,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    and_,
-    create_engine,
-    delete,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, create_engine
 from sqlalchemy.pool import StaticPool
 
 DUMP_FORMAT = "hsqbo-state"
 DUMP_VERSION = 1
 
 metadata = MetaData()
+# The schema is SQLAlchemy's (one definition, any dialect); the hot statements below are hand-written.
+Table("tenants", metadata,
+      Column("id", String(64), primary_key=True),
+      Column("system", String(16), nullable=False, index=True),
+      Column("settings", Text, nullable=False),
+      Column("created_at", Float, nullable=False))
+_entities = Table("entities", metadata,
+                  Column("pk", Integer, primary_key=True, autoincrement=True),
+                  Column("tenant_id", String(64), nullable=False),
+                  Column("kind", String(48), nullable=False),
+                  Column("entity_id", Integer, nullable=False),
+                  Column("name_key", String(512)),
+                  Column("doc_number", String(64)),
+                  Column("active", Boolean, nullable=False),
+                  Column("deleted", Boolean, nullable=False),
+                  Column("updated_at", Float, nullable=False),
+                  Column("data", Text, nullable=False))
+_e = _entities.c
+Index("ix_entities_key", _e.tenant_id, _e.kind, _e.entity_id, unique=True)
+Index("ix_entities_updated", _e.tenant_id, _e.kind, _e.updated_at)
+# The lookups filter on kind IN (...) too: with kind in these two indexes they always beat the key index
+# (the planner could pick ix_entities_key and scan every row of those kinds: O(n) per create).
+Index("ix_entities_doc", _e.tenant_id, _e.doc_number, _e.kind)
+Index("ix_entities_name", _e.tenant_id, _e.name_key, _e.kind)
+# Pages in Id order filter on deleted/active: with both in the index, the rows an OFFSET skips are never
+# read from the table (a page at 99,000 out of 100k customers: ~45 ms before, ~12 ms with it).
+Index("ix_entities_page", _e.tenant_id, _e.kind, _e.entity_id, _e.deleted, _e.active)
+Table("counters", metadata,
+      Column("tenant_id", String(64), primary_key=True),
+      Column("name", String(64), primary_key=True),
+      Column("value", Integer, nullable=False))
+Table("credentials", metadata,
+      Column("token", String(128), primary_key=True),
+      Column("kind", String(16), nullable=False),  # access | refresh | client | code
+      Column("tenant_id", String(64), nullable=False, index=True),
+      Column("client_id", String(64), nullable=False),
+      Column("expires_at", Float),
+      Column("revoked", Boolean, nullable=False),
+      Column("extra", Text, nullable=False))
+Table("replies", metadata,  # responses kept for idempotent replay (QBO requestid)
+      Column("tenant_id", String(64), primary_key=True),
+      Column("request_id", String(128), primary_key=True),
+      Column("status", Integer, nullable=False),
+      Column("body", Text, nullable=False),
+      Column("created_at", Float, nullable=False))
 
-tenants = Table(
-    "tenants",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("system", String(16), nullable=False, index=True),
-    Column("settings", Text, nullable=False),
-    Column("created_at", Float, nullable=False),
-)
+TABLES = ("tenants", "entities", "counters", "credentials", "replies")
+ROW_CACHE = 20_000  # entity rows kept in memory (their JSON text): a few tens of MB at most
 
-entities = Table(
-    "entities",
-    metadata,
-    Column("pk", Integer, primary_key=True, autoincrement=True),
-    Column("tenant_id", String(64), nullable=False),
-    Column("kind", String(48), nullable=False),
-    Column("entity_id", Integer, nullable=False),
-    Column("name_key", String(512), index=True),
-    Column("doc_number", String(64)),
-    Column("active", Boolean, nullable=False, default=True),
-    Column("deleted", Boolean, nullable=False, default=False),
-    Column("updated_at", Float, nullable=False),
-    Column("data", Text, nullable=False),
-)
-
-counters = Table(
-    "counters",
-    metadata,
-    Column("tenant_id", String(64), primary_key=True),
-    Column("name", String(64), primary_key=True),
-    Column("value", Integer, nullable=False),
-)
-
-credentials = Table(
-    "credentials",
-    metadata,
-    Column("token", String(128), primary_key=True),
-    Column("kind", String(16), nullable=False),  # access | refresh | client
-    Column("tenant_id", String(64), nullable=False, index=True),
-    Column("client_id", String(64), nullable=False),
-    Column("expires_at", Float),
-    Column("revoked", Boolean, nullable=False, default=False),
-    Column("extra", Text, nullable=False, default="{}"),
-)
-
-
-replies = Table(
-    "replies",  # responses kept for idempotent replay (QBO requestid)
-    metadata,
-    Column("tenant_id", String(64), primary_key=True),
-    Column("request_id", String(128), primary_key=True),
-    Column("status", Integer, nullable=False),
-    Column("body", Text, nullable=False),
-    Column("created_at", Float, nullable=False),
-)
-
-Index("ix_entities_key", entities.c.tenant_id, entities.c.kind, entities.c.entity_id, unique=True)
-Index("ix_entities_updated", entities.c.tenant_id, entities.c.kind, entities.c.updated_at)
-Index("ix_entities_doc", entities.c.tenant_id, entities.c.doc_number)
-Index("ix_entities_name", entities.c.tenant_id, entities.c.name_key)
-
-TABLES = (tenants, entities, counters, credentials, replies)
+ROW_COLUMNS = "tenant_id, kind, entity_id, name_key, doc_number, active, deleted, updated_at, data"
+TENANT_COLUMNS = "id, system, settings, created_at"
+CREDENTIAL_COLUMNS = "token, kind, tenant_id, client_id, expires_at, revoked, extra"
 
 
 @dataclass
@@ -123,18 +101,27 @@ class Row:
     updated_at: float = 0.0
 
 
-def _row(r: Any) -> Row:
-    return Row(
-        tenant_id=r.tenant_id,
-        kind=r.kind,
-        entity_id=r.entity_id,
-        data=json.loads(r.data),
-        name_key=r.name_key,
-        doc_number=r.doc_number,
-        active=bool(r.active),
-        deleted=bool(r.deleted),
-        updated_at=r.updated_at,
-    )
+def _row(r: Sequence) -> Row:
+    """A :class:`Row` from a tuple of ``ROW_COLUMNS``."""
+    return Row(r[0], r[1], r[2], json.loads(r[8]), r[3], r[4], bool(r[5]), bool(r[6]), r[7])
+
+
+def _values(row: Row) -> tuple:
+    """``row`` as the parameters of an insert of ``ROW_COLUMNS``."""
+    return (row.tenant_id, row.kind, row.entity_id, row.name_key, row.doc_number, row.active, row.deleted,
+            row.updated_at, json.dumps(row.data, separators=(",", ":")))
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+INSERT_ROW = f"INSERT INTO entities ({ROW_COLUMNS}) VALUES ({_marks(9)})"
+UPSERT_ROW = INSERT_ROW + (
+    " ON CONFLICT (tenant_id, kind, entity_id) DO UPDATE SET name_key = excluded.name_key,"
+    " doc_number = excluded.doc_number, active = excluded.active, deleted = excluded.deleted,"
+    " updated_at = excluded.updated_at, data = excluded.data"
+)
 
 
 class Store:
@@ -143,179 +130,219 @@ class Store:
     def __init__(self, url: str | None = None) -> None:
         self.url = url or "sqlite://"
         self._memory_sqlite = self.url in ("sqlite://", "sqlite:///:memory:")
+        self._sqlite = self.url.startswith("sqlite")
+        self._db: Any = None  # the in-memory database's one connection (None for other backends)
         if self._memory_sqlite:
-            # One shared connection: an in-memory database lives and dies with its connection.
-            self.engine = create_engine(
-                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-            )
-        elif self.url.startswith("sqlite"):
-            self.engine = create_engine(self.url, connect_args={"check_same_thread": False})
+            # An in-memory database lives and dies with its connection: the store opens it and holds it,
+            # and SQLAlchemy's engine hands out that one connection.
+            self._db = sqlite3.connect(":memory:", check_same_thread=False)
+            self._engine = self._memory_engine()
+        elif self._sqlite:
+            self._engine = create_engine(self.url, connect_args={"check_same_thread": False})
         else:
-            self.engine = create_engine(self.url, pool_pre_ping=True)
+            self._engine = create_engine(self.url, pool_pre_ping=True)
         self._lock = threading.RLock()
-        self._local = threading.local()
+        self._tx: Any = None  # the DBAPI connection of the open transaction (only read under the lock)
         self._snapshots: dict[str, Any] = {}
-        metadata.create_all(self.engine)
+        self._sql: dict[str, str] = {}
+        # Caches of what every request reads: tenants, credentials and entity rows (raw rows), counters.
+        # Why: each SQLite call releases the GIL and waits on this store's lock, and under the threaded
+        # server each of those costs thread switches (~100 µs here), far more than the query itself.
+        # Only for the in-memory database, which nothing outside this object can change.
+        # - tenants, credentials, rows hold committed rows only: filled by reads made outside any
+        #   transaction, their keys dropped by every write, so they are read without the lock;
+        # - counters are read and written through, always under the lock, and dropped on rollback;
+        # - reset, restore and load empty them all.
+        self._cache = self._memory_sqlite
+        self._tenants: dict[str, tuple] = {}
+        self._credentials: dict[str, tuple] = {}
+        self._rows: dict[tuple[str, str, int], tuple] = {}
+        self._counters: dict[tuple[str, str], int] = {}
+        self._create_schema()
+
+    @property
+    def engine(self) -> Any:
+        """The SQLAlchemy engine of this store's database."""
+        return self._engine
+
+    def _memory_engine(self) -> Any:
+        return create_engine("sqlite://", poolclass=StaticPool, creator=lambda: self._db)
+
+    def _create_schema(self) -> None:
+        with self._lock:
+            metadata.create_all(self._engine)
 
     # -- transactions ----------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """Serialise and atomically commit one operation; nested calls join the outer one."""
+    def transaction(self) -> Iterator[Any]:
+        """Serialise and atomically commit one operation; nested calls join the outer one.
+
+        Yields the DBAPI connection the operation runs on.
+        """
         with self._lock:
-            conn = getattr(self._local, "conn", None)
-            if conn is not None:
-                yield conn
+            if self._tx is not None:
+                yield self._tx
                 return
-            with self.engine.begin() as conn:
-                self._local.conn = conn
-                try:
-                    yield conn
-                finally:
-                    self._local.conn = None
+            conn = self._db if self._memory_sqlite else self._engine.raw_connection()
+            self._tx = conn
+            try:
+                yield conn
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                self._counters.clear()  # they may hold what was just rolled back
+                raise
+            finally:
+                self._tx = None
+                if conn is not self._db:
+                    conn.close()  # back to the pool
+
+    def _q(self, sql: str) -> str:
+        """``sql`` in the driver's parameter style (``?`` for sqlite3, ``%s`` for psycopg2)."""
+        if self._sqlite:
+            return sql
+        out = self._sql.get(sql)
+        if out is None:
+            out = self._sql[sql] = sql.replace("?", "%s")
+        return out
+
+    def _execute(self, sql: str, params: Sequence = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+        with self.transaction() as conn:
+            cur = conn.cursor()
+            cur.execute(self._q(sql), params)
+            return cur.rowcount
+
+    def _one(self, sql: str, params: Sequence = ()) -> Any:
+        with self.transaction() as conn:
+            cur = conn.cursor()
+            cur.execute(self._q(sql), params)
+            return cur.fetchone()
+
+    def _all(self, sql: str, params: Sequence = ()) -> list:
+        with self.transaction() as conn:
+            cur = conn.cursor()
+            cur.execute(self._q(sql), params)
+            return cur.fetchall()
+
+    def _many(self, sql: str, rows: Sequence[Sequence]) -> None:
+        with self.transaction() as conn:
+            conn.cursor().executemany(self._q(sql), rows)
+
+    def _clear_caches(self) -> None:
+        self._tenants.clear()
+        self._credentials.clear()
+        self._counters.clear()
+        self._rows.clear()
+
+    def _cached(self, cache: dict, key: Any, sql: str, params: Sequence, limit: int | None = None) -> Any:
+        """``cache[key]``, else the row ``sql`` reads (then cached, if it is committed state)."""
+        r = cache.get(key)  # without the lock: these caches only ever hold committed rows
+        if r is None:
+            with self._lock:
+                committed = self._tx is None  # no transaction open: ours is the only one the lock allows
+                r = self._one(sql, params)
+                if r is not None and committed and self._cache:
+                    if limit is not None and len(cache) >= limit:
+                        del cache[next(iter(cache))]  # the oldest entry
+                    cache[key] = r = tuple(r)
+        return r
 
     # -- tenants ---------------------------------------------------------------------------
     def create_tenant(self, tenant_id: str, system: str, settings: dict, now: float) -> None:
-        with self.transaction() as c:
-            c.execute(
-                insert(tenants).values(
-                    id=tenant_id, system=system, settings=json.dumps(settings), created_at=now
-                )
-            )
+        with self._lock:
+            self._tenants.pop(tenant_id, None)
+            self._execute(f"INSERT INTO tenants ({TENANT_COLUMNS}) VALUES (?, ?, ?, ?)",
+                          (tenant_id, system, json.dumps(settings), now))
 
     def tenant(self, tenant_id: str) -> dict | None:
-        with self.transaction() as c:
-            r = c.execute(select(tenants).where(tenants.c.id == tenant_id)).first()
+        r = self._cached(self._tenants, tenant_id, f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?",
+                         (tenant_id,))
         if r is None:
             return None
-        return {"id": r.id, "system": r.system, "settings": json.loads(r.settings), "created_at": r.created_at}
+        return {"id": r[0], "system": r[1], "settings": json.loads(r[2]), "created_at": r[3]}
 
     def tenant_ids(self, system: str | None = None) -> list[str]:
-        q = select(tenants.c.id).order_by(tenants.c.created_at)
         if system:
-            q = q.where(tenants.c.system == system)
-        with self.transaction() as c:
-            return [r.id for r in c.execute(q)]
+            rows = self._all("SELECT id FROM tenants WHERE system = ? ORDER BY created_at", (system,))
+        else:
+            rows = self._all("SELECT id FROM tenants ORDER BY created_at")
+        return [r[0] for r in rows]
 
     def save_tenant_settings(self, tenant_id: str, settings: dict) -> None:
-        with self.transaction() as c:
-            c.execute(update(tenants).where(tenants.c.id == tenant_id).values(settings=json.dumps(settings)))
+        with self._lock:
+            self._tenants.pop(tenant_id, None)
+            self._execute("UPDATE tenants SET settings = ? WHERE id = ?", (json.dumps(settings), tenant_id))
 
     # -- counters --------------------------------------------------------------------------
     def next_value(self, tenant_id: str, name: str, start: int = 1) -> int:
         """The next value of a per-tenant sequence (entity Ids, document numbers)."""
-        with self.transaction() as c:
-            cur = c.execute(
-                select(counters.c.value).where(counters.c.tenant_id == tenant_id, counters.c.name == name)
-            ).scalar()
-            if cur is None:
-                value = start
-                c.execute(insert(counters).values(tenant_id=tenant_id, name=name, value=value))
-            else:
-                value = cur + 1
-                c.execute(
-                    update(counters)
-                    .where(counters.c.tenant_id == tenant_id, counters.c.name == name)
-                    .values(value=value)
-                )
+        with self.transaction():
+            cur = self.peek_value(tenant_id, name)
+            value = start if cur is None else cur + 1
+            self._put_value(tenant_id, name, value, cur is None)
             return value
 
     def peek_value(self, tenant_id: str, name: str) -> int | None:
-        with self.transaction() as c:
-            return c.execute(
-                select(counters.c.value).where(counters.c.tenant_id == tenant_id, counters.c.name == name)
-            ).scalar()
+        with self._lock:
+            value = self._counters.get((tenant_id, name))
+            if value is None:
+                r = self._one("SELECT value FROM counters WHERE tenant_id = ? AND name = ?", (tenant_id, name))
+                if r is None:
+                    return None
+                value = r[0]
+                if self._cache:
+                    self._counters[(tenant_id, name)] = value
+            return value
 
     def set_value(self, tenant_id: str, name: str, value: int) -> None:
-        with self.transaction() as c:
-            if self.peek_value(tenant_id, name) is None:
-                c.execute(insert(counters).values(tenant_id=tenant_id, name=name, value=value))
-            else:
-                c.execute(
-                    update(counters)
-                    .where(counters.c.tenant_id == tenant_id, counters.c.name == name)
-                    .values(value=value)
-                )
+        with self.transaction():
+            self._put_value(tenant_id, name, value, self.peek_value(tenant_id, name) is None)
+
+    def _put_value(self, tenant_id: str, name: str, value: int, new: bool) -> None:
+        if self._cache:
+            self._counters[(tenant_id, name)] = value
+        if new:
+            self._execute("INSERT INTO counters (tenant_id, name, value) VALUES (?, ?, ?)", (tenant_id, name, value))
+        else:
+            self._execute("UPDATE counters SET value = ? WHERE tenant_id = ? AND name = ?", (value, tenant_id, name))
 
     # -- entities --------------------------------------------------------------------------
     def get(self, tenant_id: str, kind: str, entity_id: int) -> Row | None:
-        with self.transaction() as c:
-            r = c.execute(
-                select(entities).where(
-                    entities.c.tenant_id == tenant_id,
-                    entities.c.kind == kind,
-                    entities.c.entity_id == entity_id,
-                )
-            ).first()
+        key = (tenant_id, kind, int(entity_id))
+        r = self._cached(self._rows, key,
+                         f"SELECT {ROW_COLUMNS} FROM entities WHERE tenant_id = ? AND kind = ? AND entity_id = ?",
+                         key, ROW_CACHE)
         return _row(r) if r else None
 
     def put(self, row: Row) -> None:
-        """Insert or replace one entity."""
-        values = {
-            "tenant_id": row.tenant_id,
-            "kind": row.kind,
-            "entity_id": row.entity_id,
-            "name_key": row.name_key,
-            "doc_number": row.doc_number,
-            "active": row.active,
-            "deleted": row.deleted,
-            "updated_at": row.updated_at,
-            "data": json.dumps(row.data, separators=(",", ":")),
-        }
-        key = and_(
-            entities.c.tenant_id == row.tenant_id,
-            entities.c.kind == row.kind,
-            entities.c.entity_id == row.entity_id,
-        )
-        with self.transaction() as c:
-            if c.execute(update(entities).where(key).values(**values)).rowcount == 0:
-                c.execute(insert(entities).values(**values))
+        """Insert or replace one entity (one upsert on the unique key)."""
+        with self._lock:
+            self._rows.pop((row.tenant_id, row.kind, int(row.entity_id)), None)
+            self._execute(UPSERT_ROW, _values(row))
 
     def put_many(self, rows: Sequence[Row]) -> None:
         """Bulk insert of new rows (seeding, benchmarks, loading a dump)."""
-        if not rows:
-            return
-        with self.transaction() as c:
-            c.execute(
-                insert(entities),
-                [
-                    {
-                        "tenant_id": r.tenant_id,
-                        "kind": r.kind,
-                        "entity_id": r.entity_id,
-                        "name_key": r.name_key,
-                        "doc_number": r.doc_number,
-                        "active": r.active,
-                        "deleted": r.deleted,
-                        "updated_at": r.updated_at,
-                        "data": json.dumps(r.data, separators=(",", ":")),
-                    }
-                    for r in rows
-                ],
-            )
+        if rows:
+            with self._lock:
+                if self._rows:
+                    for r in rows:
+                        self._rows.pop((r.tenant_id, r.kind, int(r.entity_id)), None)
+                self._many(INSERT_ROW, [_values(r) for r in rows])
 
     def find_name(self, tenant_id: str, kinds: Sequence[str], name_key: str) -> Row | None:
         """A live entity of one of ``kinds`` holding ``name_key`` (uniqueness checks)."""
-        with self.transaction() as c:
-            r = c.execute(
-                select(entities).where(
-                    entities.c.tenant_id == tenant_id,
-                    entities.c.name_key == name_key,
-                    entities.c.kind.in_(kinds),
-                    entities.c.deleted.is_(False),
-                )
-            ).first()
-        return _row(r) if r else None
+        return self._find("name_key", tenant_id, kinds, name_key)
 
     def find_doc_number(self, tenant_id: str, kinds: Sequence[str], doc_number: str) -> Row | None:
-        with self.transaction() as c:
-            r = c.execute(
-                select(entities).where(
-                    entities.c.tenant_id == tenant_id,
-                    entities.c.doc_number == doc_number,
-                    entities.c.kind.in_(kinds),
-                    entities.c.deleted.is_(False),
-                )
-            ).first()
+        return self._find("doc_number", tenant_id, kinds, doc_number)
+
+    def _find(self, column: str, tenant_id: str, kinds: Sequence[str], value: str) -> Row | None:
+        if not kinds:
+            return None
+        r = self._one(f"SELECT {ROW_COLUMNS} FROM entities WHERE tenant_id = ? AND {column} = ?"
+                      f" AND kind IN ({_marks(len(kinds))}) AND deleted = ? LIMIT 1",
+                      (tenant_id, value, *kinds, False))
         return _row(r) if r else None
 
     def select(
@@ -332,16 +359,20 @@ class Store:
         order_by_id: bool = True,
     ) -> list[Row]:
         """Rows of one kind filtered on indexed columns; the rest of a query runs in Python."""
-        q = select(entities).where(entities.c.tenant_id == tenant_id, entities.c.kind == kind)
-        q = self._filters(q, ids, active, include_deleted, changed_since)
+        where, params = self._filters(tenant_id, kind, ids, active, include_deleted, changed_since)
+        if where is None:
+            return []
+        sql = f"SELECT {ROW_COLUMNS} FROM entities WHERE {where}"
         if order_by_id:
-            q = q.order_by(entities.c.entity_id)
+            sql += " ORDER BY entity_id"
+        if limit is not None or offset:
+            # SQLite wants a LIMIT before any OFFSET (-1: none); PostgreSQL reads LIMIT NULL as none.
+            sql += " LIMIT ?"
+            params.append(limit if limit is not None else (-1 if self._sqlite else None))
         if offset:
-            q = q.offset(offset)
-        if limit is not None:
-            q = q.limit(limit)
-        with self.transaction() as c:
-            return [_row(r) for r in c.execute(q)]
+            sql += " OFFSET ?"
+            params.append(offset)
+        return [_row(r) for r in self._all(sql, params)]
 
     def count(
         self,
@@ -351,23 +382,30 @@ class Store:
         active: bool | None = None,
         include_deleted: bool = False,
     ) -> int:
-        q = select(func.count()).select_from(entities)
-        q = q.where(entities.c.tenant_id == tenant_id, entities.c.kind == kind)
-        q = self._filters(q, None, active, include_deleted, None)
-        with self.transaction() as c:
-            return int(c.execute(q).scalar() or 0)
+        where, params = self._filters(tenant_id, kind, None, active, include_deleted, None)
+        return int(self._one(f"SELECT COUNT(*) FROM entities WHERE {where}", params)[0] or 0)
 
     @staticmethod
-    def _filters(q: Any, ids: Any, active: Any, include_deleted: bool, changed_since: Any) -> Any:
+    def _filters(tenant_id: str, kind: str, ids: Any, active: Any, include_deleted: bool,
+                 changed_since: Any) -> tuple[str | None, list]:
+        """The WHERE clause and its parameters; ``None`` when no row can match (an empty ``ids``)."""
+        where, params = ["tenant_id = ?", "kind = ?"], [tenant_id, kind]
         if ids is not None:
-            q = q.where(entities.c.entity_id.in_(list(ids)))
+            ids = list(ids)
+            if not ids:
+                return None, []
+            where.append(f"entity_id IN ({_marks(len(ids))})")
+            params += ids
         if active is not None:
-            q = q.where(entities.c.active.is_(active))
+            where.append("active = ?")
+            params.append(bool(active))
         if not include_deleted:
-            q = q.where(entities.c.deleted.is_(False))
+            where.append("deleted = ?")
+            params.append(False)
         if changed_since is not None:
-            q = q.where(entities.c.updated_at >= changed_since)
-        return q
+            where.append("updated_at >= ?")
+            params.append(changed_since)
+        return " AND ".join(where), params
 
     # -- credentials -----------------------------------------------------------------------
     def put_credential(
@@ -379,68 +417,52 @@ class Store:
         expires_at: float | None,
         extra: dict | None = None,
     ) -> None:
-        with self.transaction() as c:
-            c.execute(
-                insert(credentials).values(
-                    token=token,
-                    kind=kind,
-                    tenant_id=tenant_id,
-                    client_id=client_id,
-                    expires_at=expires_at,
-                    revoked=False,
-                    extra=json.dumps(extra or {}),
-                )
-            )
+        with self._lock:
+            self._credentials.pop(token, None)
+            self._execute(f"INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES ({_marks(7)})",
+                          (token, kind, tenant_id, client_id, expires_at, False, json.dumps(extra or {})))
 
     def credential(self, token: str) -> dict | None:
-        with self.transaction() as c:
-            r = c.execute(select(credentials).where(credentials.c.token == token)).first()
+        r = self._cached(self._credentials, token, f"SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE token = ?",
+                         (token,))
         if r is None:
             return None
         return {
-            "token": r.token,
-            "kind": r.kind,
-            "tenant_id": r.tenant_id,
-            "client_id": r.client_id,
-            "expires_at": r.expires_at,
-            "revoked": bool(r.revoked),
-            "extra": json.loads(r.extra),
+            "token": r[0],
+            "kind": r[1],
+            "tenant_id": r[2],
+            "client_id": r[3],
+            "expires_at": r[4],
+            "revoked": bool(r[5]),
+            "extra": json.loads(r[6]),
         }
 
     def credentials_of(self, tenant_id: str, kind: str) -> list[dict]:
-        with self.transaction() as c:
-            rows = c.execute(
-                select(credentials.c.token).where(
-                    credentials.c.tenant_id == tenant_id, credentials.c.kind == kind
-                )
-            ).all()
-        return [self.credential(r.token) for r in rows]
+        with self.transaction():
+            rows = self._all("SELECT token FROM credentials WHERE tenant_id = ? AND kind = ?", (tenant_id, kind))
+            return [self.credential(r[0]) for r in rows]
 
     def revoke_credential(self, token: str) -> None:
-        with self.transaction() as c:
-            c.execute(update(credentials).where(credentials.c.token == token).values(revoked=True))
+        with self._lock:
+            self._credentials.pop(token, None)
+            self._execute("UPDATE credentials SET revoked = ? WHERE token = ?", (True, token))
 
     # -- idempotent replies ------------------------------------------------------------------
     def reply(self, tenant_id: str, request_id: str) -> tuple[int, str] | None:
-        with self.transaction() as c:
-            r = c.execute(
-                select(replies).where(replies.c.tenant_id == tenant_id, replies.c.request_id == request_id)
-            ).first()
-        return (r.status, r.body) if r else None
+        r = self._one("SELECT status, body FROM replies WHERE tenant_id = ? AND request_id = ?",
+                      (tenant_id, request_id))
+        return (r[0], r[1]) if r else None
 
     def save_reply(self, tenant_id: str, request_id: str, status: int, body: str, now: float) -> None:
-        with self.transaction() as c:
-            c.execute(
-                insert(replies).values(
-                    tenant_id=tenant_id, request_id=request_id, status=status, body=body, created_at=now
-                )
-            )
+        self._execute("INSERT INTO replies (tenant_id, request_id, status, body, created_at) VALUES (?, ?, ?, ?, ?)",
+                      (tenant_id, request_id, status, body, now))
 
     # -- whole-state operations --------------------------------------------------------------
     def reset(self) -> None:
-        with self.transaction() as c:
+        with self.transaction():
+            self._clear_caches()
             for table in TABLES:
-                c.execute(delete(table))
+                self._execute(f"DELETE FROM {table}")
 
     def snapshot(self) -> str:
         """Copy the whole state aside; returns the snapshot's id."""
@@ -449,7 +471,7 @@ class Store:
             if self._memory_sqlite:
                 # SQLite's backup API copies pages, not rows: milliseconds even for large states.
                 target = sqlite3.connect(":memory:", check_same_thread=False)
-                self._raw_sqlite().backup(target)
+                self._db.backup(target)
                 self._snapshots[snap_id] = target
             else:
                 self._snapshots[snap_id] = self._rows_by_table()
@@ -460,48 +482,63 @@ class Store:
             snap = self._snapshots.get(snap_id)
             if snap is None:
                 raise KeyError(snap_id)
+            self._clear_caches()
             if self._memory_sqlite:
-                snap.backup(self._raw_sqlite())
+                if self._tx is not None:  # inside a transaction: overwrite the live database in place
+                    snap.backup(self._db)
+                    return
+                # Copy the snapshot into a fresh database that becomes the live one (the snapshot stays
+                # restorable). The old one is closed first so that the copy reuses its memory: on this
+                # machine first-touched memory costs ~4 ms/MB, the copy itself ~0.5 ms/MB (100k
+                # customers: ~60 ms instead of ~700 ms for overwriting the live database's pages).
+                self._db.close()
+                self._db = sqlite3.connect(":memory:", check_same_thread=False)
+                self._engine.dispose()  # its pool's creator hands out the new connection from now on
+                try:
+                    snap.backup(self._db)
+                except BaseException:
+                    self._create_schema()  # left empty but usable; the snapshot is intact
+                    raise
                 return
-            with self.transaction() as c:
+            with self.transaction():
                 for table in TABLES:
-                    c.execute(delete(table))
+                    self._execute(f"DELETE FROM {table}")
                 for table in TABLES:
-                    if snap[table.name]:
-                        c.execute(insert(table), snap[table.name])
+                    columns, rows = snap[table]
+                    if rows:
+                        self._many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_marks(len(columns))})", rows)
 
     def snapshot_ids(self) -> list[str]:
         return list(self._snapshots)
 
-    def _raw_sqlite(self) -> sqlite3.Connection:
-        return self.engine.raw_connection().driver_connection
-
-    def _rows_by_table(self) -> dict[str, list[dict]]:
-        with self.transaction() as c:
-            return {t.name: [dict(r._mapping) for r in c.execute(select(t))] for t in TABLES}
+    def _rows_by_table(self) -> dict[str, tuple[list[str], list[tuple]]]:
+        out = {}
+        with self.transaction() as conn:
+            for table in TABLES:
+                cur = conn.cursor()
+                cur.execute(f"SELECT * FROM {table}")
+                out[table] = ([d[0] for d in cur.description], [tuple(r) for r in cur.fetchall()])
+        return out
 
     def dump(self, tenant_id: str | None = None) -> dict:
         """The state as readable, versioned JSON (one tenant or all)."""
         ids = [tenant_id] if tenant_id else self.tenant_ids()
         out = []
         for tid in ids:
-            t = self.tenant(tid)
-            if t is None:
-                continue
-            with self.transaction() as c:
-                rows = c.execute(
-                    select(entities)
-                    .where(entities.c.tenant_id == tid)
-                    .order_by(entities.c.kind, entities.c.entity_id)
-                ).all()
-                seqs = c.execute(select(counters).where(counters.c.tenant_id == tid)).all()
+            with self.transaction():
+                t = self.tenant(tid)
+                if t is None:
+                    continue
+                rows = self._all(f"SELECT {ROW_COLUMNS} FROM entities WHERE tenant_id = ? ORDER BY kind, entity_id",
+                                 (tid,))
+                seqs = self._all("SELECT name, value FROM counters WHERE tenant_id = ?", (tid,))
             by_kind: dict[str, list[dict]] = {}
-            for r in rows:
-                entry = {"id": r.entity_id, "active": bool(r.active), "deleted": bool(r.deleted)}
+            for r in map(_row, rows):
+                entry = {"id": r.entity_id, "active": r.active, "deleted": r.deleted}
                 entry["updatedAt"] = r.updated_at
                 entry["nameKey"] = r.name_key
                 entry["docNumber"] = r.doc_number
-                entry["data"] = json.loads(r.data)
+                entry["data"] = r.data
                 by_kind.setdefault(r.kind, []).append(entry)
             out.append(
                 {
@@ -509,7 +546,7 @@ class Store:
                     "system": t["system"],
                     "settings": t["settings"],
                     "createdAt": t["created_at"],
-                    "counters": {s.name: s.value for s in seqs},
+                    "counters": {name: value for name, value in seqs},
                     "entities": by_kind,
                 }
             )
@@ -519,15 +556,16 @@ class Store:
         """Load a dump made by :meth:`dump`, replacing the tenants it names."""
         if dump.get("format") != DUMP_FORMAT or dump.get("version") != DUMP_VERSION:
             raise ValueError(f"not a {DUMP_FORMAT} v{DUMP_VERSION} dump")
-        with self.transaction() as c:
+        with self.transaction():
+            self._clear_caches()
             for t in dump["tenants"]:
                 tid = t["id"]
-                for table in (entities, counters, replies):
-                    c.execute(delete(table).where(table.c.tenant_id == tid))
-                c.execute(delete(tenants).where(tenants.c.id == tid))
+                for table in ("entities", "counters", "replies"):
+                    self._execute(f"DELETE FROM {table} WHERE tenant_id = ?", (tid,))
+                self._execute("DELETE FROM tenants WHERE id = ?", (tid,))
                 self.create_tenant(tid, t["system"], t["settings"], t["createdAt"])
                 for name, value in t["counters"].items():
-                    c.execute(insert(counters).values(tenant_id=tid, name=name, value=value))
+                    self._put_value(tid, name, value, True)
                 self.put_many(
                     [
                         Row(

@@ -60,8 +60,8 @@ class Company:
 
     def envelope_time(self) -> str:
         n = self.now()
-        return n.strftime("%Y-%m-%dT%H:%M:%S.") + f"{n.microsecond // 1000:03d}" + n.strftime("%z")[:3] + ":" + \
-            n.strftime("%z")[3:]
+        z = n.strftime("%z")
+        return n.strftime("%Y-%m-%dT%H:%M:%S.") + f"{n.microsecond // 1000:03d}" + z[:3] + ":" + z[3:]
 
     @property
     def country(self) -> str:
