@@ -61,6 +61,12 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
         path = req.path
         if path.startswith("/_sim"):
             return None
+        # Auth and throttling first: a request the vendor would refuse never reaches the fault plan, and a
+        # delayed one holds its concurrency slot the way a slow real request does.
+        refused = system.guard(req)
+        ctx.guarded = True
+        if refused is not None:
+            return refused
         fired = runtime.faults.match("request", system=system.name, tenant=ctx.tenant, method=req.method, path=path)
         ctx.fault = fired.rule["id"] if fired else None
         if fired:
@@ -79,9 +85,7 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
                     req.environ[DROP] = "drop"
                     return Response(status=502)
                 ctx.drop_after = True
-        refused = system.guard(req)
-        ctx.guarded = True
-        return refused
+        return None
 
     @app.after_request
     def _after(response: Response) -> Response:

@@ -10,8 +10,6 @@ import itertools
 import threading
 from collections.abc import Callable
 
-import requests
-
 from .clock import Clock
 from .faults import FaultPlan
 
@@ -19,6 +17,8 @@ Sender = Callable[[str, dict, bytes], int]
 
 
 def http_sender(url: str, headers: dict, body: bytes) -> int:
+    import requests  # only when a webhook is sent: keeps it out of the server's start-up
+
     return requests.post(url, data=body, headers=headers, timeout=10).status_code
 
 

@@ -398,3 +398,28 @@ def test_threaded_server_serves_the_same_api_and_delivers_webhooks_over_http():
             requests.get(f"{url}/v3/company/{company['realmId']}/customer/1", headers=auth, timeout=5)
         assert requests.get(f"{url}/v3/company/{company['realmId']}/customer/1", headers=auth,
                             timeout=5).status_code == 200
+
+
+def test_eleventh_concurrent_request_of_a_realm_gets_429():
+    """QBO allows 10 requests in flight per realm and app; a delayed request holds its slot."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sims = Simulators()
+    sims.runtime.clock.set_mode("frozen")
+    with sims.serve() as servers:
+        url = servers["quickbooks"].url
+        company = requests.post(f"{url}/_sim/tenants", json={"seed": "empty"}).json()
+        requests.post(f"{url}/_sim/faults", json={"path": "*/preferences", "action": "delay", "seconds": 1.5})
+        prefs = f"{url}/v3/company/{company['realmId']}/preferences"
+        auth = {"Authorization": f"Bearer {company['accessToken']}"}
+        with ThreadPoolExecutor(10) as pool:
+            slow = [pool.submit(requests.get, prefs, headers=auth, timeout=10) for _ in range(10)]
+            time.sleep(0.5)  # all ten are in flight, sleeping out their delay
+            sims.runtime.clock.advance(2)  # the 10-a-second window is clear: only concurrency can refuse
+            eleventh = requests.get(f"{url}/v3/company/{company['realmId']}/companyinfo/1", headers=auth,
+                                    timeout=10)
+            assert [f.result().status_code for f in slow] == [200] * 10
+        assert eleventh.status_code == 429 and eleventh.json()["Fault"]["Error"][0]["code"] == "3001"
+        sims.runtime.clock.advance(2)
+        assert requests.get(f"{url}/v3/company/{company['realmId']}/companyinfo/1", headers=auth,
+                            timeout=10).status_code == 200
