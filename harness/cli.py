@@ -30,6 +30,10 @@ def _console() -> Console:
 def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     p.add_argument("--quickbooks-port", type=int, default=8765, help="QBO simulator port (0 = any free port)")
+    p.add_argument("--hubspot-port", type=int, default=8766, help="HubSpot simulator port (0 = any free port)")
+    p.add_argument("--tier", default="professional", choices=["starter", "professional", "enterprise"],
+                   help="ready-made HubSpot portal's tier (sets its rate limits)")
+    p.add_argument("--currency", default="USD", help="ready-made HubSpot portal's company currency")
     p.add_argument("--db", default=None, help="SQLAlchemy URL (default: in-memory SQLite), e.g. "
                    "sqlite:///state.db or postgresql://127.0.0.1/test")
     p.add_argument("--country", default="US", choices=["US", "GB", "CA", "AU"], help="ready-made company's country")
@@ -55,19 +59,22 @@ def main(argv: list[str] | None = None) -> None:
 def _start(args: argparse.Namespace) -> tuple[Simulators, object, dict, float]:
     started = time.perf_counter()
     sims = Simulators(db=args.db)
-    servers = sims.serve(args.host, args.quickbooks_port)
+    servers = sims.serve(args.host, args.quickbooks_port, args.hubspot_port)
     handles = servers.__enter__()
     ready = time.perf_counter() - started
-    company = _new_company(sims, {"country": args.country, "seed": args.seed, "seedNumber": args.seed_number})
-    return sims, servers, {"servers": handles, "company": company}, ready
+    company = _new_tenant(sims.quickbooks, {"country": args.country, "seed": args.seed,
+                                            "seedNumber": args.seed_number})
+    portal = _new_tenant(sims.hubspot, {"tier": args.tier, "currency": args.currency, "seed": args.seed,
+                                        "seedNumber": args.seed_number})
+    return sims, servers, {"servers": handles, "company": company, "portal": portal}, ready
 
 
-def _new_company(sims: Simulators, options: dict) -> dict:
-    """The ready-made company, made through the admin API (so the journal shows it) but in-process."""
+def _new_tenant(app: object, options: dict) -> dict:
+    """A ready-made tenant, made through the admin API (so the journal shows it) but in-process."""
     body = json.dumps(options, allow_nan=False)  # as ``requests.post(json=options)`` sends it
-    r = sims.quickbooks.test_client().post("/_sim/tenants", data=body, content_type="application/json")
+    r = app.test_client().post("/_sim/tenants", data=body, content_type="application/json")
     if r.status_code >= 400:
-        raise SystemExit(f"hsqbo: cannot create the company: {r.get_json().get('error', r.status_code)}")
+        raise SystemExit(f"hsqbo: cannot create the tenant: {r.get_json().get('error', r.status_code)}")
     return r.get_json()
 
 
@@ -95,6 +102,19 @@ def _print_access(sims: Simulators, info: dict, ready: float) -> None:
         f"qb = QuickBooks(auth_client=auth, refresh_token='{c['refreshToken']}', company_id='{c['realmId']}')\n"
         "print([c.DisplayName for c in Customer.all(qb=qb)])",
         title="point python-quickbooks at it"))
+    hs_url = info["servers"]["hubspot"].url
+    portal = info["portal"]
+    table = Table(title="HubSpot CRM simulator", show_header=False)
+    table.add_row("API base (hubspot-api-client host=)", hs_url)
+    table.add_row("Admin API", f"{hs_url}/_sim/health")
+    for key in ("portalId", "accessToken", "clientId", "clientSecret", "refreshToken", "clientSecretForWebhooks"):
+        table.add_row(key, str(portal[key]))
+    console.print(table)
+    console.print(Panel(
+        "from hubspot import HubSpot\n"
+        f"client = HubSpot(access_token='{portal['accessToken']}', host='{hs_url}', base_url='{hs_url}')\n"
+        "print(client.crm.contacts.basic_api.get_page(limit=10))",
+        title="point hubspot-api-client at it"))
 
 
 def run_serve(args: argparse.Namespace) -> None:

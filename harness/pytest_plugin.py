@@ -45,3 +45,9 @@ def sims(request: pytest.FixtureRequest) -> Iterator[Simulators]:
 def qbo_company(sims: Simulators) -> dict:
     """A fresh, empty US QBO company: ``realmId``, ``clientId``, ``accessToken``, … ."""
     return sims.new_qbo_company(country="US", seed="empty")
+
+
+@pytest.fixture
+def hubspot_portal(sims: Simulators) -> dict:
+    """A fresh, empty HubSpot portal (Professional, USD): ``portalId``, ``accessToken`` (a private-app token), … ."""
+    return sims.new_hubspot_portal(tier="professional", currency="USD", seed="empty")

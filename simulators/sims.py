@@ -4,8 +4,8 @@
     with sims.in_process():                  # requests to the simulators' URLs never touch a socket
         creds = sims.new_qbo_company(country="GB", seed="empty")
         ...
-    with sims.serve(quickbooks_port=0) as servers:   # or real threaded servers on loopback
-        print(servers["quickbooks"].url)
+    with sims.serve(quickbooks_port=0, hubspot_port=0) as servers:   # or real servers on loopback
+        print(servers["quickbooks"].url, servers["hubspot"].url)
 """
 
 from __future__ import annotations
@@ -16,12 +16,15 @@ from typing import TYPE_CHECKING
 
 from .core.runtime import Runtime
 from .core.server import ServerThread
+from .hubspot.api import create_app as create_hubspot_app
 from .quickbooks.api import create_app as create_quickbooks_app
 
 if TYPE_CHECKING:
     from .core.inprocess import InProcess
 
 QBO_URL = "http://quickbooks.sim"
+HUBSPOT_URL = "http://hubspot.sim"
+HUBSPOT_API = "https://api.hubapi.com"  # intercepted in-process, like Intuit's URLs
 # In-process mode also answers Intuit's own URLs, so code using the production/sandbox
 # defaults of python-quickbooks and intuit-oauth runs unchanged.
 INTUIT_URLS = (
@@ -39,28 +42,42 @@ class Simulators:
     def __init__(self, db: str | None = None, runtime: Runtime | None = None) -> None:
         self.runtime = runtime or Runtime(db)
         self.quickbooks = create_quickbooks_app(self.runtime)
+        self.hubspot = create_hubspot_app(self.runtime)
         self.qbo_url = QBO_URL
+        self.hubspot_url = HUBSPOT_URL
 
     def in_process(self, deliver_webhooks: bool = True) -> InProcess:
         from .core.inprocess import InProcess  # imported here: `responses` and `requests` take ~0.1 s to import
 
-        routes = {QBO_URL: self.quickbooks, **{u: self.quickbooks for u in INTUIT_URLS}}
+        routes = {QBO_URL: self.quickbooks, **{u: self.quickbooks for u in INTUIT_URLS},
+                  HUBSPOT_URL: self.hubspot, HUBSPOT_API: self.hubspot}
         return InProcess(self.runtime, routes, deliver_webhooks=deliver_webhooks)
 
     @contextmanager
-    def serve(self, host: str = "127.0.0.1", quickbooks_port: int = 0) -> Iterator[dict[str, ServerThread]]:
+    def serve(self, host: str = "127.0.0.1", quickbooks_port: int = 0,
+              hubspot_port: int = 0) -> Iterator[dict[str, ServerThread]]:
         with ExitStack() as stack:
-            servers = {"quickbooks": stack.enter_context(ServerThread(self.quickbooks, host, quickbooks_port))}
+            servers = {"quickbooks": stack.enter_context(ServerThread(self.quickbooks, host, quickbooks_port)),
+                       "hubspot": stack.enter_context(ServerThread(self.hubspot, host, hubspot_port))}
             self.qbo_url = servers["quickbooks"].url
+            self.hubspot_url = servers["hubspot"].url
             self.runtime.outbox.start()
             stack.callback(self.runtime.outbox.stop)
             yield servers
 
     def new_qbo_company(self, **options: object) -> dict:
         """Create a QBO company through the admin API; returns its credentials."""
+        return self._new_tenant(self.qbo_url, options)
+
+    def new_hubspot_portal(self, **options: object) -> dict:
+        """Create a HubSpot portal through the admin API; returns its credentials."""
+        return self._new_tenant(self.hubspot_url, options)
+
+    @staticmethod
+    def _new_tenant(url: str, options: dict) -> dict:
         import requests  # imported here, like InProcess: `hsqbo serve` starts without it
 
         options.setdefault("seed", "empty")
-        r = requests.post(f"{self.qbo_url}/_sim/tenants", json=options, timeout=30)
+        r = requests.post(f"{url}/_sim/tenants", json=options, timeout=30)
         r.raise_for_status()
         return r.json()

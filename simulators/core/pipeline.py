@@ -15,6 +15,7 @@ from .runtime import Runtime, System
 
 DROP = "hsqbo.drop"  # WSGI environ key: "drop" or "timeout" — the connection must die, no response
 SOCKET = "hsqbo.socket"  # WSGI environ key: the client's socket, set by our server (see server.py)
+RESPONSE_HEADERS = "hsqbo.headers"  # WSGI environ key: headers a system's guard wants on the response
 DROP_HEADER = "X-Hsqbo-Drop"  # the same verdict, for in-process routing (which never sees a socket)
 
 
@@ -95,6 +96,8 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
             environ[DROP] = "drop"
         if environ.get(DROP):
             response.headers[DROP_HEADER] = environ[DROP]
+        for key, value in environ.get(RESPONSE_HEADERS, {}).items():
+            response.headers.setdefault(key, value)
         runtime.journal.record(
             {
                 "at": runtime.clock.now().isoformat(),

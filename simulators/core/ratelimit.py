@@ -58,6 +58,12 @@ class RateLimiter:
                 self._hits[key + (w.name,)].append(now)
         return Verdict(True, tightest[1] if tightest else None, tightest[0] if tightest else None)
 
+    def used(self, key: tuple, windows: list[Window]) -> list[int]:
+        """How many requests each window holds now (for the vendors' remaining-calls headers)."""
+        now = self.clock.timestamp()
+        with self._lock:
+            return [sum(1 for t in self._hits[key + (w.name,)] if t > now - w.seconds) for w in windows]
+
     def enter(self, key: tuple, limit: int) -> bool:
         """Take a concurrency slot; False when ``limit`` requests are already in flight."""
         with self._lock:

@@ -337,6 +337,12 @@ class Store:
     def find_doc_number(self, tenant_id: str, kinds: Sequence[str], doc_number: str) -> Row | None:
         return self._find("doc_number", tenant_id, kinds, doc_number)
 
+    def find_all(self, tenant_id: str, kind: str, name_key: str) -> list[Row]:
+        """Every live entity of ``kind`` holding ``name_key``, in Id order (e.g. one record's associations)."""
+        rows = self._all(f"SELECT {ROW_COLUMNS} FROM entities WHERE tenant_id = ? AND name_key = ? AND kind = ?"
+                         " AND deleted = ? ORDER BY entity_id", (tenant_id, name_key, kind, False))
+        return [_row(r) for r in rows]
+
     def _find(self, column: str, tenant_id: str, kinds: Sequence[str], value: str) -> Row | None:
         if not kinds:
             return None

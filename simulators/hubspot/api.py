@@ -1,0 +1,303 @@
+"""HubSpot's HTTP surface: CRM v3 objects, search, properties, associations v3/v4, OAuth v1."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from ..core import admin, pipeline
+from ..core.credentials import InvalidClient, InvalidGrant
+from ..core.runtime import Runtime
+from . import errors, properties
+from .errors import HubSpotError
+from .portal import Portal, object_type
+from .system import OAUTH_LIFETIMES, HubSpot, json_response
+
+MAX_BODY = 10 * 1024 * 1024
+
+crm = Blueprint("hubspot_crm", __name__)
+oauth = Blueprint("hubspot_oauth", __name__, url_prefix="/oauth/v1")
+
+
+def _rt() -> Runtime:
+    return current_app.extensions["hsqbo.runtime"]
+
+
+def _portal() -> Portal:
+    return Portal(_rt(), request.environ["hsqbo.portal"])
+
+
+def _body() -> object:
+    raw = request.get_data()
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise errors.bad_request(f"Invalid input JSON on line 1, column 1: {exc.msg}") from exc
+
+
+def _list_arg(name: str) -> list[str] | None:
+    """Array query parameters arrive as repeated keys (the SDK) or comma-separated (the docs)."""
+    values = [v for raw in request.args.getlist(name) for v in raw.split(",") if v]
+    return values or None
+
+
+def _bool_arg(name: str) -> bool:
+    return request.args.get(name, "false").lower() == "true"
+
+
+def _int_arg(name: str, default: int) -> int:
+    try:
+        return int(request.args.get(name, default))
+    except ValueError as exc:
+        raise errors.bad_request(f"{name} must be an integer") from exc
+
+
+def _done(portal: Portal, body: object, status: int = 200) -> Response:
+    _rt().systems["hubspot"].publish(portal.portal, portal.events)
+    if status == 204:
+        return Response(status=204)
+    return json_response(body, status)
+
+
+# -- objects ---------------------------------------------------------------------------------
+
+@crm.get("/crm/v3/objects/<otype>")
+def list_objects(otype: str) -> Response:
+    t = object_type(otype)
+    return json_response(_portal().page(t, _int_arg("limit", 10), request.args.get("after"), _list_arg("properties"),
+                                        _list_arg("associations"), _bool_arg("archived")))
+
+
+@crm.post("/crm/v3/objects/<otype>")
+def create_object(otype: str) -> Response:
+    p = _portal()
+    return _done(p, p.create(object_type(otype), _body()), 201)
+
+
+@crm.get("/crm/v3/objects/<otype>/<object_id>")
+def get_object(otype: str, object_id: str) -> Response:
+    t = object_type(otype)
+    return json_response(_portal().get(t, object_id, request.args.get("idProperty"), _list_arg("properties"),
+                                       _list_arg("associations"), _bool_arg("archived")))
+
+
+@crm.patch("/crm/v3/objects/<otype>/<object_id>")
+def update_object(otype: str, object_id: str) -> Response:
+    p = _portal()
+    return _done(p, p.update(object_type(otype), object_id, _body(), request.args.get("idProperty")))
+
+
+@crm.delete("/crm/v3/objects/<otype>/<object_id>")
+def archive_object(otype: str, object_id: str) -> Response:
+    p = _portal()
+    p.archive(object_type(otype), object_id)
+    return _done(p, None, 204)
+
+
+@crm.post("/crm/v3/objects/<otype>/batch/<action>")
+def batch(otype: str, action: str) -> Response:
+    p = _portal()
+    status, body = p.batch(object_type(otype), action, _body())
+    return _done(p, body, status)
+
+
+@crm.post("/crm/v3/objects/<otype>/search")
+def search(otype: str) -> Response:
+    return json_response(_portal().search(object_type(otype), _body()))
+
+
+@crm.post("/crm/v3/objects/<otype>/merge")
+def merge(otype: str) -> Response:
+    p = _portal()
+    return _done(p, p.merge(object_type(otype), _body()))
+
+
+@crm.post("/crm/v3/objects/contacts/gdpr-delete")
+def gdpr_delete() -> Response:
+    p = _portal()
+    body = _body()
+    if not isinstance(body, dict) or not body.get("objectId"):
+        raise errors.bad_request("objectId is required")
+    p.purge(object_type("contacts"), body["objectId"], body.get("idProperty"))
+    return _done(p, None, 204)
+
+
+# -- properties -------------------------------------------------------------------------------
+
+@crm.route("/crm/v3/properties/<otype>", methods=["GET", "POST"])
+def property_list(otype: str) -> Response:
+    p, t = _portal(), object_type(otype)
+    if request.method == "POST":
+        return json_response(properties.create(p, t, _body()), 201)
+    return json_response({"results": properties.list_all(p, t, _bool_arg("archived"))})
+
+
+@crm.route("/crm/v3/properties/<otype>/groups", methods=["GET", "POST"])
+def group_list(otype: str) -> Response:
+    p, t = _portal(), object_type(otype)
+    if request.method == "POST":
+        return json_response(properties.create_group(p, t, _body()), 201)
+    return json_response({"results": properties.groups(p, t)})
+
+
+@crm.route("/crm/v3/properties/<otype>/groups/<name>", methods=["GET", "PATCH", "DELETE"])
+def group_one(otype: str, name: str) -> Response:
+    p, t = _portal(), object_type(otype)
+    if request.method == "DELETE":
+        properties.archive_group(p, t, name)
+        return Response(status=204)
+    if request.method == "PATCH":
+        return json_response(properties.update_group(p, t, name, _body()))
+    return json_response(properties.group(p, t, name))
+
+
+@crm.post("/crm/v3/properties/<otype>/batch/<action>")
+def property_batch(otype: str, action: str) -> Response:
+    status, body = properties.batch(_portal(), object_type(otype), action, _body())
+    return Response(status=204) if status == 204 else json_response(body, status)
+
+
+@crm.route("/crm/v3/properties/<otype>/<name>", methods=["GET", "PATCH", "DELETE"])
+def property_one(otype: str, name: str) -> Response:
+    p, t = _portal(), object_type(otype)
+    if request.method == "DELETE":
+        properties.archive(p, t, name)
+        return Response(status=204)
+    if request.method == "PATCH":
+        return json_response(properties.update(p, t, name, _body()))
+    return json_response(properties.get(p, t, name))
+
+
+# -- associations v4 ---------------------------------------------------------------------------
+
+@crm.get("/crm/v4/objects/<otype>/<object_id>/associations/<to_type>")
+def associations_page(otype: str, object_id: str, to_type: str) -> Response:
+    return json_response(_portal().associations_page(object_type(otype), object_id, object_type(to_type),
+                                                     _int_arg("limit", 500), request.args.get("after")))
+
+
+@crm.put("/crm/v4/objects/<otype>/<object_id>/associations/default/<to_type>/<to_id>")
+def associate_default(otype: str, object_id: str, to_type: str, to_id: str) -> Response:
+    p = _portal()
+    f, t = object_type(otype), object_type(to_type)
+    started = p.now()
+    p.associate(f, object_id, t, to_id, None)
+    spec = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId":
+            p.default_type(f, t)}
+    return _done(p, {"status": "COMPLETE", "results": [{"from": {"id": str(object_id)}, "to": {"id": str(to_id)},
+                                                        "associationSpec": spec}],
+                     "startedAt": started, "completedAt": p.now()})
+
+
+@crm.route("/crm/v4/objects/<otype>/<object_id>/associations/<to_type>/<to_id>", methods=["PUT", "DELETE"])
+def associate(otype: str, object_id: str, to_type: str, to_id: str) -> Response:
+    p = _portal()
+    f, t = object_type(otype), object_type(to_type)
+    if request.method == "DELETE":
+        p.dissociate(f, object_id, t, to_id)
+        return _done(p, None, 204)
+    body = _body()
+    if not isinstance(body, list):
+        raise errors.bad_request("The body must be a list of {associationCategory, associationTypeId}")
+    return _done(p, p.associate(f, object_id, t, to_id, body), 201)
+
+
+@crm.post("/crm/v4/associations/<otype>/<to_type>/batch/<path:action>")
+def associations_batch(otype: str, to_type: str, action: str) -> Response:
+    p = _portal()
+    status, body = p.associations_batch(object_type(otype), object_type(to_type), action, _body())
+    return _done(p, body, status)
+
+
+@crm.route("/crm/v4/associations/<otype>/<to_type>/labels", methods=["GET", "POST"])
+def labels(otype: str, to_type: str) -> Response:
+    p = _portal()
+    f, t = object_type(otype), object_type(to_type)
+    if request.method == "POST":
+        return json_response(p.create_label(f, t, _body()), 200)
+    return json_response({"results": p.labels(f, t)})
+
+
+@crm.post("/crm/v3/associations/<otype>/<to_type>/batch/<action>")
+def associations_v3_batch(otype: str, to_type: str, action: str) -> Response:
+    p = _portal()
+    status, body = p.associations_batch_v3(object_type(otype), object_type(to_type), action, _body())
+    return _done(p, body, status)
+
+
+# -- OAuth v1 ------------------------------------------------------------------------------------
+
+@oauth.post("/token")
+def token() -> Response:
+    form = request.form
+    creds = _rt().credentials
+    try:
+        app = creds.check_client(form.get("client_id", ""), form.get("client_secret", ""))
+    except InvalidClient:
+        return json_response({"status": "BAD_CLIENT_ID", "message": "missing or unknown client id",
+                              "correlationId": errors.correlation_id()}, 400)
+    if form.get("grant_type") != "refresh_token":
+        return json_response({"status": "BAD_GRANT_TYPE", "message": "grant_type must be refresh_token or "
+                              "authorization_code", "correlationId": errors.correlation_id()}, 400)
+    try:
+        issued = creds.refresh(app["client_id"], form.get("refresh_token", ""), OAUTH_LIFETIMES)
+    except InvalidGrant:
+        return json_response({"status": "BAD_REFRESH_TOKEN", "message": "missing or invalid refresh token",
+                              "correlationId": errors.correlation_id()}, 400)
+    issued.pop("x_refresh_token_expires_in", None)
+    return json_response({"token_type": "bearer", **issued})
+
+
+@oauth.get("/access-tokens/<path:access_token>")
+def token_info(access_token: str) -> Response:
+    rt = _rt()
+    check = rt.credentials.check(access_token)
+    if check.status != "ok":
+        return json_response({"status": "error", "message": "The access token is expired or invalid",
+                              "correlationId": errors.correlation_id(), "category": "EXPIRED_AUTHENTICATION"}, 401)
+    cred = rt.store.credential(access_token)
+    expires = int((cred["expires_at"] or rt.clock.timestamp()) - rt.clock.timestamp())
+    return json_response({"token": access_token, "user": "sandbox@example.com", "hub_domain": "example.com",
+                          "scopes": (check.extra or {}).get("scopes", []), "hub_id": int(check.tenant_id),
+                          "app_id": int(rt.store.tenant(check.tenant_id)["settings"]["app"]["appId"]),
+                          "expires_in": expires, "user_id": 1, "token_type": "access"})
+
+
+# -- the app -------------------------------------------------------------------------------------
+
+def create_app(runtime: Runtime) -> Flask:
+    """The HubSpot simulator's Flask app, sharing ``runtime`` with the QBO simulator."""
+    app = Flask("hsqbo.hubspot")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    pipeline.install(app, runtime, HubSpot(runtime))
+    admin.register(app)
+    app.register_blueprint(crm)
+    app.register_blueprint(oauth)
+
+    @app.errorhandler(HubSpotError)
+    def _refused(err: HubSpotError) -> Response:
+        return json_response(err.body, err.status, err.headers)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        if request.path.startswith("/_sim"):
+            return json_response({"error": exc.description}, exc.code or 500)
+        if exc.code == 413:
+            err = errors.bad_request(f"Request body larger than {MAX_BODY} bytes")
+            return json_response(err.body, 413)
+        if exc.code in (404, 405):
+            err = errors.resource_not_found()
+        else:
+            err = errors.internal(exc.code or 500)
+        return json_response(err.body, err.status)
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception) -> Response:
+        app.logger.exception("unexpected error")
+        return json_response(errors.internal(500).body, 500)
+
+    return app

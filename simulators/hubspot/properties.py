@@ -1,0 +1,163 @@
+"""The Properties API: built-in and custom property definitions and groups of a portal."""
+
+from __future__ import annotations
+
+from ..core.storage import Row
+from . import catalog, errors
+from .catalog import ObjectType, PropertyDef
+from .portal import Portal
+
+
+def _kind(otype: ObjectType) -> str:
+    return f"property:{otype.name}"
+
+
+def _custom(p: Portal, otype: ObjectType, name: str) -> Row | None:
+    return p.store.find_name(p.portal, (_kind(otype),), name)
+
+
+def _json(p: Portal, definition: PropertyDef, row: Row | None = None) -> dict:
+    stamps = (row.data.get("createdAt"), row.data.get("updatedAt")) if row else ("2019-10-30T03:30:17.883Z",) * 2
+    return definition.to_json(*stamps)
+
+
+def list_all(p: Portal, otype: ObjectType, archived: bool = False) -> list[dict]:
+    if archived:
+        return []
+    out = [_json(p, d) for d in catalog.BUILTIN_PROPERTIES[otype.name].values()]
+    out += [_json(p, PropertyDef.from_json(r.data), r) for r in p.store.select(p.portal, _kind(otype))]
+    return out
+
+
+def get(p: Portal, otype: ObjectType, name: str) -> dict:
+    builtin = catalog.BUILTIN_PROPERTIES[otype.name].get(name)
+    if builtin is not None:
+        return _json(p, builtin)
+    row = _custom(p, otype, name)
+    if row is None:
+        raise errors.error(404, "OBJECT_NOT_FOUND", f"Unable to find property {name} on {otype.name}")
+    return _json(p, PropertyDef.from_json(row.data), row)
+
+
+def create(p: Portal, otype: ObjectType, body: object) -> dict:
+    if not isinstance(body, dict):
+        raise errors.bad_request("Invalid input JSON: the body must be an object")
+    try:
+        definition = PropertyDef.from_json(body)
+    except ValueError as exc:
+        raise errors.bad_request(str(exc)) from exc
+    with p.store.transaction():
+        if definition.name in catalog.BUILTIN_PROPERTIES[otype.name] or _custom(p, otype, definition.name):
+            # 409 OBJECT_ALREADY_EXISTS is reported by third parties only (unconfirmed)
+            raise errors.error(409, "OBJECT_ALREADY_EXISTS", f"Property already exists: {definition.name}")
+        if definition.has_unique_value:
+            unique = [r for r in p.store.select(p.portal, _kind(otype)) if r.data.get("hasUniqueValue")]
+            if len(unique) >= 10:
+                raise errors.bad_request("At most 10 unique-value properties can exist on an object type.")
+        now = p.now()
+        data = {**body, "createdAt": now, "updatedAt": now}
+        eid = p.store.next_value(p.portal, f"id:{_kind(otype)}", 1)
+        row = Row(p.portal, _kind(otype), eid, data, name_key=definition.name, updated_at=p.rt.clock.timestamp())
+        p.store.put(row)
+    return _json(p, definition, row)
+
+
+def update(p: Portal, otype: ObjectType, name: str, body: object) -> dict:
+    if not isinstance(body, dict):
+        raise errors.bad_request("Invalid input JSON: the body must be an object")
+    if name in catalog.BUILTIN_PROPERTIES[otype.name]:
+        raise errors.bad_request(f"{name} is a HubSpot-defined property: its definition is read-only")
+    with p.store.transaction():
+        row = _custom(p, otype, name)
+        if row is None:
+            raise errors.error(404, "OBJECT_NOT_FOUND", f"Unable to find property {name} on {otype.name}")
+        data = {**row.data, **{k: v for k, v in body.items() if k != "name"}, "updatedAt": p.now()}
+        try:
+            definition = PropertyDef.from_json(data)
+        except ValueError as exc:
+            raise errors.bad_request(str(exc)) from exc
+        row.data = data
+        p.store.put(row)
+    return _json(p, definition, row)
+
+
+def archive(p: Portal, otype: ObjectType, name: str) -> None:
+    if name in catalog.BUILTIN_PROPERTIES[otype.name]:
+        raise errors.bad_request(f"{name} is a HubSpot-defined property and can't be archived")
+    with p.store.transaction():
+        row = _custom(p, otype, name)
+        if row is not None:
+            row.deleted, row.name_key = True, None
+            p.store.put(row)
+
+
+def batch(p: Portal, otype: ObjectType, action: str, body: object) -> tuple[int, dict | None]:
+    if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
+        raise errors.bad_request("Invalid input JSON: inputs must be a list")
+    started = p.now()
+    if action == "read":
+        results, missing = [], []
+        for item in body["inputs"]:
+            try:
+                results.append(get(p, otype, str((item or {}).get("name", ""))))
+            except errors.HubSpotError:
+                missing.append(str((item or {}).get("name", "")))
+        done = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": p.now()}
+        if missing:
+            return 207, {**done, "numErrors": len(missing), "errors": [
+                {"status": "error", "category": "OBJECT_NOT_FOUND", "message": f"Unable to find property {n}",
+                 "context": {"name": [n]}} for n in missing]}
+        return 200, done
+    if action == "create":
+        with p.store.transaction():
+            results = [create(p, otype, item) for item in body["inputs"]]
+        return 201, {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": p.now()}
+    if action == "archive":
+        for item in body["inputs"]:
+            archive(p, otype, str((item or {}).get("name", "")))
+        return 204, None
+    raise errors.resource_not_found()
+
+
+def groups(p: Portal, otype: ObjectType) -> list[dict]:
+    custom = [r.data for r in p.store.select(p.portal, f"group:{otype.name}")]
+    return list(catalog.BUILTIN_GROUPS[otype.name]) + custom
+
+
+def group(p: Portal, otype: ObjectType, name: str) -> dict:
+    for g in groups(p, otype):
+        if g["name"] == name:
+            return g
+    raise errors.error(404, "OBJECT_NOT_FOUND", f"Unable to find property group {name} on {otype.name}")
+
+
+def create_group(p: Portal, otype: ObjectType, body: object) -> dict:
+    if not isinstance(body, dict) or not body.get("name") or not body.get("label"):
+        raise errors.bad_request("name and label are required")
+    with p.store.transaction():
+        if any(g["name"] == body["name"] for g in groups(p, otype)):
+            raise errors.error(409, "OBJECT_ALREADY_EXISTS", f"Property group already exists: {body['name']}")
+        data = {"name": body["name"], "label": body["label"], "displayOrder": int(body.get("displayOrder", -1)),
+                "archived": False}
+        eid = p.store.next_value(p.portal, f"id:group:{otype.name}", 1)
+        p.store.put(Row(p.portal, f"group:{otype.name}", eid, data, name_key=body["name"],
+                        updated_at=p.rt.clock.timestamp()))
+    return data
+
+
+def update_group(p: Portal, otype: ObjectType, name: str, body: object) -> dict:
+    if not isinstance(body, dict):
+        raise errors.bad_request("Invalid input JSON: the body must be an object")
+    row = p.store.find_name(p.portal, (f"group:{otype.name}",), name)
+    if row is None:
+        raise errors.bad_request(f"{name} is not a custom property group of {otype.name}")
+    row.data.update({k: v for k, v in body.items() if k in ("label", "displayOrder")})
+    p.store.put(row)
+    return row.data
+
+
+def archive_group(p: Portal, otype: ObjectType, name: str) -> None:
+    row = p.store.find_name(p.portal, (f"group:{otype.name}",), name)
+    if row is not None:
+        row.deleted, row.name_key = True, None
+        p.store.put(row)

@@ -1,0 +1,213 @@
+"""HubSpot as a system plugged into the shared core: auth with scopes, tiered limits, webhooks v3."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import uuid
+
+from flask import Request, Response
+
+from ..core.credentials import Lifetimes
+from ..core.pipeline import RESPONSE_HEADERS
+from ..core.ratelimit import Window
+from ..core.runtime import Runtime
+from . import errors
+from .catalog import resolve_type
+
+NAME = "hubspot"
+OAUTH_LIFETIMES = Lifetimes(access=1800, refresh=None)  # 30-minute access tokens; refresh tokens don't expire
+# Private-app limits per tier (per 10 s per app, per day per account); OAuth apps: 100 per 10 s, no daily cap.
+TIERS = {"starter": (100, 250_000), "professional": (190, 625_000), "enterprise": (190, 1_000_000)}
+OAUTH_BURST = 100
+SEARCH_PER_SECOND = 5
+ALL_SCOPES = ["crm.objects.contacts.read", "crm.objects.contacts.write", "crm.objects.companies.read",
+              "crm.objects.companies.write", "crm.objects.deals.read", "crm.objects.deals.write", "e-commerce",
+              "crm.objects.products.read", "crm.objects.products.write", "crm.objects.line_items.read",
+              "crm.objects.line_items.write", "crm.objects.quotes.read", "crm.objects.quotes.write",
+              "crm.objects.invoices.read", "crm.objects.invoices.write", "crm.objects.commercepayments.read",
+              "crm.objects.commercepayments.write", "crm.schemas.contacts.read", "crm.schemas.contacts.write",
+              "crm.schemas.companies.read", "crm.schemas.companies.write", "crm.schemas.deals.read",
+              "crm.schemas.deals.write", "oauth"]
+OPEN_PATHS = ("/oauth/", "/_sim")
+OBJECT_PATH = re.compile(r"^/crm/v[34]/(?:objects|properties|associations)/([^/]+)")
+READ_SUFFIXES = ("/search", "/batch/read")
+WEBHOOK_RETRIES = (60, 300, 900, 3600)  # HubSpot retries up to 10 times over 24 h (schedule unpublished)
+
+
+def json_response(body: object, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
+
+
+def required_scope(request: Request) -> list[str] | None:
+    """The scopes a request needs: any one of them is enough (None: no scope check)."""
+    m = OBJECT_PATH.match(request.path)
+    if not m:
+        return None
+    otype = resolve_type(m.group(1))
+    if otype is None:
+        return None
+    reading = request.method == "GET" or request.path.endswith(READ_SUFFIXES)
+    action = "read" if reading else "write"
+    if request.path.startswith("/crm/v3/properties"):
+        return [f"crm.schemas.{otype.name}.{action}", f"{otype.scope}.{action}"]
+    scopes = [f"{otype.scope}.{action}"]
+    if otype.name in ("products", "line_items", "quotes"):
+        scopes.append("e-commerce")
+    return scopes
+
+
+class HubSpot:
+    name = NAME
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    # -- the core's hooks ----------------------------------------------------------------------
+    def tenant_of(self, request: Request) -> str | None:
+        token = _bearer(request)
+        if not token:
+            return None
+        check = self.rt.credentials.check(token)
+        return check.tenant_id
+
+    def guard(self, request: Request) -> Response | None:
+        if request.path.startswith(OPEN_PATHS):
+            return None
+        token = _bearer(request)
+        check = self.rt.credentials.check(token)
+        if check.status == "expired":
+            cred = self.rt.store.credential(token or "")
+            ago = int(self.rt.clock.timestamp() - (cred or {}).get("expires_at", 0))
+            return _refuse(errors.expired(max(ago, 0)))
+        if check.status != "ok":
+            return _refuse(errors.unauthenticated())
+        needed = required_scope(request)
+        granted = set((check.extra or {}).get("scopes", []))
+        if needed and not granted.intersection(needed):
+            return _refuse(errors.missing_scopes(needed))
+        request.environ["hsqbo.portal"] = check.tenant_id
+        return self._throttle(request, check.tenant_id, check.client_id, (check.extra or {}).get("kind"))
+
+    def _throttle(self, request: Request, portal: str, client: str, kind: str | None) -> Response | None:
+        limits = self.rt.limits
+        if request.path.endswith("/search"):
+            verdict = limits.hit((NAME, portal, "search"), [Window("SECONDLY", SEARCH_PER_SECOND, 1)])
+            if not verdict.allowed:
+                return _refuse(errors.rate_limited("SECONDLY", "You have reached your secondly limit."))
+            return None  # search is exempt from the ten-secondly limit and carries no limit headers
+        settings = self.rt.store.tenant(portal)["settings"]
+        burst, daily = TIERS.get(settings.get("tier", "starter"), TIERS["starter"])
+        if kind == "oauth":
+            windows = [Window("TEN_SECONDLY_ROLLING", OAUTH_BURST, 10)]
+        else:
+            windows = [Window("TEN_SECONDLY_ROLLING", burst, 10), Window("DAILY", daily, 86_400)]
+        verdict = limits.hit((NAME, portal, client), windows)
+        if not verdict.allowed:
+            policy = verdict.window.name
+            message = ("You have reached your daily limit." if policy == "DAILY"
+                       else "You have reached your ten_secondly_rolling limit.")
+            return _refuse(errors.rate_limited(policy, message))
+        used = limits.used((NAME, portal, client), windows)
+        headers = {"X-HubSpot-RateLimit-Max": str(windows[0].limit),
+                   "X-HubSpot-RateLimit-Remaining": str(max(0, windows[0].limit - used[0])),
+                   "X-HubSpot-RateLimit-Interval-Milliseconds": "10000"}
+        if kind != "oauth":
+            headers["X-HubSpot-RateLimit-Daily"] = str(daily)
+            headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(max(0, daily - used[1]))
+        request.environ[RESPONSE_HEADERS] = headers
+        return None
+
+    def release(self, request: Request) -> None:
+        return None
+
+    def error_response(self, status: int, body: object | None = None) -> Response:
+        if body is not None:
+            return json_response(body, status)
+        if status == 429:
+            err = errors.rate_limited("TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.")
+        elif status == 401:
+            err = errors.unauthenticated()
+        else:
+            err = errors.internal(status)
+        return _refuse(err, status)
+
+    # -- tenants -------------------------------------------------------------------------------
+    def create_tenant(self, options: dict) -> dict:
+        from .tenant import create_portal
+
+        return create_portal(self.rt, options)
+
+    def state(self, tenant_id: str) -> dict:
+        from .catalog import OBJECT_TYPES
+
+        t = self.rt.store.tenant(tenant_id)
+        counts = {name: n for name in OBJECT_TYPES if (n := self.rt.store.count(tenant_id, name))}
+        return {"portalId": tenant_id, "settings": t["settings"], "counts": counts}
+
+    # -- webhooks v3 -----------------------------------------------------------------------------
+    def subscribe(self, tenant_id: str, url: str, options: dict) -> dict:
+        events = options.get("eventTypes") or options.get("subscriptions")
+        if events is not None and not (isinstance(events, list) and all(isinstance(e, str) for e in events)):
+            raise ValueError("eventTypes must be a list of subscription types such as 'contact.creation'")
+        with self.rt.store.transaction():
+            t = self.rt.store.tenant(tenant_id)
+            sub = {"id": len(t["settings"].get("webhooks", [])) + 1, "url": url, "eventTypes": events}
+            t["settings"].setdefault("webhooks", []).append(sub)
+            self.rt.store.save_tenant_settings(tenant_id, t["settings"])
+        return sub
+
+    def publish(self, portal: str, events: list[dict]) -> None:
+        """Queue signed deliveries (arrays of at most 100 events) for the events of one request."""
+        if not events:
+            return
+        t = self.rt.store.tenant(portal)
+        settings = t["settings"] if t else {}
+        subs = settings.get("webhooks", [])
+        if not subs:
+            return
+        app = settings.get("app", {})
+        for sub in subs:
+            chosen = [dict(e, subscriptionId=sub["id"], portalId=int(portal), appId=int(app.get("appId", 0)),
+                           attemptNumber=0)
+                      for e in events if not sub.get("eventTypes") or e["subscriptionType"] in sub["eventTypes"]]
+            for start in range(0, len(chosen), 100):
+                body = json.dumps(chosen[start:start + 100]).encode()
+                timestamp = str(int(self.rt.clock.timestamp() * 1000))
+                headers = {"Content-Type": "application/json", "X-HubSpot-Request-Timestamp": timestamp,
+                           "X-HubSpot-Signature-v3": sign_v3(app.get("clientSecret", ""), "POST", sub["url"],
+                                                             body, timestamp),
+                           "X-HubSpot-Signature-Version": "v3"}
+                self.rt.outbox.enqueue(NAME, portal, sub["url"], headers, body, WEBHOOK_RETRIES)
+
+
+def sign_v3(client_secret: str, method: str, uri: str, body: bytes, timestamp: str) -> str:
+    """``X-HubSpot-Signature-v3``: base64 HMAC-SHA256 of method + URI + body + timestamp, keyed by the app secret."""
+    message = method.encode() + uri.encode() + body + timestamp.encode()
+    return base64.b64encode(hmac.new(client_secret.encode(), message, hashlib.sha256).digest()).decode()
+
+
+def new_event(object_id: object, subscription_type: str, clock_ms: int, **fields: object) -> dict:
+    return {"eventId": int(uuid.uuid4().int % 10**10), "objectId": int(object_id), "occurredAt": clock_ms,
+            "subscriptionType": subscription_type, "changeSource": "INTEGRATION", **fields}
+
+
+def new_private_app_token() -> str:
+    return f"pat-na1-{uuid.uuid4()}"
+
+
+def new_secret() -> str:
+    return secrets.token_hex(16)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def _refuse(err: errors.HubSpotError, status: int | None = None) -> Response:
+    return json_response(err.body, status or err.status, err.headers)
