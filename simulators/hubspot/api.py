@@ -213,13 +213,23 @@ def associations_batch(otype: str, to_type: str, action: str) -> Response:
     return _done(p, body, status)
 
 
-@crm.route("/crm/v4/associations/<otype>/<to_type>/labels", methods=["GET", "POST"])
+@crm.route("/crm/v4/associations/<otype>/<to_type>/labels", methods=["GET", "POST", "PUT"])
 def labels(otype: str, to_type: str) -> Response:
     p = _portal()
     f, t = object_type(otype), object_type(to_type)
     if request.method == "POST":
         return json_response(p.create_label(f, t, _body()), 200)
+    if request.method == "PUT":
+        p.update_label(f, t, _body())
+        return Response(status=204)
     return json_response({"results": p.labels(f, t)})
+
+
+@crm.delete("/crm/v4/associations/<otype>/<to_type>/labels/<type_id>")
+def delete_label(otype: str, to_type: str, type_id: str) -> Response:
+    p = _portal()
+    p.delete_label(object_type(otype), object_type(to_type), type_id)
+    return Response(status=204)
 
 
 @crm.post("/crm/v3/associations/<otype>/<to_type>/batch/<action>")
@@ -265,6 +275,21 @@ def token_info(access_token: str) -> Response:
                           "scopes": (check.extra or {}).get("scopes", []), "hub_id": int(check.tenant_id),
                           "app_id": int(rt.store.tenant(check.tenant_id)["settings"]["app"]["appId"]),
                           "expires_in": expires, "user_id": 1, "token_type": "access"})
+
+
+@oauth.route("/refresh-tokens/<path:refresh_token>", methods=["GET", "DELETE"])
+def refresh_token_info(refresh_token: str) -> Response:
+    rt = _rt()
+    cred = rt.store.credential(refresh_token)
+    if cred is None or cred["kind"] != "refresh" or cred["revoked"]:
+        return json_response({"status": "error", "message": "refresh token not found",
+                              "correlationId": errors.correlation_id(), "category": "OBJECT_NOT_FOUND"}, 404)
+    if request.method == "DELETE":
+        rt.credentials.revoke(refresh_token)
+        return Response(status=204)
+    return json_response({"token": refresh_token, "user": "sandbox@example.com", "hub_domain": "example.com",
+                          "scopes": (cred["extra"] or {}).get("scopes", []), "hub_id": int(cred["tenant_id"]),
+                          "client_id": cred["client_id"], "user_id": 1, "token_type": "refresh"})
 
 
 # -- the app -------------------------------------------------------------------------------------

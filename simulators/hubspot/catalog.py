@@ -767,8 +767,17 @@ def v3_type_name(from_singular: str, to_singular: str, type_id: int) -> str:
     return base
 
 
+def v3_type_id(from_singular: str, to_singular: str, name: str) -> int | None:
+    """The type id a v3 association ``type`` name stands for (the inverse of :func:`v3_type_name`), None if none."""
+    a, b = _singular(from_singular), _singular(to_singular)
+    for type_id, _ in ASSOCIATION_TYPES.get((a, b), []):
+        if v3_type_name(a, b, type_id) == name:
+            return type_id
+    return None
+
+
 __all__ = [
     "ASSOCIATION_TYPES", "BUILTIN_GROUPS", "BUILTIN_PROPERTIES", "FIELD_TYPES", "FIELD_TYPES_BY_TYPE",
     "OBJECT_TYPES", "PROPERTY_TYPES", "ObjectType", "PropertyDef", "default_association_type", "resolve_type",
-    "v3_type_name", "validate_values", "validation_error_body",
+    "v3_type_id", "v3_type_name", "validate_values", "validation_error_body",
 ]

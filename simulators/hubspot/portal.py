@@ -20,6 +20,7 @@ from .system import new_event
 
 MAX_PAGE = 100
 MAX_BATCH = 100
+MAX_ASSOCIATIONS_PAGE = 500  # v4 association pages default to 500 (notes §3.1); choice: also the maximum
 ASSOCIATION = "association"  # store kind of association rows: one per (from type, from id, to type, to id)
 LABEL = "association-label"  # store kind of user-defined association labels
 
@@ -34,6 +35,28 @@ def object_type(name: str) -> ObjectType:
     if otype is None:
         raise errors.bad_request(f"Unable to infer object type from: {name}")
     return otype
+
+
+def parse_type_ids(types: object) -> list[int]:
+    """The ``associationTypeId`` of each ``{associationCategory, associationTypeId}``; 400 when malformed."""
+    if not isinstance(types, list) or not all(isinstance(t, dict) for t in types):
+        raise errors.bad_request("Invalid input JSON: types must be a list of {associationCategory, "
+                                 "associationTypeId}")
+    out = []
+    for t in types:
+        tid = t.get("associationTypeId")
+        if isinstance(tid, bool) or not isinstance(tid, (int, str)) or not str(tid).strip().isdigit():
+            raise errors.bad_request(f"Invalid input JSON: associationTypeId must be an integer, not {tid!r}")
+        out.append(int(tid))
+    return out
+
+
+def _ref_id(ref: object, field: str) -> str:
+    """The id of a ``{"id": ...}`` reference in a batch input; 400 when it is missing or malformed."""
+    if not isinstance(ref, dict) or not isinstance(ref.get("id"), (str, int)) or isinstance(ref["id"], bool) \
+            or not str(ref["id"]):
+        raise errors.bad_request(f"Invalid input JSON: {field} must be an object with an id")
+    return str(ref["id"])
 
 
 class Portal:
@@ -272,28 +295,36 @@ class Portal:
     # -- batch ---------------------------------------------------------------------------------
     def batch(self, otype: ObjectType, action: str, body: object) -> tuple[int, dict | None]:
         """Run a batch; returns (HTTP status, body). Failures without write-trace ids fail the batch whole."""
+        run = {"create": lambda i: self.create(otype, i),
+               "update": lambda i: self.update(otype, i["id"], i, i.get("idProperty")),
+               "upsert": lambda i: self._upsert(otype, i)}.get(action)
+        if run is None and action not in ("archive", "read"):
+            raise errors.resource_not_found()
         if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
             raise errors.bad_request("Invalid input JSON: inputs must be a list")
         inputs = body["inputs"]
         if len(inputs) > MAX_BATCH:
             raise errors.bad_request(f"Batch input limit exceeded: {len(inputs)} inputs were sent, at most "
                                      f"{MAX_BATCH} are allowed.")
+        # Malformed inputs refuse the whole request before anything is written.
+        if not all(isinstance(i, dict) for i in inputs):
+            raise errors.bad_request("Invalid input JSON: each input must be an object")
+        if action != "create" and not all(isinstance(i.get("id"), (str, int)) and str(i["id"]) for i in inputs):
+            raise errors.bad_request("Invalid input JSON: each input needs an id")
         started = self.now()
         if action == "archive":
-            for item in inputs:
-                self.archive(otype, (item or {}).get("id"))
+            with self.store.transaction():
+                for item in inputs:
+                    self.archive(otype, item["id"])
             return 204, None
         if action == "read":
             return self._batch_read(otype, body, inputs, started)
-        traced = action == "create" and inputs and all(isinstance(i, dict) and i.get("objectWriteTraceId")
-                                                       for i in inputs) \
-            and len({i["objectWriteTraceId"] for i in inputs}) == len(inputs)
+        traces = [i.get("objectWriteTraceId") for i in inputs]
+        if any(t is not None and not isinstance(t, str) for t in traces):
+            raise errors.bad_request("Invalid input JSON: objectWriteTraceId must be a string")
+        traced = action == "create" and bool(inputs) and all(isinstance(t, str) and t for t in traces) \
+            and len(set(traces)) == len(inputs)
         results, failures = [], []
-        run = {"create": lambda i: self.create(otype, i),
-               "update": lambda i: self.update(otype, i.get("id"), i, i.get("idProperty")),
-               "upsert": lambda i: self._upsert(otype, i)}.get(action)
-        if run is None:
-            raise errors.resource_not_found()
         if traced:
             for item in inputs:
                 try:
@@ -306,7 +337,7 @@ class Portal:
             with self.store.transaction():  # all or nothing: the first failure refuses the whole batch
                 events_before = len(self.events)
                 try:
-                    results = [run(item if isinstance(item, dict) else {}) for item in inputs]
+                    results = [run(item) for item in inputs]
                 except HubSpotError:
                     del self.events[events_before:]
                     raise
@@ -320,7 +351,7 @@ class Portal:
         id_property = body.get("idProperty")
         results, missing = [], []
         for item in inputs:
-            oid = (item or {}).get("id")
+            oid = item["id"]
             row = self._find(otype, oid, id_property)
             if row is None or row.deleted or row.data.get("archived"):
                 missing.append(str(oid))
@@ -339,7 +370,10 @@ class Portal:
         row = self._find(otype, item.get("id"), id_property) if item.get("id") else None
         if row is not None and not row.data.get("archived"):
             return {**self.update(otype, row.data["id"], item), "new": False}
-        props = dict(item.get("properties") or {})
+        props = item.get("properties") or {}
+        if not isinstance(props, dict):
+            raise errors.bad_request("Invalid input JSON: properties must be an object of property names to values")
+        props = dict(props)
         if id_property != "hs_object_id":
             props.setdefault(id_property, item.get("id"))
         return {**self.create(otype, {"properties": props}), "new": True}
@@ -432,6 +466,8 @@ class Portal:
                                updated_at=self.rt.clock.timestamp()))
         if from_type.name == "contacts" and to_type.name == "companies" and 1 in type_ids:
             self._set_primary_company(from_id, to_id)
+        elif from_type.name == "companies" and to_type.name == "contacts" and 2 in type_ids:
+            self._set_primary_company(to_id, from_id)  # the same primary label, set from the company's side
 
     def _set_primary_company(self, contact_id: str, company_id: str) -> None:
         """One primary company per contact: the previous primary keeps only its unlabeled association."""
@@ -444,12 +480,28 @@ class Portal:
             row.data["properties"]["associatedcompanyid"] = company_id
             self.store.put(row)
 
+    def _unset_primary_company(self, from_type: ObjectType, from_id: str, to_type: ObjectType, to_id: str) -> None:
+        """After a contact–company association lost types: drop ``associatedcompanyid`` if it was the primary."""
+        if {from_type.name, to_type.name} != {"contacts", "companies"}:
+            return
+        contact_id, company_id = (from_id, to_id) if from_type.name == "contacts" else (to_id, from_id)
+        row = self.store.get(self.portal, "contacts", int(contact_id))
+        if row is None or row.data["properties"].get("associatedcompanyid") != company_id:
+            return
+        contacts, companies = catalog.OBJECT_TYPES["contacts"], catalog.OBJECT_TYPES["companies"]
+        if any(other == company_id and any(t["typeId"] == 1 for t in types)
+               for other, types in self._associations(contacts, contact_id, companies)):
+            return
+        del row.data["properties"]["associatedcompanyid"]
+        self.store.put(row)
+
     def _unlink(self, from_type: ObjectType, from_id: str, to_type: ObjectType, to_id: str) -> None:
         for a_type, a_id, b_type, b_id in ((from_type, from_id, to_type, to_id), (to_type, to_id, from_type, from_id)):
             for r in self.store.find_all(self.portal, ASSOCIATION, self._key(a_type, a_id, b_type)):
                 if r.data["toId"] == b_id:
                     r.deleted = True
                     self.store.put(r)
+        self._unset_primary_company(from_type, from_id, to_type, to_id)
 
     def _unlink_types(self, from_type: ObjectType, from_id: str, to_type: ObjectType, to_id: str,
                       type_ids: list[int]) -> None:
@@ -461,6 +513,7 @@ class Portal:
                     r.data["types"] = [t for t in r.data["types"] if t["typeId"] not in ids]
                     r.deleted = not r.data["types"]
                     self.store.put(r)
+        self._unset_primary_company(from_type, from_id, to_type, to_id)
 
     def _require_record(self, otype: ObjectType, object_id: object) -> str:
         return self._row(otype, object_id).data["id"]
@@ -469,18 +522,23 @@ class Portal:
         """An ``associations`` entry of a create body: ``{"to": {"id"}, "types": [{category, typeId}]}``."""
         if not isinstance(assoc, dict) or not isinstance(assoc.get("to"), dict):
             raise errors.bad_request("Invalid association input: expected {\"to\": {\"id\": ...}, \"types\": [...]}")
-        to_id = str(assoc["to"].get("id", ""))
-        to_type = self._record_type(to_id, assoc.get("types") or [], from_type)
-        self._require_record(to_type, to_id)
-        self._link(from_type, from_id, to_type, to_id, [int(t.get("associationTypeId")) for t in assoc["types"]])
+        to_id = _ref_id(assoc["to"], "to")
+        ids = parse_type_ids(assoc.get("types") or [])
+        to_type = self._record_type(ids, from_type)
+        for tid in ids:
+            self._type_entry(from_type, to_type, tid)
+        to_id = self._require_record(to_type, to_id)
+        self._link(from_type, from_id, to_type, to_id, ids)
 
-    def _record_type(self, to_id: str, types: list, from_type: ObjectType) -> ObjectType:
-        """The target type of a create-time association, read off its type id."""
-        for t in types:
-            tid = int(t.get("associationTypeId", 0))
-            for (a, b), ids in catalog.ASSOCIATION_TYPES.items():
-                if a == from_type.singular and any(i == tid for i, _ in ids):
+    def _record_type(self, ids: list[int], from_type: ObjectType) -> ObjectType:
+        """The target type of a create-time association, read off its type id (HubSpot's or a custom label's)."""
+        for tid in ids:
+            for (a, b), pairs in catalog.ASSOCIATION_TYPES.items():
+                if a == from_type.singular and any(i == tid for i, _ in pairs):
                     return catalog.resolve_type(b)
+            for row in self.store.select(self.portal, LABEL):
+                if row.data["fromType"] == from_type.name and row.data["typeId"] == tid:
+                    return catalog.OBJECT_TYPES[row.data["toType"]]
         raise errors.bad_request("Invalid association type: each association needs a valid associationTypeId")
 
     # public association operations (v4)
@@ -494,9 +552,9 @@ class Portal:
                 if type_ids[0] is None:
                     raise errors.bad_request(f"No default association between {from_type.name} and {to_type.name}")
             else:
-                if not isinstance(types, list) or not all(isinstance(t, dict) for t in types):
-                    raise errors.bad_request("The body must be a list of {associationCategory, associationTypeId}")
-                type_ids = [int(t.get("associationTypeId", 0)) for t in types]
+                type_ids = parse_type_ids(types)
+                if not type_ids:
+                    raise errors.bad_request("At least one association type is required")
                 for t in type_ids:
                     self._type_entry(from_type, to_type, t)
             self._link(from_type, fid, to_type, tid, type_ids)
@@ -509,17 +567,22 @@ class Portal:
 
     def dissociate(self, from_type: ObjectType, from_id: str, to_type: ObjectType, to_id: str,
                    type_ids: list[int] | None = None) -> None:
+        default = catalog.default_association_type(from_type.singular, to_type.singular)
         with self.store.transaction():
-            if type_ids is None:
+            if type_ids is None or default in type_ids:  # removing the unlabeled type removes every label
                 self._unlink(from_type, str(from_id), to_type, str(to_id))
             else:
                 self._unlink_types(from_type, str(from_id), to_type, str(to_id), type_ids)
 
     def associations_page(self, from_type: ObjectType, from_id: str, to_type: ObjectType, limit: int = 500,
                           after: str | None = None) -> dict:
+        if not 1 <= limit <= MAX_ASSOCIATIONS_PAGE:
+            raise errors.bad_request(f"limit must be between 1 and {MAX_ASSOCIATIONS_PAGE}")
+        if after and not after.isdigit():
+            raise errors.bad_request(f"after must be a paging cursor from a previous page, not {after}")
         fid = self._require_record(from_type, from_id)
         items = self._associations(from_type, fid, to_type)
-        start = int(after) if after and after.isdigit() else 0
+        start = int(after) if after else 0
         page = items[start:start + limit]
         out: dict = {"results": [{"toObjectId": int(to_id), "associationTypes": types} for to_id, types in page]}
         if start + limit < len(items):
@@ -554,6 +617,48 @@ class Portal:
                                    updated_at=self.rt.clock.timestamp()))
         return {"results": [{"category": "USER_DEFINED", "typeId": forward, "label": body["label"]}]}
 
+    def _label_rows(self, from_type: ObjectType, to_type: ObjectType, type_id: object) -> tuple[Row, Row]:
+        """A custom label's row and its inverse's; 404 when the pair has no such user-defined label."""
+        for row in self.store.select(self.portal, LABEL):
+            d = row.data
+            if d["fromType"] == from_type.name and d["toType"] == to_type.name and str(d["typeId"]) == str(type_id):
+                inverse = self.store.get(self.portal, LABEL, d["inverseTypeId"])
+                return row, inverse if inverse is not None else row
+        raise errors.error(404, "OBJECT_NOT_FOUND", f"No association label {type_id} between {from_type.name} and "
+                           f"{to_type.name}")
+
+    def update_label(self, from_type: ObjectType, to_type: ObjectType, body: object) -> None:
+        """``PUT .../labels``: rename a custom label (and its inverse)."""
+        if not isinstance(body, dict) or not body.get("label") or "associationTypeId" not in body:
+            raise errors.bad_request("associationTypeId and label are required")
+        with self.store.transaction():
+            row, inverse = self._label_rows(from_type, to_type, body["associationTypeId"])
+            row.data["label"] = str(body["label"])
+            self.store.put(row)
+            if inverse is not row and body.get("inverseLabel"):
+                inverse.data["label"] = str(body["inverseLabel"])
+                self.store.put(inverse)
+            labels = {row.data["typeId"]: row.data["label"], inverse.data["typeId"]: inverse.data["label"]}
+            for r in self.store.select(self.portal, ASSOCIATION):  # associations show the label's new name
+                if any(t["typeId"] in labels for t in r.data["types"]):
+                    for t in r.data["types"]:
+                        t["label"] = labels.get(t["typeId"], t["label"])
+                    self.store.put(r)
+
+    def delete_label(self, from_type: ObjectType, to_type: ObjectType, type_id: str) -> None:
+        """``DELETE .../labels/{typeId}``: the label, its inverse, and every use of them on associations."""
+        with self.store.transaction():
+            row, inverse = self._label_rows(from_type, to_type, type_id)
+            gone = {row.data["typeId"], inverse.data["typeId"]}
+            for r in (row, inverse):
+                r.deleted = True
+                self.store.put(r)
+            for r in self.store.select(self.portal, ASSOCIATION):
+                if any(t["typeId"] in gone for t in r.data["types"]):
+                    r.data["types"] = [t for t in r.data["types"] if t["typeId"] not in gone]
+                    r.deleted = not r.data["types"]
+                    self.store.put(r)
+
     def default_type(self, from_type: ObjectType, to_type: ObjectType) -> int:
         tid = catalog.default_association_type(from_type.singular, to_type.singular)
         if tid is None:
@@ -575,7 +680,8 @@ class Portal:
 
     def associations_batch(self, from_type: ObjectType, to_type: ObjectType, action: str,
                            body: object) -> tuple[int, dict | None]:
-        """``/crm/v4/associations/{from}/{to}/batch/...``."""
+        """``/crm/v4/associations/{from}/{to}/batch/...``: malformed input refuses the whole request (400);
+        records or types that don't exist fail their own input (207)."""
         limits = {"read": 1000, "create": 2000, "associate/default": 2000, "archive": 2000, "labels/archive": 2000}
         if action not in limits:
             raise errors.resource_not_found()
@@ -584,32 +690,44 @@ class Portal:
         inputs = body["inputs"]
         if len(inputs) > limits[action]:
             raise errors.bad_request(f"Batch input limit exceeded: at most {limits[action]} inputs are allowed.")
+        if not all(isinstance(i, dict) for i in inputs):
+            raise errors.bad_request("Invalid input JSON: each input must be an object")
+        jobs = []  # (from id, to ids or after, type ids): every input is checked before anything is written
+        for item in inputs:
+            if action == "read":  # inputs are {"id", "after"?} (PublicFetchAssociationsBatchRequest)
+                after = item.get("after")
+                jobs.append((_ref_id(item, "each input"), None if after is None else str(after), None))
+                continue
+            fid = _ref_id(item.get("from"), "from")
+            if action == "archive":
+                targets = item.get("to") or []
+                if not isinstance(targets, list):
+                    raise errors.bad_request("Invalid input JSON: to must be a list of objects with an id")
+                jobs.append((fid, [_ref_id(to, "to") for to in targets], None))
+            else:
+                ids = parse_type_ids(item.get("types") or []) if action in ("create", "labels/archive") else None
+                jobs.append((fid, _ref_id(item.get("to"), "to"), ids))
         started = self.now()
         results, failures = [], []
-        for item in inputs:
+        for fid, target, ids in jobs:
             try:
-                if not isinstance(item, dict) or not isinstance(item.get("from"), dict):
-                    raise errors.bad_request("Each input needs a from object")
-                fid = str(item["from"].get("id", ""))
                 if action == "read":
-                    page = self.associations_page(from_type, fid, to_type, 500, item.get("after"))
+                    page = self.associations_page(from_type, fid, to_type, MAX_ASSOCIATIONS_PAGE, target)
                     results.append({"from": {"id": fid}, "to": page["results"],
                                     **({"paging": page["paging"]} if "paging" in page else {})})
                 elif action == "archive":
-                    for to in item.get("to") or []:
-                        self.dissociate(from_type, fid, to_type, str(to.get("id")))
+                    for to_id in target:
+                        self.dissociate(from_type, fid, to_type, to_id)
+                elif action == "labels/archive":
+                    self.dissociate(from_type, fid, to_type, target, ids)
+                elif action == "associate/default":
+                    self.associate(from_type, fid, to_type, target, None)
+                    results.append({"from": {"id": fid}, "to": {"id": target}, "associationSpec": {
+                        "associationCategory": "HUBSPOT_DEFINED",
+                        "associationTypeId": self.default_type(from_type, to_type)}})
                 else:
-                    to_id = str((item.get("to") or {}).get("id", ""))
-                    if action == "labels/archive":
-                        ids = [int(t.get("associationTypeId", 0)) for t in item.get("types") or []]
-                        self.dissociate(from_type, fid, to_type, to_id, ids)
-                    elif action == "associate/default":
-                        self.associate(from_type, fid, to_type, to_id, None)
-                        results.append({"from": {"id": fid}, "to": {"id": to_id}, "associationSpec": {
-                            "associationCategory": "HUBSPOT_DEFINED",
-                            "associationTypeId": self.default_type(from_type, to_type)}})
-                    else:
-                        results.append(self.associate(from_type, fid, to_type, to_id, item.get("types") or []))
+                    results.append(self.associate(from_type, fid, to_type, target,
+                                                  [{"associationTypeId": i} for i in ids]))
             except HubSpotError as err:
                 failures.append({"status": "error", "category": err.body.get("category", "VALIDATION_ERROR"),
                                  "message": err.body.get("message", ""), "context": err.body.get("context", {})})
@@ -623,26 +741,49 @@ class Portal:
     def associations_batch_v3(self, from_type: ObjectType, to_type: ObjectType, action: str,
                               body: object) -> tuple[int, dict | None]:
         """``/crm/v3/associations/{from}/{to}/batch/{read,create,archive}`` with v3 type names."""
+        if action not in ("read", "create", "archive"):
+            raise errors.resource_not_found()
         if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
             raise errors.bad_request("Invalid input JSON: inputs must be a list")
+        inputs = body["inputs"]
+        if not all(isinstance(i, dict) for i in inputs):
+            raise errors.bad_request("Invalid input JSON: each input must be an object")
         started = self.now()
+        a, b = from_type.singular, to_type.singular
         if action == "read":
             results = []
-            for item in body["inputs"]:
-                fid = str((item or {}).get("id", ""))
-                to = [{"id": to_id, "type": catalog.v3_type_name(from_type.singular, to_type.singular,
-                                                                 types[0]["typeId"])}
-                      for to_id, types in self._associations(from_type, fid, to_type)]
+            for fid in [_ref_id(i, "each input") for i in inputs]:
+                to = [{"id": to_id, "type": catalog.v3_type_name(a, b, t["typeId"])}
+                      for to_id, types in self._associations(from_type, fid, to_type) for t in types]
                 results.append({"from": {"id": fid}, "to": to})
             return 200, {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": self.now()}
-        if action not in ("create", "archive"):
-            raise errors.resource_not_found()
-        for item in body["inputs"]:
-            fid, to_id = str(item["from"]["id"]), str(item["to"]["id"])
+        pairs = []  # (from id, to id, type id or None): every input is checked before anything is written
+        for item in inputs:
+            fid, to_id, name = _ref_id(item.get("from"), "from"), _ref_id(item.get("to"), "to"), item.get("type")
+            tid = None
+            if name is not None:
+                tid = catalog.v3_type_id(a, b, name) if isinstance(name, str) else None
+                if tid is None:
+                    raise errors.bad_request(f"{name} is not a valid association type between {from_type.name} and "
+                                             f"{to_type.name}")
+            pairs.append((fid, to_id, tid))
+        results, failures = [], []
+        for fid, to_id, tid in pairs:
             if action == "archive":
-                self.dissociate(from_type, fid, to_type, to_id)
-            else:
-                self.associate(from_type, fid, to_type, to_id, None)
+                self.dissociate(from_type, fid, to_type, to_id, None if tid is None else [tid])
+                continue
+            try:
+                types = None if tid is None else [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": tid}]
+                self.associate(from_type, fid, to_type, to_id, types)
+            except HubSpotError as err:
+                failures.append({"status": "error", "category": err.body.get("category", "VALIDATION_ERROR"),
+                                 "message": err.body.get("message", ""), "context": err.body.get("context", {})})
+                continue
+            used = tid if tid is not None else self.default_type(from_type, to_type)
+            results.append({"from": {"id": fid}, "to": {"id": to_id}, "type": catalog.v3_type_name(a, b, used)})
         if action == "archive":
             return 204, None
-        return 201, {"status": "COMPLETE", "results": [], "startedAt": started, "completedAt": self.now()}
+        done = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": self.now()}
+        if failures:
+            return 207, {**done, "numErrors": len(failures), "errors": failures}
+        return 201, done

@@ -92,16 +92,20 @@ def archive(p: Portal, otype: ObjectType, name: str) -> None:
 
 
 def batch(p: Portal, otype: ObjectType, action: str, body: object) -> tuple[int, dict | None]:
+    if action not in ("read", "create", "archive"):
+        raise errors.resource_not_found()
     if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
         raise errors.bad_request("Invalid input JSON: inputs must be a list")
+    if not all(isinstance(i, dict) for i in body["inputs"]):
+        raise errors.bad_request("Invalid input JSON: each input must be an object")
     started = p.now()
     if action == "read":
         results, missing = [], []
         for item in body["inputs"]:
             try:
-                results.append(get(p, otype, str((item or {}).get("name", ""))))
+                results.append(get(p, otype, str(item.get("name", ""))))
             except errors.HubSpotError:
-                missing.append(str((item or {}).get("name", "")))
+                missing.append(str(item.get("name", "")))
         done = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": p.now()}
         if missing:
             return 207, {**done, "numErrors": len(missing), "errors": [
@@ -112,11 +116,10 @@ def batch(p: Portal, otype: ObjectType, action: str, body: object) -> tuple[int,
         with p.store.transaction():
             results = [create(p, otype, item) for item in body["inputs"]]
         return 201, {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": p.now()}
-    if action == "archive":
+    with p.store.transaction():  # archive
         for item in body["inputs"]:
-            archive(p, otype, str((item or {}).get("name", "")))
-        return 204, None
-    raise errors.resource_not_found()
+            archive(p, otype, str(item.get("name", "")))
+    return 204, None
 
 
 def groups(p: Portal, otype: ObjectType) -> list[dict]:
@@ -134,10 +137,13 @@ def group(p: Portal, otype: ObjectType, name: str) -> dict:
 def create_group(p: Portal, otype: ObjectType, body: object) -> dict:
     if not isinstance(body, dict) or not body.get("name") or not body.get("label"):
         raise errors.bad_request("name and label are required")
+    order = body.get("displayOrder", -1)
+    if isinstance(order, bool) or not isinstance(order, int):
+        raise errors.bad_request("displayOrder must be an integer")
     with p.store.transaction():
         if any(g["name"] == body["name"] for g in groups(p, otype)):
             raise errors.error(409, "OBJECT_ALREADY_EXISTS", f"Property group already exists: {body['name']}")
-        data = {"name": body["name"], "label": body["label"], "displayOrder": int(body.get("displayOrder", -1)),
+        data = {"name": body["name"], "label": body["label"], "displayOrder": order,
                 "archived": False}
         eid = p.store.next_value(p.portal, f"id:group:{otype.name}", 1)
         p.store.put(Row(p.portal, f"group:{otype.name}", eid, data, name_key=body["name"],
@@ -151,6 +157,9 @@ def update_group(p: Portal, otype: ObjectType, name: str, body: object) -> dict:
     row = p.store.find_name(p.portal, (f"group:{otype.name}",), name)
     if row is None:
         raise errors.bad_request(f"{name} is not a custom property group of {otype.name}")
+    order = body.get("displayOrder", 0)
+    if isinstance(order, bool) or not isinstance(order, int) or not isinstance(body.get("label", ""), str):
+        raise errors.bad_request("label must be a string and displayOrder an integer")
     row.data.update({k: v for k, v in body.items() if k in ("label", "displayOrder")})
     p.store.put(row)
     return row.data
