@@ -82,14 +82,21 @@ class Credentials:
         self.store.put_credential(token, "access", tenant_id, client_id, expiry, extra)
         return token
 
-    def refresh(self, client_id: str, refresh_token: str, life: Lifetimes) -> dict:
-        """Exchange a refresh token: the old one is rotated away (it answers invalid_grant after)."""
+    def refresh(self, client_id: str, refresh_token: str, life: Lifetimes, rotate: bool = True) -> dict:
+        """Exchange a refresh token for a new access token.
+
+        ``rotate`` (QBO): the refresh token is replaced and the old one answers invalid_grant after.
+        Without it (HubSpot) the same long-lived refresh token comes back.
+        """
         with self.store.transaction():
             cred = self.store.credential(refresh_token)
             if cred is None or cred["kind"] != "refresh" or cred["client_id"] != client_id or cred["revoked"]:
                 raise InvalidGrant(refresh_token)
             if cred["expires_at"] is not None and cred["expires_at"] <= self.clock.timestamp():
                 raise InvalidGrant(refresh_token)
+            if not rotate:
+                access = self.issue_access(cred["tenant_id"], client_id, life.access, cred["extra"])
+                return {"access_token": access, "refresh_token": refresh_token, "expires_in": int(life.access)}
             self.store.revoke_credential(refresh_token)
             return self.issue(cred["tenant_id"], client_id, life, cred["extra"])
 

@@ -1,11 +1,13 @@
-"""In-process routing: ``requests`` calls to a simulator's URLs go straight into its Flask app.
+"""In-process routing: HTTP calls to a simulator's URLs go straight into its Flask app.
 
-Same pipeline, same state as the threaded server, no sockets. Built on ``responses``; every
-other URL passes through untouched.
+Same pipeline, same state as the threaded server, no sockets. Built on ``responses`` for
+``requests``; clients that speak ``urllib3`` directly (hubspot-api-client) are bridged onto the
+same route. Every other URL passes through untouched.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import urlsplit
 
@@ -41,12 +43,40 @@ class InProcess:
             self.mock.add_callback(method, pattern, callback=self._handler(pattern, apps, bases))
         self.mock.add_passthru(re.compile(".*"))
         self.mock.start()
+        self._bridge_urllib3()
         return self
 
     def __exit__(self, *exc: object) -> None:
         assert self.mock is not None
+        self._unbridge()
         self.mock.stop()
         self.mock.reset()
+
+    def _bridge_urllib3(self) -> None:
+        """Replay ``urllib3.PoolManager`` requests for our prefixes through ``requests`` (and so through the route)."""
+        import urllib3
+        from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+        original = urllib3.PoolManager.urlopen
+        prefixes = tuple(prefix.rstrip("/") for prefix in self.routes)
+
+        def urlopen(manager: urllib3.PoolManager, method: str, url: str, redirect: bool = True,
+                    **kw: object) -> urllib3.BaseHTTPResponse:
+            if not url.startswith(prefixes):
+                return original(manager, method, url, redirect=redirect, **kw)
+            try:
+                r = requests.request(method, url, data=kw.get("body"), headers=dict(kw.get("headers") or {}),
+                                     allow_redirects=False, timeout=30)
+            except requests.exceptions.ReadTimeout as exc:
+                raise ReadTimeoutError(None, url, str(exc)) from exc
+            except requests.exceptions.ConnectionError as exc:
+                raise ProtocolError(str(exc)) from exc
+            # a file object, as from a socket: an empty body must read back as b"", not None
+            return urllib3.HTTPResponse(body=io.BytesIO(r.content), headers=dict(r.headers), status=r.status_code,
+                                        reason=r.reason, preload_content=True, decode_content=False)
+
+        urllib3.PoolManager.urlopen = urlopen  # type: ignore[method-assign]
+        self._unbridge = lambda: setattr(urllib3.PoolManager, "urlopen", original)
 
     def _handler(self, pattern: re.Pattern, apps: list[Flask], bases: list[dict]) -> object:
         def call(req: requests.PreparedRequest) -> tuple[int, dict, bytes]:

@@ -254,7 +254,7 @@ def token() -> Response:
         return json_response({"status": "BAD_GRANT_TYPE", "message": "grant_type must be refresh_token or "
                               "authorization_code", "correlationId": errors.correlation_id()}, 400)
     try:
-        issued = creds.refresh(app["client_id"], form.get("refresh_token", ""), OAUTH_LIFETIMES)
+        issued = creds.refresh(app["client_id"], form.get("refresh_token", ""), OAUTH_LIFETIMES, rotate=False)
     except InvalidGrant:
         return json_response({"status": "BAD_REFRESH_TOKEN", "message": "missing or invalid refresh token",
                               "correlationId": errors.correlation_id()}, 400)

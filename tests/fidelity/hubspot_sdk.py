@@ -1,15 +1,11 @@
 """Helpers for driving the HubSpot simulator through hubspot-api-client 12.0.0 and plain ``requests``.
 
-The SDK talks through ``urllib3.PoolManager`` directly, which the ``sims`` fixture's in-process routing (built on
-``responses``, i.e. on ``requests``) does not see. :func:`route_sdk` bridges the gap for one test: a PoolManager
-request to a simulator URL is replayed through ``requests`` (and so into the Flask app, through the same pipeline)
-and its answer handed back to the SDK as a ``urllib3.HTTPResponse``. Every other URL goes out untouched.
-urllib3 retries (``HubSpot(retry=Retry(...))``) live in the replaced method, so they are not applied here.
+The SDK talks through ``urllib3.PoolManager`` directly; the ``sims`` fixture's in-process routing bridges those
+calls into the Flask app (simulators/core/inprocess.py). :func:`route_sdk` only records which calls the SDK made.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,26 +24,21 @@ TIMEOUT = 30
 
 @contextmanager
 def route_sdk(prefixes: tuple[str, ...] = PREFIXES) -> Iterator[list[tuple[str, str]]]:
-    """Send the SDK's urllib3 requests for ``prefixes`` through ``requests``; yields a log of (method, url)."""
-    original = urllib3.PoolManager.urlopen
+    """Record the SDK's urllib3 requests to ``prefixes`` as (method, url) while they go through the bridge."""
+    bridged = urllib3.PoolManager.urlopen
     calls: list[tuple[str, str]] = []
 
     def urlopen(self: urllib3.PoolManager, method: str, url: str, redirect: bool = True,
                 **kw: Any) -> urllib3.BaseHTTPResponse:
-        if not url.startswith(prefixes):
-            return original(self, method, url, redirect=redirect, **kw)
-        calls.append((method, url))
-        r = requests.request(method, url, data=kw.get("body"), headers=dict(kw.get("headers") or {}),
-                             timeout=TIMEOUT, allow_redirects=False)
-        # a file object, as from a socket: an empty body reads as b"" (a bytes body of b"" would read as None)
-        return urllib3.HTTPResponse(body=io.BytesIO(r.content), headers=dict(r.headers), status=r.status_code,
-                                    reason=r.reason, preload_content=True, decode_content=False)
+        if url.startswith(prefixes):
+            calls.append((method, url))
+        return bridged(self, method, url, redirect=redirect, **kw)
 
     urllib3.PoolManager.urlopen = urlopen  # type: ignore[method-assign]
     try:
         yield calls
     finally:
-        urllib3.PoolManager.urlopen = original  # type: ignore[method-assign]
+        urllib3.PoolManager.urlopen = bridged  # type: ignore[method-assign]
 
 
 def refused(status: int, call: Callable[[], object], exception: str | None = None) -> dict:
