@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 
 from ..core.runtime import Runtime
 from ..core.storage import Row
@@ -189,6 +190,7 @@ class Portal:
             props = {k: v for k, v in values.items() if v != ""}
             props.update({"hs_object_id": str(oid), otype.created_property: now, otype.modified_property: now})
             data = {"id": str(oid), "properties": props, "createdAt": now, "updatedAt": now, "archived": False}
+            self._derive(otype, data)
             self._save(otype, data)
             for assoc in body.get("associations") or []:
                 self._associate_input(otype, str(oid), assoc)
@@ -212,7 +214,10 @@ class Portal:
             now = self.now()
             data["properties"][otype.modified_property] = now
             data["updatedAt"] = now
+            self._derive(otype, data)
             self._save(otype, data)
+            if otype.name == "line_items":
+                self._recalculate_parents(data["id"])
         for name, value in changed.items():
             self.events.append(new_event(data["id"], f"{otype.singular}.propertyChange", self._now_ms(),
                                          propertyName=name, propertyValue=value))
@@ -284,6 +289,51 @@ class Portal:
                 if otype.name == "contacts" and name == "email":
                     raise errors.contact_exists(clash.data["id"])
                 raise errors.unique_value_taken(name, value, clash.data["id"])
+
+    # -- values HubSpot computes itself ----------------------------------------------------------
+    def _derive(self, otype: ObjectType, data: dict) -> None:
+        """A line item takes what it lacks from its product, and its amount is quantity × discounted price."""
+        if otype.name != "line_items":
+            return
+        props = data["properties"]
+        product_id = props.get("hs_product_id")
+        if product_id:
+            product = self.store.get(self.portal, "products", int(product_id)) if product_id.isdigit() else None
+            if product is None or product.deleted or product.data.get("archived"):
+                raise errors.bad_request(f"hs_product_id {product_id} is not a product of this portal",
+                                         [{"message": f"Product {product_id} does not exist", "code": "INVALID_OBJECT",
+                                           "context": {"propertyName": ["hs_product_id"]}}])
+            for name in ("name", "price", "hs_sku", "description"):
+                if name not in props and product.data["properties"].get(name):
+                    props[name] = product.data["properties"][name]
+        quantity = _decimal(props.get("quantity"), Decimal(1))
+        price = _decimal(props.get("price"), Decimal(0)) - _decimal(props.get("discount"), Decimal(0))
+        share = 1 - _decimal(props.get("hs_discount_percentage"), Decimal(0)) / 100
+        props["amount"] = _number_text(quantity * price * share)
+
+    def _recalculate_parents(self, line_item_id: str) -> None:
+        line_items = catalog.OBJECT_TYPES["line_items"]
+        for parent in ("invoices", "quotes"):
+            for parent_id, _ in self._associations(line_items, line_item_id, catalog.OBJECT_TYPES[parent]):
+                self._recalculate(catalog.OBJECT_TYPES[parent], parent_id)
+
+    def _recalculate(self, otype: ObjectType, object_id: str) -> None:
+        """Invoice and quote totals are the sum of their line items' amounts."""
+        row = self.store.get(self.portal, otype.name, int(object_id))
+        if row is None or row.deleted:
+            return
+        total = Decimal(0)
+        for item_id, _ in self._associations(otype, object_id, catalog.OBJECT_TYPES["line_items"]):
+            item = self.store.get(self.portal, "line_items", int(item_id))
+            if item is not None and not item.deleted and not item.data.get("archived"):
+                total += _decimal(item.data["properties"].get("amount"), Decimal(0))
+        props = row.data["properties"]
+        if otype.name == "invoices":
+            props["hs_amount_billed"] = _number_text(total)
+            props["hs_balance_due"] = _number_text(total - _decimal(props.get("hs_amount_paid"), Decimal(0)))
+        else:
+            props["hs_quote_amount"] = _number_text(total)
+        self.store.put(row)
 
     def _save(self, otype: ObjectType, data: dict) -> None:
         email = data["properties"].get("email") if otype.name == "contacts" else None
@@ -464,6 +514,7 @@ class Portal:
             eid = existing.entity_id if existing else self.store.next_value(self.portal, "id:association", 1)
             self.store.put(Row(self.portal, ASSOCIATION, eid, {"toId": b_id, "types": types}, name_key=key,
                                updated_at=self.rt.clock.timestamp()))
+        self._recalculate_pair(from_type, from_id, to_type, to_id)
         if from_type.name == "contacts" and to_type.name == "companies" and 1 in type_ids:
             self._set_primary_company(from_id, to_id)
         elif from_type.name == "companies" and to_type.name == "contacts" and 2 in type_ids:
@@ -495,6 +546,11 @@ class Portal:
         del row.data["properties"]["associatedcompanyid"]
         self.store.put(row)
 
+    def _recalculate_pair(self, a_type: ObjectType, a_id: str, b_type: ObjectType, b_id: str) -> None:
+        for parent_type, parent_id, child_type in ((a_type, a_id, b_type), (b_type, b_id, a_type)):
+            if parent_type.name in ("invoices", "quotes") and child_type.name == "line_items":
+                self._recalculate(parent_type, parent_id)
+
     def _unlink(self, from_type: ObjectType, from_id: str, to_type: ObjectType, to_id: str) -> None:
         for a_type, a_id, b_type, b_id in ((from_type, from_id, to_type, to_id), (to_type, to_id, from_type, from_id)):
             for r in self.store.find_all(self.portal, ASSOCIATION, self._key(a_type, a_id, b_type)):
@@ -502,6 +558,7 @@ class Portal:
                     r.deleted = True
                     self.store.put(r)
         self._unset_primary_company(from_type, from_id, to_type, to_id)
+        self._recalculate_pair(from_type, from_id, to_type, to_id)
 
     def _unlink_types(self, from_type: ObjectType, from_id: str, to_type: ObjectType, to_id: str,
                       type_ids: list[int]) -> None:
@@ -514,6 +571,7 @@ class Portal:
                     r.deleted = not r.data["types"]
                     self.store.put(r)
         self._unset_primary_company(from_type, from_id, to_type, to_id)
+        self._recalculate_pair(from_type, from_id, to_type, to_id)
 
     def _require_record(self, otype: ObjectType, object_id: object) -> str:
         return self._row(otype, object_id).data["id"]
@@ -787,3 +845,16 @@ class Portal:
         if failures:
             return 207, {**done, "numErrors": len(failures), "errors": failures}
         return 201, done
+
+
+def _decimal(value: object, default: Decimal) -> Decimal:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else default
+    except InvalidOperation:
+        return default
+
+
+def _number_text(value: Decimal) -> str:
+    """A number as HubSpot writes property values: no exponent, no trailing zeros."""
+    text = format(value.quantize(Decimal("0.0001")).normalize(), "f")
+    return "0" if text in ("-0", "") else text
