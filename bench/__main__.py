@@ -89,6 +89,11 @@ def run(quick: bool = False) -> list[Figure]:
                                   tp[f"moto_{op}_rps"], "req/s", note=_errs(tp, f"moto_{op}")))
             figures.append(Figure("1 throughput", f"{op.upper()} ratio ours / moto", tp[f"{op}_ratio"], "×",
                                   "≥ 2×", lambda v: v >= 2))
+        for op, ours in (("get", "read a contact by email"), ("post", "create a contact")):
+            figures.append(Figure("1 throughput", f"HubSpot simulator {op.upper()} ({ours})",
+                                  tp[f"hubspot_{op}_rps"], "req/s", note=_errs(tp, f"hubspot_{op}")))
+            figures.append(Figure("1 throughput", f"HubSpot {op.upper()} ratio ours / moto",
+                                  tp[f"hubspot_{op}_ratio"], "×", "≥ 2×", lambda v: v >= 2))
     except Exception as exc:  # noqa: BLE001 - a benchmark reports, never fails
         figures.append(Figure("1 throughput", f"throughput failed: {exc}", None, ""))
     _done(t)

@@ -153,6 +153,28 @@ def _our_specs(ds: Dataset, port: int, count: int, threads: int, timeout: float)
     return get, post
 
 
+def _hubspot_specs(ds: Dataset, port: int, count: int, threads: int, timeout: float,
+                   contacts: int) -> tuple[dict, dict]:
+    """A portal with ``contacts`` contacts: GET one by email, POST a new one."""
+    from simulators.hubspot.catalog import OBJECT_TYPES
+    from simulators.hubspot.portal import Portal
+    from simulators.hubspot.tenant import create_portal
+
+    creds = create_portal(ds.sims.runtime, {"seed": "empty", "tier": "enterprise"})
+    portal = Portal(ds.sims.runtime, creds["portalId"])
+    for i in range(1, contacts + 1):
+        portal.create(OBJECT_TYPES["contacts"], {"properties": {"email": f"bench{i}@example.com", "firstname": "B"}})
+    headers = {"Authorization": f"Bearer {creds['accessToken']}", "Content-Type": "application/json"}
+    common = {"host": "127.0.0.1", "port": port, "count": count, "threads": threads, "timeout": timeout}
+    get = {**common, "method": "GET", "path": "/crm/v3/objects/contacts/bench{id}%40example.com?idProperty=email",
+           "headers": headers, "ids": contacts}
+    run = uuid.uuid4().hex[:8]
+    body = json.dumps({"properties": {"email": f"new-{run}-" + "{i}@example.com", "firstname": "Bench"}})
+    post = {**common, "method": "POST", "path": "/crm/v3/objects/contacts", "headers": headers, "body": body,
+            "expect": [201]}
+    return get, post
+
+
 def measure_throughput(count: int = 2000, threads: int = 4, timeout: float = 20.0, customers: int = 1000,
                        with_moto: bool = True, post_count: int | None = None) -> dict[str, float]:
     """Requests/s of a GET and a POST, ours (threaded server) vs moto_server, same client, same run.
@@ -168,6 +190,10 @@ def measure_throughput(count: int = 2000, threads: int = 4, timeout: float = 20.
         post["count"] = post_count or count
         for label, spec in (("ours_get", get), ("ours_post", post)):
             out.update(_load_figures(label, spec))
+        get, post = _hubspot_specs(ds, servers["hubspot"].port, count, threads, timeout, min(customers, 1000))
+        post["count"] = post_count or count
+        for label, spec in (("hubspot_get", get), ("hubspot_post", post)):
+            out.update(_load_figures(label, spec))
     if with_moto:
         with moto_server() as port:
             get, post = _moto_specs(port, count, threads, timeout)
@@ -176,6 +202,9 @@ def measure_throughput(count: int = 2000, threads: int = 4, timeout: float = 20.
                 out.update(_load_figures(label, spec))
         out["get_ratio"] = out["ours_get_rps"] / out["moto_get_rps"] if out["moto_get_rps"] else 0.0
         out["post_ratio"] = out["ours_post_rps"] / out["moto_post_rps"] if out["moto_post_rps"] else 0.0
+        for op in ("get", "post"):
+            moto = out[f"moto_{op}_rps"]
+            out[f"hubspot_{op}_ratio"] = out[f"hubspot_{op}_rps"] / moto if moto else 0.0
     return out
 
 

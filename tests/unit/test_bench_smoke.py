@@ -42,12 +42,12 @@ def test_dataset_clones_are_valid_records():
 def test_throughput_ours_and_moto():
     with_moto = measure.moto_command() is not None
     r = measure.measure_throughput(count=20, threads=2, timeout=10, customers=50, with_moto=with_moto)
-    keys = {"ours_get_rps", "ours_post_rps"}
+    keys = {"ours_get_rps", "ours_post_rps", "hubspot_get_rps", "hubspot_post_rps"}
     if with_moto:
-        keys |= {"moto_get_rps", "moto_post_rps", "get_ratio", "post_ratio"}
+        keys |= {"moto_get_rps", "moto_post_rps", "get_ratio", "post_ratio", "hubspot_get_ratio", "hubspot_post_ratio"}
     positive(r, keys)
-    assert r["ours_get_ok"] == r["ours_post_ok"] == 20
-    assert r["ours_get_errors"] == r["ours_post_errors"] == 0
+    assert r["ours_get_ok"] == r["ours_post_ok"] == r["hubspot_get_ok"] == r["hubspot_post_ok"] == 20
+    assert r["ours_get_errors"] == r["ours_post_errors"] == r["hubspot_get_errors"] == r["hubspot_post_errors"] == 0
 
 
 def test_inprocess_vs_loopback():
