@@ -16,6 +16,20 @@ from .faults import FaultPlan
 Sender = Callable[[str, dict, bytes], int]
 
 
+def add_subscription(store: object, tenant_id: str, subscription: dict) -> dict:
+    """Keep a webhook subscription with its tenant (so snapshots, dumps and resets carry it)."""
+    with store.transaction():
+        tenant = store.tenant(tenant_id)
+        tenant["settings"].setdefault("webhooks", []).append(subscription)
+        store.save_tenant_settings(tenant_id, tenant["settings"])
+    return subscription
+
+
+def subscriptions(store: object, tenant_id: str) -> list[dict]:
+    tenant = store.tenant(tenant_id)
+    return tenant["settings"].get("webhooks", []) if tenant else []
+
+
 def http_sender(url: str, headers: dict, body: bytes) -> int:
     import requests  # only when a webhook is sent: keeps it out of the server's start-up
 

@@ -16,6 +16,7 @@ from ..core.credentials import Lifetimes
 from ..core.pipeline import RESPONSE_HEADERS
 from ..core.ratelimit import Window
 from ..core.runtime import Runtime
+from ..core.webhooks import add_subscription, subscriptions
 from . import errors
 from .catalog import resolve_type
 
@@ -154,12 +155,8 @@ class HubSpot:
         events = options.get("eventTypes") or options.get("subscriptions")
         if events is not None and not (isinstance(events, list) and all(isinstance(e, str) for e in events)):
             raise ValueError("eventTypes must be a list of subscription types such as 'contact.creation'")
-        with self.rt.store.transaction():
-            t = self.rt.store.tenant(tenant_id)
-            sub = {"id": len(t["settings"].get("webhooks", [])) + 1, "url": url, "eventTypes": events}
-            t["settings"].setdefault("webhooks", []).append(sub)
-            self.rt.store.save_tenant_settings(tenant_id, t["settings"])
-        return sub
+        sub = {"id": len(subscriptions(self.rt.store, tenant_id)) + 1, "url": url, "eventTypes": events}
+        return add_subscription(self.rt.store, tenant_id, sub)
 
     def publish(self, portal: str, events: list[dict]) -> None:
         """Queue signed deliveries (arrays of at most 100 events) for the events of one request."""

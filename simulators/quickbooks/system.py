@@ -16,6 +16,7 @@ from flask import Request, Response
 from ..core.credentials import Lifetimes
 from ..core.ratelimit import Window
 from ..core.runtime import Runtime
+from ..core.webhooks import add_subscription, subscriptions
 from . import errors
 from .company import Company
 from .tenant import create_company
@@ -133,20 +134,14 @@ class QuickBooks:
         fmt = options.get("format", "legacy")
         if fmt not in ("legacy", "cloudevents"):
             raise ValueError("format must be 'legacy' or 'cloudevents'")
-        entities = options.get("entities")
-        with self.rt.store.transaction():
-            t = self.rt.store.tenant(tenant_id)
-            sub = {"id": uuid.uuid4().hex[:8], "url": url, "format": fmt, "entities": entities}
-            t["settings"].setdefault("webhooks", []).append(sub)
-            self.rt.store.save_tenant_settings(tenant_id, t["settings"])
-        return sub
+        sub = {"id": uuid.uuid4().hex[:8], "url": url, "format": fmt, "entities": options.get("entities")}
+        return add_subscription(self.rt.store, tenant_id, sub)
 
     def publish(self, realm: str, events: list[dict]) -> None:
         """Queue one signed delivery per subscription for the events of one request."""
         if not events:
             return
-        t = self.rt.store.tenant(realm)
-        subs = t["settings"].get("webhooks", []) if t else []
+        subs = subscriptions(self.rt.store, realm)
         if not subs:
             return
         verifier = self._verifier(realm)
