@@ -14,6 +14,7 @@ from . import errors, properties
 from .errors import HubSpotError
 from .portal import Portal, object_type
 from .system import OAUTH_LIFETIMES, HubSpot, json_response
+from .webhooks import AppWebhooks
 
 MAX_BODY = 10 * 1024 * 1024
 
@@ -237,6 +238,38 @@ def associations_v3_batch(otype: str, to_type: str, action: str) -> Response:
     p = _portal()
     status, body = p.associations_batch_v3(object_type(otype), object_type(to_type), action, _body())
     return _done(p, body, status)
+
+
+# -- Webhooks v3 (the app's settings and subscriptions) -------------------------------------------
+
+@crm.route("/webhooks/v3/<app_id>/settings", methods=["GET", "PUT", "DELETE"])
+def webhook_settings(app_id: str) -> Response:
+    hooks = AppWebhooks(_rt(), app_id)
+    if request.method == "DELETE":
+        hooks.clear()
+        return Response(status=204)
+    if request.method == "PUT":
+        return json_response(hooks.configure(_body()))
+    return json_response(hooks.settings())
+
+
+@crm.route("/webhooks/v3/<app_id>/subscriptions", methods=["GET", "POST"])
+def webhook_subscriptions(app_id: str) -> Response:
+    hooks = AppWebhooks(_rt(), app_id)
+    if request.method == "POST":
+        return json_response(hooks.subscribe(_body()), 201)
+    return json_response({"results": hooks.subscriptions()})
+
+
+@crm.route("/webhooks/v3/<app_id>/subscriptions/<sub_id>", methods=["GET", "PATCH", "DELETE"])
+def webhook_subscription(app_id: str, sub_id: str) -> Response:
+    hooks = AppWebhooks(_rt(), app_id)
+    if request.method == "DELETE":
+        hooks.unsubscribe(sub_id)
+        return Response(status=204)
+    if request.method == "PATCH":
+        return json_response(hooks.update(sub_id, _body()))
+    return json_response(hooks.subscription(sub_id))
 
 
 # -- OAuth v1 ------------------------------------------------------------------------------------

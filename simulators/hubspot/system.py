@@ -35,6 +35,7 @@ ALL_SCOPES = ["crm.objects.contacts.read", "crm.objects.contacts.write", "crm.ob
               "crm.schemas.companies.read", "crm.schemas.companies.write", "crm.schemas.deals.read",
               "crm.schemas.deals.write", "oauth"]
 OPEN_PATHS = ("/oauth/", "/_sim")
+DEVELOPER_PATHS = ("/webhooks/v3/",)
 OBJECT_PATH = re.compile(r"^/crm/v[34]/(?:objects|properties|associations)/([^/]+)")
 READ_SUFFIXES = ("/search", "/batch/read")
 WEBHOOK_RETRIES = (60, 300, 900, 3600)  # HubSpot retries up to 10 times over 24 h (schedule unpublished)
@@ -79,6 +80,8 @@ class HubSpot:
     def guard(self, request: Request) -> Response | None:
         if request.path.startswith(OPEN_PATHS):
             return None
+        if request.path.startswith(DEVELOPER_PATHS):
+            return self._developer(request)
         token = _bearer(request)
         check = self.rt.credentials.check(token)
         if check.status == "expired":
@@ -93,6 +96,16 @@ class HubSpot:
             return _refuse(errors.missing_scopes(needed))
         request.environ["hsqbo.portal"] = check.tenant_id
         return self._throttle(request, check.tenant_id, check.client_id, (check.extra or {}).get("kind"))
+
+    def _developer(self, request: Request) -> Response | None:
+        """App-level APIs authenticate with the developer account's key (``?hapikey=``), not a portal token."""
+        key = request.args.get("hapikey", "")
+        for portal in self.rt.store.tenant_ids(NAME):
+            app = self.rt.store.tenant(portal)["settings"].get("app", {})
+            if key and app.get("developerApiKey") == key:
+                request.environ["hsqbo.portal"] = portal
+                return None
+        return _refuse(errors.unauthenticated())
 
     def _throttle(self, request: Request, portal: str, client: str, kind: str | None) -> Response | None:
         limits = self.rt.limits
@@ -159,27 +172,33 @@ class HubSpot:
         return add_subscription(self.rt.store, tenant_id, sub)
 
     def publish(self, portal: str, events: list[dict]) -> None:
-        """Queue signed deliveries (arrays of at most 100 events) for the events of one request."""
-        if not events:
+        """Queue signed deliveries (arrays of at most 100 events) for the events of one request.
+
+        Two kinds of subscriber: URLs subscribed through the admin API (every listed event type), and the app's own
+        Webhooks v3 subscriptions, delivered to its target URL.
+        """
+        from .webhooks import app_deliveries
+
+        t = self.rt.store.tenant(portal) if events else None
+        if t is None:
             return
-        t = self.rt.store.tenant(portal)
-        settings = t["settings"] if t else {}
-        subs = settings.get("webhooks", [])
-        if not subs:
-            return
-        app = settings.get("app", {})
-        for sub in subs:
-            chosen = [dict(e, subscriptionId=sub["id"], portalId=int(portal), appId=int(app.get("appId", 0)),
-                           attemptNumber=0)
-                      for e in events if not sub.get("eventTypes") or e["subscriptionType"] in sub["eventTypes"]]
+        app = t["settings"].get("app", {})
+        deliveries = [(sub["url"], [dict(e, subscriptionId=sub["id"]) for e in events
+                                    if not sub.get("eventTypes") or e["subscriptionType"] in sub["eventTypes"]])
+                      for sub in subscriptions(self.rt.store, portal)]
+        own = app_deliveries(app, events)
+        if own is not None:
+            deliveries.append(own)
+        for url, chosen in deliveries:
+            chosen = [dict(e, portalId=int(portal), appId=int(app.get("appId", 0)), attemptNumber=0) for e in chosen]
             for start in range(0, len(chosen), 100):
                 body = json.dumps(chosen[start:start + 100]).encode()
                 timestamp = str(int(self.rt.clock.timestamp() * 1000))
                 headers = {"Content-Type": "application/json", "X-HubSpot-Request-Timestamp": timestamp,
-                           "X-HubSpot-Signature-v3": sign_v3(app.get("clientSecret", ""), "POST", sub["url"],
-                                                             body, timestamp),
+                           "X-HubSpot-Signature-v3": sign_v3(app.get("clientSecret", ""), "POST", url, body,
+                                                             timestamp),
                            "X-HubSpot-Signature-Version": "v3"}
-                self.rt.outbox.enqueue(NAME, portal, sub["url"], headers, body, WEBHOOK_RETRIES)
+                self.rt.outbox.enqueue(NAME, portal, url, headers, body, WEBHOOK_RETRIES)
 
 
 def sign_v3(client_secret: str, method: str, uri: str, body: bytes, timestamp: str) -> str:

@@ -38,6 +38,7 @@ def create_portal(runtime: Runtime, options: dict) -> dict:
         # register_app makes its own secret; the portal's settings keep the one webhooks are signed with
         settings["app"]["clientSecret"] = secret
         settings["app"]["clientId"] = client_id
+        settings["app"]["developerApiKey"] = f"dev-{secrets.token_hex(16)}"  # Webhooks v3 API (hapikey)
         runtime.store.save_tenant_settings(portal, settings)
         token = new_private_app_token()
         runtime.store.put_credential(token, "access", portal, f"private-app-{portal}", None,
@@ -49,4 +50,5 @@ def create_portal(runtime: Runtime, options: dict) -> dict:
         seed_sample(runtime, portal, int(options.get("seedNumber", 0)))
     return {"portalId": portal, "accessToken": token, "clientId": client_id, "clientSecret": secret,
             "refreshToken": oauth["refresh_token"], "oauthAccessToken": oauth["access_token"],
-            "clientSecretForWebhooks": secret}
+            "clientSecretForWebhooks": secret, "appId": app_id,
+            "developerApiKey": settings["app"]["developerApiKey"]}
