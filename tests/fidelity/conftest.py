@@ -1,4 +1,4 @@
-"""Fixtures for driving the QBO simulator through the real python-quickbooks / intuit-oauth clients.
+"""Fixtures for driving the simulators through the real SDKs (python-quickbooks / intuit-oauth, hubspot-api-client).
 
 Everything runs in-process: the ``sims`` fixture routes Intuit's real hosts (and
 ``http://quickbooks.sim``) into the Flask app, so the SDKs run unchanged without sockets.
@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import pytest
 import requests
+from hubspot import HubSpot
+from hubspot_sdk import client
 from quickbooks import QuickBooks
 from sdk_helpers import connect
 
@@ -52,3 +54,9 @@ def count(sims: Simulators) -> Callable[[str, str], int]:
         return sims.runtime.store.count(realm, kind)
 
     return n
+
+
+@pytest.fixture
+def hs(hubspot_portal: dict) -> HubSpot:
+    """hubspot-api-client for the test's portal, with HubSpot's own host (routed in-process by ``sims``)."""
+    return client(hubspot_portal["accessToken"])

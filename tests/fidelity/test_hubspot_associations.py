@@ -3,8 +3,6 @@ definitions) and the v3 batch API (API notes §3)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from hubspot import HubSpot
 from hubspot.crm.associations import BatchInputPublicAssociation, BatchInputPublicObjectId
@@ -19,16 +17,10 @@ from hubspot.crm.associations.v4.schema import (
     PublicAssociationDefinitionCreateRequest,
     PublicAssociationDefinitionUpdateRequest,
 )
-from hubspot_sdk import client, counter, refused, route_sdk
+from hubspot_sdk import counter, refused
 
 from simulators.hubspot.portal import ASSOCIATION
 from simulators.sims import Simulators
-
-
-@pytest.fixture
-def hs(hubspot_portal: dict) -> Iterator[HubSpot]:
-    with route_sdk():
-        yield client(hubspot_portal["accessToken"])
 
 
 @pytest.fixture

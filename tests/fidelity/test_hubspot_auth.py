@@ -3,8 +3,6 @@ and the exact 401 / 403 answers through plain ``requests`` (API notes §5, §8).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from hubspot import HubSpot
 from hubspot_sdk import Raw, client, counter, error_body, refused, route_sdk
@@ -17,12 +15,6 @@ INVALID_AUTH = ("Authentication credentials not found. This API supports OAuth 2
                 "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
 MISSING_SCOPES = ("This app hasn't been granted all required scopes to make this call. Read more about required "
                   "scopes here: https://developers.hubspot.com/scopes.")
-
-
-@pytest.fixture
-def hs(hubspot_portal: dict) -> Iterator[HubSpot]:
-    with route_sdk():
-        yield client(hubspot_portal["accessToken"])
 
 
 def _refresh(hs: HubSpot, portal: dict, **overrides: str) -> object:

@@ -3,9 +3,6 @@ multi-status answer with write-trace ids and the whole-batch 409 without them (A
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from hubspot import HubSpot
 from hubspot.crm.contacts import (
     BatchInputSimplePublicObjectBatchInput,
@@ -18,15 +15,9 @@ from hubspot.crm.contacts import (
     SimplePublicObjectBatchInputUpsert,
     SimplePublicObjectId,
 )
-from hubspot_sdk import client, counter, refused, route_sdk
+from hubspot_sdk import counter, refused
 
 from simulators.sims import Simulators
-
-
-@pytest.fixture
-def hs(hubspot_portal: dict) -> Iterator[HubSpot]:
-    with route_sdk():
-        yield client(hubspot_portal["accessToken"])
 
 
 def _create(hs: HubSpot, *emails: str, trace: bool = False) -> object:

@@ -3,12 +3,10 @@ pseudo-property (API notes §2)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from hubspot import HubSpot
 from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
-from hubspot_sdk import client, refused, route_sdk
+from hubspot_sdk import refused
 
 from simulators.sims import Simulators
 
@@ -16,12 +14,6 @@ pytestmark = pytest.mark.hsqbo(clock="frozen", start="2026-01-31T12:00:00Z")
 
 PEOPLE = [("ann@acme.example", "Ann", "Smith"), ("bob@acme.example", "Bob", "Jones"),
           ("cy@other.example", "Cy", "Smith"), ("di@other.example", "Di", "Lovelace")]
-
-
-@pytest.fixture
-def hs(hubspot_portal: dict) -> Iterator[HubSpot]:
-    with route_sdk():
-        yield client(hubspot_portal["accessToken"])
 
 
 @pytest.fixture

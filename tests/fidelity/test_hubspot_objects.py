@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +16,7 @@ from hubspot.crm.contacts import (
     SimplePublicObjectInput,
     SimplePublicObjectInputForCreate,
 )
-from hubspot_sdk import client, counter, refused, route_sdk
+from hubspot_sdk import counter, refused, route_sdk
 
 from simulators.sims import Simulators
 
@@ -40,12 +40,6 @@ TYPES: dict[str, tuple[Callable[[HubSpot], object], dict, dict, str]] = {
     "invoices": (lambda hs: hs.crm.commerce.invoices, {"hs_currency": "USD"}, {"hs_invoice_status": "open"},
                  "hs_createdate"),
 }
-
-
-@pytest.fixture
-def hs(hubspot_portal: dict) -> Iterator[HubSpot]:
-    with route_sdk():
-        yield client(hubspot_portal["accessToken"])
 
 
 def _variant(props: dict, n: int) -> dict:

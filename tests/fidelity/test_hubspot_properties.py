@@ -3,9 +3,6 @@ properties in use on records (API notes §4)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from hubspot import HubSpot
 from hubspot.crm.properties import (
     BatchInputPropertyCreate,
@@ -18,13 +15,7 @@ from hubspot.crm.properties import (
     PropertyName,
     PropertyUpdate,
 )
-from hubspot_sdk import client, refused, route_sdk
-
-
-@pytest.fixture
-def hs(hubspot_portal: dict) -> Iterator[HubSpot]:
-    with route_sdk():
-        yield client(hubspot_portal["accessToken"])
+from hubspot_sdk import refused
 
 
 def _text(name: str, group: str = "contactinformation", **kw: object) -> PropertyCreate:

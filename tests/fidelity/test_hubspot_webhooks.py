@@ -4,23 +4,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import requests
 from hubspot import HubSpot
 from hubspot.utils.signature import Signature
-from hubspot_sdk import client, refused, route_sdk
+from hubspot_sdk import refused
 
 from simulators.sims import Simulators
 
 HOOK = "https://receiver.example/hubspot/webhooks?source=hsqbo"
-
-
-@pytest.fixture
-def hs(hubspot_portal: dict) -> Iterator[HubSpot]:
-    with route_sdk():
-        yield client(hubspot_portal["accessToken"])
 
 
 @pytest.fixture
