@@ -112,7 +112,7 @@ class Company:
         self._writable(etype)
         data = self._clean(etype, body, creating=True)
         with self.store.transaction():
-            eid = self.store.next_value(self.realm, f"id:{etype.name}", self._first_id(etype))
+            eid = self.store.next_value(self.realm, f"id:{etype.name}", 1)
             data = self._apply_rules(etype, data, None, options)
             now = self.stamp()
             data.update(Id=str(eid), SyncToken="0", domain="QBO", sparse=False,
@@ -261,10 +261,6 @@ class Company:
     def _writable(self, etype: EntityType) -> None:
         if etype.category in ("readonly", "setting"):
             raise errors.unsupported_operation("create" if etype.category == "readonly" else "update")
-
-    @staticmethod
-    def _first_id(etype: EntityType) -> int:
-        return 1
 
     def _clean(self, etype: EntityType, body: dict, creating: bool) -> dict:
         """Drop what QBO ignores (computed fields, the SDK's empty defaults); refuse unknown fields."""

@@ -494,8 +494,7 @@ def after_write(co: Company, etype: EntityType, new: dict | None, old: dict | No
                 continue
             data = copy.deepcopy(target.data)
             field = "Balance" if kind == "Invoice" else "RemainingCredit"
-            sign = -1 if kind == "Invoice" else -1
-            data[field] = num(money(data.get(field, 0)) + sign * delta)
+            data[field] = num(money(data.get(field, 0)) - delta)  # applying money lowers what is open
             if kind == "CreditMemo":
                 data["Balance"] = data["RemainingCredit"]
             links = [lt for lt in data.get("LinkedTxn", []) if not (lt.get("TxnType") == "Payment"
