@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 QBO_URL = "http://quickbooks.sim"
 HUBSPOT_URL = "http://hubspot.sim"
 HUBSPOT_API = "https://api.hubapi.com"  # intercepted in-process, like Intuit's URLs
+HUBSPOT_APP = "https://app.hubspot.com"  # the install (authorize) screen
 # In-process mode also answers Intuit's own URLs, so code using the production/sandbox
 # defaults of python-quickbooks and intuit-oauth runs unchanged.
 INTUIT_URLS = (
@@ -50,7 +51,7 @@ class Simulators:
         from .core.inprocess import InProcess  # imported here: `responses` and `requests` take ~0.1 s to import
 
         routes = {QBO_URL: self.quickbooks, **{u: self.quickbooks for u in INTUIT_URLS},
-                  HUBSPOT_URL: self.hubspot, HUBSPOT_API: self.hubspot}
+                  HUBSPOT_URL: self.hubspot, HUBSPOT_API: self.hubspot, HUBSPOT_APP: self.hubspot}
         return InProcess(self.runtime, routes, deliver_webhooks=deliver_webhooks)
 
     @contextmanager

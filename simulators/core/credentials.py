@@ -82,6 +82,36 @@ class Credentials:
         self.store.put_credential(token, "access", tenant_id, client_id, expiry, extra)
         return token
 
+    def issue_code(self, client_id: str, redirect_uri: str, extra: dict | None = None, prefix: str = "AB") -> dict:
+        """An authorization code for the app's tenant: what the consent screen redirects back with.
+
+        Raises InvalidClient for an unknown app. The code lives ten minutes and is good once.
+        """
+        app = self.store.credential(client_id)
+        if app is None or app["kind"] != "client":
+            raise InvalidClient(client_id)
+        code = new_token(prefix, 30)
+        self.store.put_credential(code, "code", app["tenant_id"], client_id, self.clock.timestamp() + 600,
+                                  {"redirect_uri": redirect_uri, **(extra or {})})
+        return {"code": code, "tenant_id": app["tenant_id"]}
+
+    def redeem_code(self, client_id: str, code: str, redirect_uri: str | None, life: Lifetimes) -> dict:
+        """Exchange a code for a token pair; a used, expired or foreign code raises InvalidGrant.
+
+        ``redirect_uri`` None skips the check (QBO does not enforce it here; HubSpot does).
+        """
+        with self.store.transaction():
+            cred = self.store.credential(code)
+            if cred is None or cred["kind"] != "code" or cred["revoked"] or cred["client_id"] != client_id \
+                    or (cred["expires_at"] or 0) <= self.clock.timestamp():
+                raise InvalidGrant(code)
+            extra = dict(cred["extra"] or {})
+            if redirect_uri is not None and extra.pop("redirect_uri", None) != redirect_uri:
+                raise InvalidGrant(code)
+            extra.pop("redirect_uri", None)
+            self.store.revoke_credential(code)
+            return self.issue(cred["tenant_id"], client_id, life, extra or None)
+
     def refresh(self, client_id: str, refresh_token: str, life: Lifetimes, rotate: bool = True) -> dict:
         """Exchange a refresh token for a new access token.
 

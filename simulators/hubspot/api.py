@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, redirect, request
 from werkzeug.exceptions import HTTPException
 
 from ..core import admin, pipeline
@@ -13,13 +14,14 @@ from ..core.runtime import Runtime
 from . import errors, properties
 from .errors import HubSpotError
 from .portal import Portal, object_type
-from .system import OAUTH_LIFETIMES, HubSpot, json_response
+from .system import ALL_SCOPES, OAUTH_LIFETIMES, HubSpot, json_response
 from .webhooks import AppWebhooks
 
 MAX_BODY = 10 * 1024 * 1024
 
 crm = Blueprint("hubspot_crm", __name__)
 oauth = Blueprint("hubspot_oauth", __name__, url_prefix="/oauth/v1")
+authorize_page = Blueprint("hubspot_authorize", __name__)  # app.hubspot.com/oauth/authorize
 
 
 def _rt() -> Runtime:
@@ -70,7 +72,8 @@ def _done(portal: Portal, body: object, status: int = 200) -> Response:
 def list_objects(otype: str) -> Response:
     t = object_type(otype)
     return json_response(_portal().page(t, _int_arg("limit", 10), request.args.get("after"), _list_arg("properties"),
-                                        _list_arg("associations"), _bool_arg("archived")))
+                                        _list_arg("associations"), _bool_arg("archived"),
+                                        _list_arg("propertiesWithHistory")))
 
 
 @crm.post("/crm/v3/objects/<otype>")
@@ -83,7 +86,8 @@ def create_object(otype: str) -> Response:
 def get_object(otype: str, object_id: str) -> Response:
     t = object_type(otype)
     return json_response(_portal().get(t, object_id, request.args.get("idProperty"), _list_arg("properties"),
-                                       _list_arg("associations"), _bool_arg("archived")))
+                                       _list_arg("associations"), _bool_arg("archived"),
+                                       _list_arg("propertiesWithHistory")))
 
 
 @crm.patch("/crm/v3/objects/<otype>/<object_id>")
@@ -158,7 +162,7 @@ def group_one(otype: str, name: str) -> Response:
 
 @crm.post("/crm/v3/properties/<otype>/batch/<action>")
 def property_batch(otype: str, action: str) -> Response:
-    status, body = properties.batch(_portal(), object_type(otype), action, _body())
+    status, body = properties.batch(_portal(), object_type(otype), action, _body(), _bool_arg("archived"))
     return Response(status=204) if status == 204 else json_response(body, status)
 
 
@@ -170,7 +174,7 @@ def property_one(otype: str, name: str) -> Response:
         return Response(status=204)
     if request.method == "PATCH":
         return json_response(properties.update(p, t, name, _body()))
-    return json_response(properties.get(p, t, name))
+    return json_response(properties.get(p, t, name, _bool_arg("archived")))
 
 
 # -- associations v4 ---------------------------------------------------------------------------
@@ -274,6 +278,33 @@ def webhook_subscription(app_id: str, sub_id: str) -> Response:
 
 # -- OAuth v1 ------------------------------------------------------------------------------------
 
+@authorize_page.get("/oauth/authorize")
+def authorize() -> Response:
+    """The install screen, answered at once: redirect back with a code for the app's portal.
+
+    Tokens from the code carry the scopes asked for (``scope`` and any known ``optional_scope``).
+    """
+    args = request.args
+    redirect_uri = args.get("redirect_uri", "")
+    scopes = args.get("scope", "").split()
+    unknown = sorted(set(scopes) - set(ALL_SCOPES))
+    if not redirect_uri or not scopes or unknown:
+        message = f"Unknown scopes: {', '.join(unknown)}" if unknown else "redirect_uri and scope are required"
+        return _oauth_refusal("BAD_REQUEST", message)
+    optional = [s for s in args.get("optional_scope", "").split() if s in ALL_SCOPES]
+    try:
+        granted = {"kind": "oauth", "scopes": sorted(set(scopes + optional))}
+        issued = _rt().credentials.issue_code(args.get("client_id", ""), redirect_uri, granted, prefix="na1-")
+    except InvalidClient:
+        return _oauth_refusal("BAD_CLIENT_ID", "missing or unknown client id")
+    query = {"code": issued["code"], **({"state": args["state"]} if "state" in args else {})}
+    return redirect(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{urlencode(query)}")
+
+
+def _oauth_refusal(status: str, message: str) -> Response:
+    return json_response({"status": status, "message": message, "correlationId": errors.correlation_id()}, 400)
+
+
 @oauth.post("/token")
 def token() -> Response:
     form = request.form
@@ -281,16 +312,25 @@ def token() -> Response:
     try:
         app = creds.check_client(form.get("client_id", ""), form.get("client_secret", ""))
     except InvalidClient:
-        return json_response({"status": "BAD_CLIENT_ID", "message": "missing or unknown client id",
-                              "correlationId": errors.correlation_id()}, 400)
-    if form.get("grant_type") != "refresh_token":
-        return json_response({"status": "BAD_GRANT_TYPE", "message": "grant_type must be refresh_token or "
-                              "authorization_code", "correlationId": errors.correlation_id()}, 400)
-    try:
-        issued = creds.refresh(app["client_id"], form.get("refresh_token", ""), OAUTH_LIFETIMES, rotate=False)
-    except InvalidGrant:
-        return json_response({"status": "BAD_REFRESH_TOKEN", "message": "missing or invalid refresh token",
-                              "correlationId": errors.correlation_id()}, 400)
+        return _oauth_refusal("BAD_CLIENT_ID", "missing or unknown client id")
+    grant = form.get("grant_type")
+    if grant == "authorization_code":
+        code = form.get("code", "")
+        pending = _rt().store.credential(code)
+        if pending is not None and pending["kind"] == "code" and \
+                (pending["extra"] or {}).get("redirect_uri") != form.get("redirect_uri"):
+            return _oauth_refusal("BAD_REDIRECT_URI", "redirect_uri does not match the one used to authorize")
+        try:
+            issued = creds.redeem_code(app["client_id"], code, form.get("redirect_uri"), OAUTH_LIFETIMES)
+        except InvalidGrant:
+            return _oauth_refusal("BAD_AUTH_CODE", "missing or unknown auth code")
+    elif grant == "refresh_token":
+        try:
+            issued = creds.refresh(app["client_id"], form.get("refresh_token", ""), OAUTH_LIFETIMES, rotate=False)
+        except InvalidGrant:
+            return _oauth_refusal("BAD_REFRESH_TOKEN", "missing or invalid refresh token")
+    else:
+        return _oauth_refusal("BAD_GRANT_TYPE", "grant_type must be refresh_token or authorization_code")
     issued.pop("x_refresh_token_expires_in", None)
     return json_response({"token_type": "bearer", **issued})
 
@@ -335,6 +375,7 @@ def create_app(runtime: Runtime) -> Flask:
     admin.register(app)
     app.register_blueprint(crm)
     app.register_blueprint(oauth)
+    app.register_blueprint(authorize_page)
 
     @app.errorhandler(HubSpotError)
     def _refused(err: HubSpotError) -> Response:

@@ -20,6 +20,8 @@ from .errors import HubSpotError
 from .system import new_event
 
 MAX_PAGE = 100
+MAX_PAGE_WITH_HISTORY = 50  # the SDK's get_all drops to 50 too when history is asked for
+MAX_HISTORY = 45  # versions kept per property, newest first (our bound: soak runs must not grow without end)
 MAX_BATCH = 100
 MAX_ASSOCIATIONS_PAGE = 500  # v4 association pages default to 500 (notes §3.1); choice: also the maximum
 ASSOCIATION = "association"  # store kind of association rows: one per (from type, from id, to type, to id)
@@ -127,13 +129,16 @@ class Portal:
         return None
 
     def view(self, otype: ObjectType, row: Row, properties: Sequence[str] | None = None,
-             associations: Sequence[str] | None = None) -> dict:
-        """A record as the API shows it: default or requested properties, associations on request."""
+             associations: Sequence[str] | None = None, with_history: Sequence[str] | None = None) -> dict:
+        """A record as the API shows it: default or requested properties, associations and history on request."""
         data = row.data
         names = properties if properties else otype.default_properties
         props = {n: data["properties"].get(n) for n in names if n in data["properties"] or properties}
         out = {"id": data["id"], "properties": props, "createdAt": data["createdAt"], "updatedAt": data["updatedAt"],
                "archived": data.get("archived", False)}
+        if with_history:
+            history = data.get("history", {})
+            out["propertiesWithHistory"] = {n: history.get(n, []) for n in with_history}
         if data.get("archivedAt"):
             out["archivedAt"] = data["archivedAt"]
         if associations:
@@ -155,14 +160,17 @@ class Portal:
 
     def get(self, otype: ObjectType, object_id: object, id_property: str | None = None,
             properties: Sequence[str] | None = None, associations: Sequence[str] | None = None,
-            archived: bool = False) -> dict:
-        return self.view(otype, self._row(otype, object_id, id_property, archived), properties, associations)
+            archived: bool = False, with_history: Sequence[str] | None = None) -> dict:
+        row = self._row(otype, object_id, id_property, archived)
+        return self.view(otype, row, properties, associations, with_history)
 
     def page(self, otype: ObjectType, limit: int = 10, after: str | None = None,
              properties: Sequence[str] | None = None, associations: Sequence[str] | None = None,
-             archived: bool = False) -> dict:
+             archived: bool = False, with_history: Sequence[str] | None = None) -> dict:
         if not 1 <= limit <= MAX_PAGE:
             raise errors.bad_request(f"limit must be between 1 and {MAX_PAGE}")
+        if with_history:
+            limit = min(limit, MAX_PAGE_WITH_HISTORY)
         try:
             start = int(after) if after else 0
         except ValueError as exc:
@@ -170,7 +178,7 @@ class Portal:
         rows = [r for r in self.store.select(self.portal, otype.name)
                 if r.data.get("archived", False) == archived and r.entity_id >= start]
         page, rest = rows[:limit], rows[limit:]
-        out: dict = {"results": [self.view(otype, r, properties, associations) for r in page]}
+        out: dict = {"results": [self.view(otype, r, properties, associations, with_history) for r in page]}
         if rest:  # the paging key is absent on the last page: the SDK loops until it is
             nxt = str(rest[0].entity_id)
             out["paging"] = {"next": {"after": nxt, "link": f"?after={nxt}"}}
@@ -191,7 +199,7 @@ class Portal:
             props.update({"hs_object_id": str(oid), otype.created_property: now, otype.modified_property: now})
             data = {"id": str(oid), "properties": props, "createdAt": now, "updatedAt": now, "archived": False}
             self._derive(otype, data)
-            self._save(otype, data)
+            self._save(otype, data, {})
             for assoc in body.get("associations") or []:
                 self._associate_input(otype, str(oid), assoc)
         self.events.append(new_event(oid, f"{otype.singular}.creation", self._now_ms(), changeFlag="CREATED"))
@@ -204,6 +212,7 @@ class Portal:
         with self.store.transaction():
             row = self._row(otype, object_id, id_property)
             data = copy.deepcopy(row.data)
+            before = dict(data["properties"])
             self._unique(otype, values, data["id"])
             changed = {k: v for k, v in values.items() if data["properties"].get(k, "") != v}
             for k, v in values.items():
@@ -215,7 +224,7 @@ class Portal:
             data["properties"][otype.modified_property] = now
             data["updatedAt"] = now
             self._derive(otype, data)
-            self._save(otype, data)
+            self._save(otype, data, before)
             if otype.name == "line_items":
                 self._recalculate_parents(data["id"])
         for name, value in changed.items():
@@ -241,6 +250,7 @@ class Portal:
             raise errors.bad_request("primaryObjectId and objectIdToMerge are required")
         with self.store.transaction():
             primary = copy.deepcopy(self._row(otype, body["primaryObjectId"]).data)
+            before = dict(primary["properties"])
             merged = copy.deepcopy(self._row(otype, body["objectIdToMerge"]).data)
             if primary["id"] == merged["id"]:
                 raise errors.bad_request("A record can't be merged with itself")
@@ -262,7 +272,7 @@ class Portal:
                     primary["properties"]["hs_additional_emails"] = ";".join([*emails, other])
             merged.update(archived=True, archivedAt=now, updatedAt=now, mergedInto=primary["id"])
             self._save(otype, merged)
-            self._save(otype, primary)
+            self._save(otype, primary, before)
         self.events.append(new_event(primary["id"], f"{otype.singular}.merge", self._now_ms(),
                                      mergedObjectIds=[int(merged["id"])]))
         return self.view(otype, self._row(otype, primary["id"]), list(primary["properties"]))
@@ -328,19 +338,35 @@ class Portal:
             if item is not None and not item.deleted and not item.data.get("archived"):
                 total += _decimal(item.data["properties"].get("amount"), Decimal(0))
         props = row.data["properties"]
+        before = dict(props)
         if otype.name == "invoices":
             props["hs_amount_billed"] = _number_text(total)
             props["hs_balance_due"] = _number_text(total - _decimal(props.get("hs_amount_paid"), Decimal(0)))
         else:
             props["hs_quote_amount"] = _number_text(total)
+        self._track(row.data, before)
         self.store.put(row)
 
-    def _save(self, otype: ObjectType, data: dict) -> None:
+    def _save(self, otype: ObjectType, data: dict, before: dict | None = None) -> None:
+        """Store a record; ``before`` (its previous properties) dates each changed value in its history."""
+        if before is not None:
+            self._track(data, before)
         email = data["properties"].get("email") if otype.name == "contacts" else None
         archived = data.get("archived", False)
         self.store.put(Row(self.portal, otype.name, int(data["id"]), data,
                            name_key=email.lower() if email and not archived else None,
                            active=not archived, updated_at=self.rt.clock.timestamp()))
+
+    def _track(self, data: dict, before: dict) -> None:
+        """Newest first, like ``propertiesWithHistory``; a cleared value is recorded as an empty string."""
+        now = self.now()
+        props = data["properties"]
+        history = data.setdefault("history", {})
+        for name in set(props) | set(before):
+            value = props.get(name, "")
+            if value != before.get(name, ""):
+                entry = {"value": value, "timestamp": now, "sourceType": "API", "sourceId": "sample-app"}
+                history[name] = [entry, *history.get(name, [])][:MAX_HISTORY]
 
     # -- batch ---------------------------------------------------------------------------------
     def batch(self, otype: ObjectType, action: str, body: object) -> tuple[int, dict | None]:
@@ -398,6 +424,7 @@ class Portal:
 
     def _batch_read(self, otype: ObjectType, body: dict, inputs: list, started: str) -> tuple[int, dict]:
         props = body.get("properties") or None
+        with_history = body.get("propertiesWithHistory") or None
         id_property = body.get("idProperty")
         results, missing = [], []
         for item in inputs:
@@ -406,7 +433,7 @@ class Portal:
             if row is None or row.deleted or row.data.get("archived"):
                 missing.append(str(oid))
             else:
-                results.append(self.view(otype, row, props))
+                results.append(self.view(otype, row, props, with_history=with_history))
         done = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": self.now()}
         if missing:
             return 207, {**done, "numErrors": 1, "errors": [{

@@ -16,24 +16,34 @@ def _custom(p: Portal, otype: ObjectType, name: str) -> Row | None:
     return p.store.find_name(p.portal, (_kind(otype),), name)
 
 
+def _archived(p: Portal, otype: ObjectType) -> list[Row]:
+    """Custom properties in the recycling bin (built-in ones can't be archived)."""
+    return [r for r in p.store.select(p.portal, _kind(otype), include_deleted=True) if r.deleted]
+
+
 def _json(p: Portal, definition: PropertyDef, row: Row | None = None) -> dict:
     stamps = (row.data.get("createdAt"), row.data.get("updatedAt")) if row else ("2019-10-30T03:30:17.883Z",) * 2
-    return definition.to_json(*stamps)
+    out = definition.to_json(*stamps)
+    if row is not None and row.deleted:
+        out.update(archived=True, archivedAt=row.data.get("archivedAt"))
+    return out
 
 
 def list_all(p: Portal, otype: ObjectType, archived: bool = False) -> list[dict]:
+    """``archived=true`` lists only the archived ones, as for records."""
     if archived:
-        return []
+        return [_json(p, PropertyDef.from_json(r.data), r) for r in _archived(p, otype)]
     out = [_json(p, d) for d in catalog.BUILTIN_PROPERTIES[otype.name].values()]
     out += [_json(p, PropertyDef.from_json(r.data), r) for r in p.store.select(p.portal, _kind(otype))]
     return out
 
 
-def get(p: Portal, otype: ObjectType, name: str) -> dict:
+def get(p: Portal, otype: ObjectType, name: str, archived: bool = False) -> dict:
     builtin = catalog.BUILTIN_PROPERTIES[otype.name].get(name)
-    if builtin is not None:
+    if builtin is not None and not archived:
         return _json(p, builtin)
-    row = _custom(p, otype, name)
+    row = next((r for r in _archived(p, otype) if r.data["name"] == name), None) if archived \
+        else _custom(p, otype, name)
     if row is None:
         raise errors.error(404, "OBJECT_NOT_FOUND", f"Unable to find property {name} on {otype.name}")
     return _json(p, PropertyDef.from_json(row.data), row)
@@ -50,6 +60,10 @@ def create(p: Portal, otype: ObjectType, body: object) -> dict:
         if definition.name in catalog.BUILTIN_PROPERTIES[otype.name] or _custom(p, otype, definition.name):
             # 409 OBJECT_ALREADY_EXISTS is reported by third parties only (unconfirmed)
             raise errors.error(409, "OBJECT_ALREADY_EXISTS", f"Property already exists: {definition.name}")
+        if any(r.data["name"] == definition.name for r in _archived(p, otype)):
+            # Choice: an archived property keeps its name while it sits in the recycling bin
+            raise errors.error(409, "OBJECT_ALREADY_EXISTS", f"Property already exists: {definition.name} "
+                                                              "(archived; restore it or choose another name)")
         if definition.has_unique_value:
             unique = [r for r in p.store.select(p.portal, _kind(otype)) if r.data.get("hasUniqueValue")]
             if len(unique) >= 10:
@@ -86,12 +100,13 @@ def archive(p: Portal, otype: ObjectType, name: str) -> None:
         raise errors.bad_request(f"{name} is a HubSpot-defined property and can't be archived")
     with p.store.transaction():
         row = _custom(p, otype, name)
-        if row is not None:
+        if row is not None:  # to the recycling bin: listed with archived=true, values no longer writable
             row.deleted, row.name_key = True, None
+            row.data = {**row.data, "archivedAt": p.now(), "updatedAt": p.now()}
             p.store.put(row)
 
 
-def batch(p: Portal, otype: ObjectType, action: str, body: object) -> tuple[int, dict | None]:
+def batch(p: Portal, otype: ObjectType, action: str, body: object, archived: bool = False) -> tuple[int, dict | None]:
     if action not in ("read", "create", "archive"):
         raise errors.resource_not_found()
     if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
@@ -99,11 +114,12 @@ def batch(p: Portal, otype: ObjectType, action: str, body: object) -> tuple[int,
     if not all(isinstance(i, dict) for i in body["inputs"]):
         raise errors.bad_request("Invalid input JSON: each input must be an object")
     started = p.now()
+    archived = archived or body.get("archived") is True  # the SDK sends it in the body
     if action == "read":
         results, missing = [], []
         for item in body["inputs"]:
             try:
-                results.append(get(p, otype, str(item.get("name", ""))))
+                results.append(get(p, otype, str(item.get("name", "")), archived))
             except errors.HubSpotError:
                 missing.append(str(item.get("name", "")))
         done = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": p.now()}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import secrets
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -100,12 +99,7 @@ def token() -> Response:
         if grant == "refresh_token":
             issued = _rt().credentials.refresh(creds[0], request.form.get("refresh_token", ""), LIFETIMES)
         elif grant == "authorization_code":
-            code = _rt().store.credential(request.form.get("code", ""))
-            if code is None or code["kind"] != "code" or code["revoked"] or code["client_id"] != creds[0] \
-                    or (code["expires_at"] or 0) <= _rt().clock.timestamp():
-                raise InvalidGrant("code")
-            _rt().store.revoke_credential(code["token"])
-            issued = _rt().credentials.issue(code["tenant_id"], creds[0], LIFETIMES)
+            issued = _rt().credentials.redeem_code(creds[0], request.form.get("code", ""), None, LIFETIMES)
         else:
             return _oauth_error("unsupported_grant_type")
     except InvalidGrant:
@@ -116,14 +110,14 @@ def token() -> Response:
 @oauth.get("/connect/oauth2")
 def authorize() -> Response:
     """The consent screen, answered at once: redirect back with a code for the app's realm."""
-    client_id = request.args.get("client_id", "")
-    app = _rt().store.credential(client_id)
     redirect_uri = request.args.get("redirect_uri")
-    if app is None or app["kind"] != "client" or not redirect_uri:
+    if not redirect_uri:
         return _oauth_error("invalid_request")
-    code = "AB" + secrets.token_urlsafe(30)
-    _rt().store.put_credential(code, "code", app["tenant_id"], client_id, _rt().clock.timestamp() + 600)
-    query = {"code": code, "realmId": app["tenant_id"]}
+    try:
+        issued = _rt().credentials.issue_code(request.args.get("client_id", ""), redirect_uri)
+    except InvalidClient:
+        return _oauth_error("invalid_request")
+    query = {"code": issued["code"], "realmId": issued["tenant_id"]}
     if request.args.get("state"):
         query["state"] = request.args["state"]
     return redirect(f"{redirect_uri}?{urlencode(query)}")

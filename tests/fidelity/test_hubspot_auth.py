@@ -3,8 +3,12 @@ and the exact 401 / 403 answers through plain ``requests`` (API notes §5, §8).
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
+import requests
 from hubspot import HubSpot
+from hubspot.utils.oauth import get_auth_url
 from hubspot_sdk import Raw, client, counter, error_body, refused, route_sdk
 
 from simulators.sims import Simulators
@@ -13,6 +17,7 @@ pytestmark = pytest.mark.hsqbo(clock="frozen", start="2026-01-31T12:00:00Z")
 
 INVALID_AUTH = ("Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find "
                 "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
+REDIRECT = "https://app.example.com/oauth/callback"
 MISSING_SCOPES = ("This app hasn't been granted all required scopes to make this call. Read more about required "
                   "scopes here: https://developers.hubspot.com/scopes.")
 
@@ -59,6 +64,58 @@ def test_access_token_expires_after_30_minutes(sims: Simulators, hs: HubSpot, hu
     assert client(fresh.access_token).crm.contacts.basic_api.get_page().results == []
     # the private-app token never expires
     assert hs.crm.contacts.basic_api.get_page().results == []
+
+
+def _install(portal: dict, scope: tuple, **extra: str) -> str:
+    """The app's install link (built by the SDK), followed as a browser would: returns the redirect."""
+    url = get_auth_url(portal["clientId"], REDIRECT, scope=scope, **extra)
+    assert url.startswith("https://app.hubspot.com/oauth/authorize?")
+    answer = requests.get(url, allow_redirects=False, timeout=5)
+    assert answer.status_code == 302, answer.text
+    return answer.headers["Location"]
+
+
+def test_authorization_code_grant(hs: HubSpot, hubspot_portal: dict) -> None:
+    location = _install(hubspot_portal, ("crm.objects.contacts.read",), optional_scope=("e-commerce",), state="s1")
+    query = parse_qs(urlsplit(location).query)
+    assert location.startswith(REDIRECT) and query["state"] == ["s1"]
+    code = query["code"][0]
+    args = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+            "client_id": hubspot_portal["clientId"], "client_secret": hubspot_portal["clientSecret"]}
+    token = hs.oauth.tokens_api.create(**args)
+    assert type(token).__name__ == "TokenResponseIF" and token.expires_in == 1800 and token.refresh_token
+
+    info = hs.oauth.access_tokens_api.get(token.access_token)
+    assert info.hub_id == int(hubspot_portal["portalId"])
+    assert sorted(info.scopes) == ["crm.objects.contacts.read", "e-commerce"]
+    installed = client(token.access_token)
+    assert installed.crm.contacts.basic_api.get_page().results == []
+    body = refused(403, lambda: installed.crm.contacts.basic_api.create({"properties": {"email": "a@b.co"}}))
+    assert body["category"] == "MISSING_SCOPES"
+    # the refresh token keeps the scopes granted at install
+    again = _refresh(hs, hubspot_portal, refresh_token=token.refresh_token)
+    assert sorted(hs.oauth.access_tokens_api.get(again.access_token).scopes) == sorted(info.scopes)
+
+    body = refused(400, lambda: hs.oauth.tokens_api.create(**args))  # a code is good once
+    assert body["status"] == "BAD_AUTH_CODE"
+
+
+def test_bad_authorization_code_requests(hs: HubSpot, hubspot_portal: dict) -> None:
+    code = parse_qs(urlsplit(_install(hubspot_portal, ("crm.objects.deals.read",))).query)["code"][0]
+    args = {"grant_type": "authorization_code", "code": code, "redirect_uri": "https://elsewhere.example/cb",
+            "client_id": hubspot_portal["clientId"], "client_secret": hubspot_portal["clientSecret"]}
+    assert refused(400, lambda: hs.oauth.tokens_api.create(**args))["status"] == "BAD_REDIRECT_URI"
+    body = refused(400, lambda: hs.oauth.tokens_api.create(**{**args, "code": "na1-unknown-code"}))
+    assert body["status"] == "BAD_AUTH_CODE"
+    body = refused(400, lambda: hs.oauth.tokens_api.create(**{**args, "grant_type": "password"}))
+    assert body["status"] == "BAD_GRANT_TYPE"
+
+    unknown = requests.get(get_auth_url(hubspot_portal["clientId"], REDIRECT, scope=("crm.objects.nothing",)),
+                           allow_redirects=False, timeout=5)
+    assert unknown.status_code == 400 and unknown.json()["message"] == "Unknown scopes: crm.objects.nothing"
+    stranger = requests.get(get_auth_url("not-an-app", REDIRECT, scope=("e-commerce",)), allow_redirects=False,
+                            timeout=5)
+    assert stranger.status_code == 400 and stranger.json()["status"] == "BAD_CLIENT_ID"
 
 
 def test_bad_refresh_requests(hs: HubSpot, hubspot_portal: dict) -> None:

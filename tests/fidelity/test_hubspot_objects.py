@@ -10,12 +10,15 @@ import pytest
 from hubspot import HubSpot
 from hubspot.crm.contacts import (
     AssociationSpec,
+    BatchReadInputSimplePublicObjectId,
     PublicAssociationsForObject,
     PublicMergeInput,
     PublicObjectId,
     SimplePublicObjectInput,
     SimplePublicObjectInputForCreate,
 )
+from hubspot.crm.line_items import SimplePublicObjectInput as LineItemInput
+from hubspot.crm.line_items import SimplePublicObjectInputForCreate as LineItemCreate
 from hubspot_sdk import counter, refused, route_sdk
 
 from simulators.sims import Simulators
@@ -274,3 +277,40 @@ def test_required_properties_are_refused_without_writing(sims: Simulators, hs: H
         assert body["category"] == "VALIDATION_ERROR"
         assert body["errors"][0]["code"] == "REQUIRED_PROPERTY"
     assert counts() == before
+
+
+def test_properties_with_history(sims: Simulators, hs: HubSpot) -> None:
+    """Each change of a value is kept, newest first, with its time and source (SPEC ``ValueWithTimestamp``)."""
+    api = hs.crm.contacts.basic_api
+    made = api.create(SimplePublicObjectInputForCreate(properties={"email": "h@example.com", "lifecyclestage": "lead"}))
+    sims.runtime.clock.advance(60)
+    api.update(made.id, SimplePublicObjectInput(properties={"lifecyclestage": "customer"}))
+    sims.runtime.clock.advance(60)
+    api.update(made.id, SimplePublicObjectInput(properties={"lifecyclestage": "", "firstname": "Hal"}))
+
+    got = api.get_by_id(made.id, properties=["email"], properties_with_history=["lifecyclestage", "firstname"])
+    assert set(got.properties_with_history) == {"lifecyclestage", "firstname"}
+    stages = got.properties_with_history["lifecyclestage"]
+    assert type(stages[0]).__name__ == "ValueWithTimestamp"
+    assert [v.value for v in stages] == ["", "customer", "lead"]
+    assert [v.timestamp for v in stages] == [START + timedelta(seconds=120), START + timedelta(seconds=60), START]
+    assert {v.source_type for v in stages} == {"API"}
+    assert [v.value for v in got.properties_with_history["firstname"]] == ["Hal"]
+
+    page = api.get_page(properties_with_history=["lifecyclestage"], limit=100)
+    assert [v.value for v in page.results[0].properties_with_history["lifecyclestage"]] == ["", "customer", "lead"]
+    read = hs.crm.contacts.batch_api.read(BatchReadInputSimplePublicObjectId(
+        inputs=[PublicObjectId(id=made.id)], properties=[], properties_with_history=["email"]))
+    assert [v.value for v in read.results[0].properties_with_history["email"]] == ["h@example.com"]
+    # without the parameter there is no history in the answer
+    assert api.get_by_id(made.id).properties_with_history is None
+
+
+def test_computed_values_have_history_too(hs: HubSpot) -> None:
+    """A line item's amount is HubSpot's own arithmetic; its history follows each recalculation."""
+    api = hs.crm.line_items.basic_api
+    item = api.create(LineItemCreate(properties={"name": "Widget", "price": "10", "quantity": "2"}))
+    api.update(item.id, LineItemInput(properties={"quantity": "3"}))
+    got = api.get_by_id(item.id, properties_with_history=["amount", "quantity"])
+    assert [v.value for v in got.properties_with_history["amount"]] == ["30", "20"]
+    assert [v.value for v in got.properties_with_history["quantity"]] == ["3", "2"]

@@ -4,6 +4,7 @@ properties in use on records (API notes §4)."""
 from __future__ import annotations
 
 from hubspot import HubSpot
+from hubspot.crm.contacts import SimplePublicObjectInputForCreate
 from hubspot.crm.properties import (
     BatchInputPropertyCreate,
     BatchInputPropertyName,
@@ -161,3 +162,29 @@ def test_batch_create_with_one_bad_definition_writes_nothing(hs: HubSpot) -> Non
         PropertyCreate(name="bad_one", label="Bad", type="bool", field_type="text", group_name="productinformation")])))
     assert body["category"] == "VALIDATION_ERROR"
     refused(404, lambda: hs.crm.properties.core_api.get_by_name("products", "good_one"))
+
+
+def test_archived_custom_properties(hs: HubSpot) -> None:
+    """Archiving moves a custom property to the recycling bin: listed only with archived=true, no longer writable,
+    and its name stays taken (a choice, docs/decisions.md)."""
+    hs.crm.properties.core_api.create("contacts", _text("qbo_customer_id"))
+    assert hs.crm.properties.core_api.archive("contacts", "qbo_customer_id") is None
+    assert "qbo_customer_id" not in [p.name for p in hs.crm.properties.core_api.get_all("contacts").results]
+
+    archived = hs.crm.properties.core_api.get_all("contacts", archived=True).results
+    assert [(p.name, p.archived) for p in archived] == [("qbo_customer_id", True)]
+    assert archived[0].archived_at is not None
+    got = hs.crm.properties.core_api.get_by_name("contacts", "qbo_customer_id", archived=True)
+    assert got.archived is True
+    refused(404, lambda: hs.crm.properties.core_api.get_by_name("contacts", "qbo_customer_id"), "NotFoundException")
+    read = hs.crm.properties.batch_api.read("contacts", BatchReadInputPropertyName(
+        archived=True, inputs=[PropertyName(name="qbo_customer_id")]))
+    assert [p.archived for p in read.results] == [True]
+
+    body = refused(400, lambda: hs.crm.contacts.basic_api.create(SimplePublicObjectInputForCreate(
+        properties={"email": "a@example.com", "qbo_customer_id": "58"})))
+    assert "PROPERTY_DOESNT_EXIST" in body["message"]
+    body = refused(409, lambda: hs.crm.properties.core_api.create("contacts", _text("qbo_customer_id")))
+    assert body["category"] == "OBJECT_ALREADY_EXISTS" and "archived" in body["message"]
+    # a built-in property is never in the bin
+    refused(404, lambda: hs.crm.properties.core_api.get_by_name("contacts", "email", archived=True))
