@@ -338,10 +338,13 @@ def batch(realm: str) -> Response:
         raise errors.required("BatchItemRequest")
     if len(items) > MAX_BATCH:
         raise errors.batch_too_big(len(items), MAX_BATCH)
-    co = _company(realm)
-    responses = [_batch_item(co, item) for item in items]
-    _qb().publish(realm, co.events)
-    return _ok(co, {"BatchItemResponse": responses})
+    def run() -> Response:  # a batch honours requestid too (36 characters at most, per Intuit's blog)
+        co = _company(realm)
+        responses = [_batch_item(co, item) for item in items]
+        _qb().publish(realm, co.events)
+        return _ok(co, {"BatchItemResponse": responses})
+
+    return _idempotent(realm, run)
 
 
 def _batch_item(co: Company, item: object) -> dict:

@@ -312,3 +312,17 @@ def test_preferences_keep_their_shape(raw: Raw, unchanged: Callable) -> None:
     assert prefs["CustomTxnNumbers"] is True
     assert isinstance(prefs["CustomField"], list)  # definitions are read-only here (simulator's choice)
     assert raw.post("invoice", {"CustomerRef": {"value": "1"}, "Line": [LINE]}).status_code == 200
+
+
+def test_requestid_replays_a_batch(raw: Raw, sims: Simulators, qbo_company: dict) -> None:
+    """A retried batch with the same requestid answers the first outcome and writes nothing again."""
+    body = {"BatchItemRequest": [{"bId": "1", "operation": "create", "Customer": {"DisplayName": "Batch Once"}},
+                                 {"bId": "2", "operation": "create", "Customer": {"DisplayName": "Batch Once"}}]}
+    first = raw.post("batch", body, params={"requestid": "batch-1"})
+    again = raw.post("batch", body, params={"requestid": "batch-1"})
+    assert first.status_code == again.status_code == 200
+    assert first.json()["BatchItemResponse"] == again.json()["BatchItemResponse"]
+    assert first.json()["BatchItemResponse"][1]["Fault"]["Error"][0]["code"] == "6240"
+    assert sims.runtime.store.count(qbo_company["realmId"], "Customer") == 2  # with the fixture's own
+    other = raw.post("batch", {"BatchItemRequest": body["BatchItemRequest"][:1]}, params={"requestid": "batch-2"})
+    assert other.json()["BatchItemResponse"][0]["Fault"]["Error"][0]["code"] == "6240"
