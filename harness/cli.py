@@ -31,7 +31,7 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     p.add_argument("--quickbooks-port", type=int, default=8765, help="QBO simulator port (0 = any free port)")
     p.add_argument("--hubspot-port", type=int, default=8766, help="HubSpot simulator port (0 = any free port)")
-    p.add_argument("--tier", default="professional", choices=["starter", "professional", "enterprise"],
+    p.add_argument("--tier", default="professional", choices=["free", "starter", "professional", "enterprise"],
                    help="ready-made HubSpot portal's tier (sets its rate limits)")
     p.add_argument("--currency", default="USD", help="ready-made HubSpot portal's company currency")
     p.add_argument("--db", default=None, help="SQLAlchemy URL (default: in-memory SQLite), e.g. "

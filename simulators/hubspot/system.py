@@ -23,7 +23,8 @@ from .catalog import resolve_type
 NAME = "hubspot"
 OAUTH_LIFETIMES = Lifetimes(access=1800, refresh=None)  # 30-minute access tokens; refresh tokens don't expire
 # Private-app limits per tier (per 10 s per app, per day per account); OAuth apps: 100 per 10 s, no daily cap.
-TIERS = {"starter": (100, 250_000), "professional": (190, 625_000), "enterprise": (190, 1_000_000)}
+TIERS = {"free": (100, 250_000), "starter": (100, 250_000), "professional": (190, 625_000),
+         "enterprise": (190, 1_000_000)}
 OAUTH_BURST = 100
 SEARCH_PER_SECOND = 5
 ALL_SCOPES = ["crm.objects.contacts.read", "crm.objects.contacts.write", "crm.objects.companies.read",

@@ -1,0 +1,1 @@
+"""One module per object pair; each rule cites its rule-book ID."""

@@ -1,0 +1,901 @@
+"""The engine's settings: connections, state, schedule and one block per object pair (rules A, B, C, D, E).
+
+Read from a YAML file (``docs/settings-example.yaml`` is a complete, commented example) or from a dict
+already parsed, and checked as a whole when loaded, before anything syncs (B5): every problem is
+collected and reported together in one :class:`SettingsError`, each naming its setting by its path
+(``pairs.contacts.direction: must be one of two-way, to-quickbooks, to-hubspot, not 'both'``).
+
+The object pairs are data: their names are the keys of :data:`sync.mapping.DEFAULT_MAPPINGS`, their
+pair-specific options are in :data:`PAIR_OPTIONS` and their recommended filters (C1-C3) in
+:func:`recommended_filters`. Adding a pair (``invoices``) means adding entries there, not code here.
+
+Choices made where the rule book is silent
+    * A pair missing from ``pairs`` is present with its defaults (enabled, recommended filters).
+    * Recommended filters (C1-C3) fill in what a pair's block leaves out — its ``direction``, and each of
+      ``filters.to_quickbooks`` / ``filters.to_hubspot`` — unless ``recommended_filters: false``; then the
+      generic defaults apply (two-way, no filters). An explicit ``[]`` (or null) means "all records".
+    * A custom mapping's ``type`` is required (the HubSpot side's type; no HubSpot call is made at load).
+      When it equals the QBO field's type the mapping keeps it; a one-way mapping onto a QBO text field,
+      or from a QBO field into a HubSpot text property, is stored with type ``text``: values are then
+      compared and written as text on both sides (never a JSON number into a QBO text field).
+    * A custom mapping's id is its HubSpot property unless it gives a ``name``; ids must be unique in a
+      pair, two enabled mappings may not write the same QBO field, nor (both flowing to HubSpot) the same
+      HubSpot property, and a custom ``direction`` that can never flow under the pair's direction is refused.
+    * Filter operators are read case-insensitively and stored upper-case; an empty filter group is refused
+      (it would let every record through); HAS_PROPERTY / NOT_HAS_PROPERTY take no value.
+    * Filter values compare as numbers whenever both sides parse as numbers (so zip "02134" EQ 2134), as
+      instants when both are ISO dates (QBO stamps times with the company's offset), else as text.
+    * YAML files are read with YAML 1.2 booleans (only true/false), so the key ``off`` stays a key.
+    * ``hubspot.portal_id`` (an addition) keeps the portal id, which webhook events carry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from .mapping import DEFAULT_MAPPINGS, DIRECTIONS, QBO_FIELDS, TO_HUBSPOT, TO_QUICKBOOKS, TWO_WAY, TYPES, FieldMap
+
+__all__ = [
+    "CONFLICTS", "ON_DELETE", "OPERATORS", "PAIR_OPTIONS", "TIERS", "Filter", "HubSpotConnection", "PairSettings",
+    "QuickBooksConnection", "Settings", "SettingsError", "group_matches", "groups_match", "load_settings",
+    "needs_invoices",
+    "recommended_filters",
+]
+
+CONFLICTS = ("hubspot", "quickbooks")  # B2: which side wins when the most recent value is unclear
+ON_DELETE = ("nothing", "deactivate")  # D4 (legacy)
+TIERS = ("free", "starter", "professional", "enterprise")
+FREE_TIERS = ("free",)  # custom mappings need a paid tier (B3)
+OPERATORS = ("EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY", "NOT_HAS_PROPERTY",
+             "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN")
+_SCALAR_OPERATORS = frozenset({"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"})
+_LIST_OPERATORS = frozenset({"IN", "NOT_IN"})
+_NO_VALUE_OPERATORS = frozenset({"HAS_PROPERTY", "NOT_HAS_PROPERTY"})
+# A negative operator is the negation of a positive one: a record lacking the property satisfies it.
+_NEGATION = {"NEQ": "EQ", "NOT_IN": "IN", "NOT_CONTAINS_TOKEN": "CONTAINS_TOKEN", "NOT_HAS_PROPERTY": "HAS_PROPERTY"}
+
+INVOICE_PREFIX = "invoice."  # a filter on the record's associated invoices (C1)
+INVOICES_KEY = "__invoices__"  # where the engine puts those invoices' properties
+
+LOCAL_QUICKBOOKS_URL = "http://127.0.0.1:8765"  # `hsqbo serve` defaults
+LOCAL_HUBSPOT_URL = "http://127.0.0.1:8766"
+SIMULATED_QUICKBOOKS_URL = "http://quickbooks.sim"  # in-process routes of simulators.sims
+SIMULATED_HUBSPOT_URL = "http://hubspot.sim"
+QUICKBOOKS_TOKEN_PATH = "/oauth2/v1/tokens/bearer"
+DEFAULT_STATE = "sqlite:///hsqbo-sync.db"
+DEFAULT_INTERVAL_MINUTES = 10  # A3: at most 10 minutes after a change
+DEFAULT_LOOKBACK_SECONDS = 120
+
+# Options only some pairs have, with their defaults. E1: products sync only with a SKU; the income account
+# books items created from HubSpot (and, for the coming invoices pair, the "Custom line item" of E2).
+PAIR_OPTIONS: dict[str, dict[str, object]] = {
+    "products": {"require_sku": True, "income_account": "Sales of Product Income"},
+    "invoices": {"income_account": "Sales of Product Income"},
+}
+_COMMON_PAIR_KEYS = ("enabled", "direction", "conflict", "mappings", "filters", "on_delete", "recommended_filters")
+_TOP_KEYS = ("quickbooks", "hubspot", "quickbooks_webhook_verifier", "state", "setup_date", "interval_minutes",
+             "lookback_seconds", "pairs")
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; ``problems`` lists every one, each starting with its setting's path."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            message = f"{len(self.problems)} problems in the settings:\n" + "\n".join(f"- {p}" for p in self.problems)
+        super().__init__(message)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Filters (B4)
+# ----------------------------------------------------------------------------------------------------------
+
+def _text(value: object) -> str | None:
+    """The comparable text of a value; blank (None, "", whitespace) and structures are None."""
+    if value is None or isinstance(value, dict | list | tuple):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\S+)?")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _instant(text: str) -> datetime | None:
+    """An ISO 8601 date or date-time as an aware datetime (date-only and naive are UTC)."""
+    if not _ISO_DATE.fullmatch(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _instant_or_epoch(text: str, number: Decimal | None) -> datetime | None:
+    moment = _instant(text)
+    if moment is None and number is not None:
+        moment = _EPOCH + timedelta(milliseconds=float(number))
+    return moment
+
+
+def _order(a: object, b: object) -> int:
+    return (a > b) - (a < b)  # type: ignore[operator]
+
+
+def _compare(left: str, right: str) -> int:
+    """-1/0/1: as numbers if both parse, as instants if both are ISO dates (or one is and the other epoch
+    milliseconds, as HubSpot sends some dates), else as case-insensitive text."""
+    a, b = _number(left), _number(right)
+    if a is not None and b is not None:
+        return _order(a, b)
+    if _instant(left) is not None or _instant(right) is not None:
+        ta, tb = _instant_or_epoch(left, a), _instant_or_epoch(right, b)
+        if ta is not None and tb is not None:
+            return _order(ta, tb)
+    return _order(left.casefold(), right.casefold())
+
+
+_TOKEN_RE = re.compile(r"[\w@.\-+']+")
+_PATTERN_RE = re.compile(r"[\w@.\-+'*]+")
+_TRIM = "._-+'"
+
+
+def _contains_token(text: str, pattern_text: str) -> bool:
+    """HubSpot's CONTAINS_TOKEN: every token of the value (``*`` = any run) equals some token of the text."""
+    tokens = [t for t in (m.group().strip(_TRIM) for m in _TOKEN_RE.finditer(text.casefold())) if t]
+    patterns = [re.compile(".*".join(re.escape(part) for part in token.split("*")), re.DOTALL)
+                for token in (m.group().strip(_TRIM) for m in _PATTERN_RE.finditer(pattern_text.casefold()))
+                if token]
+    return bool(patterns) and all(any(p.fullmatch(t) for t in tokens) for p in patterns)
+
+
+def _lookup(properties: Mapping, name: str) -> object:
+    """A property's value; a dotted name also walks nested dicts (QBO field paths such as ``MetaData.CreateTime``)."""
+    if name in properties:
+        return properties[name]
+    node: object = properties
+    for part in name.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _value_problem(operator: str, value: object) -> str | None:
+    """What is wrong with a filter's value for its operator, or None."""
+    def scalar(item: object) -> bool:
+        return isinstance(item, str | int | float | Decimal | date) and _text(item) is not None
+
+    if operator in _NO_VALUE_OPERATORS:
+        return None if value is None else f"{operator} takes no value"
+    if operator in _SCALAR_OPERATORS:
+        return None if scalar(value) else f"{operator} needs one value (text, number, true/false or a date)"
+    if operator == "BETWEEN":
+        ok = isinstance(value, list | tuple) and len(value) == 2 and all(scalar(v) for v in value)
+        return None if ok else "BETWEEN needs a list of 2 values [low, high]"
+    if operator in _LIST_OPERATORS:
+        ok = isinstance(value, list | tuple) and len(value) > 0 and all(scalar(v) for v in value)
+        return None if ok else f"{operator} needs a non-empty list of values"
+    return f"must be one of {', '.join(OPERATORS)}, not {operator!r}"
+
+
+def _plain(value: object) -> object:
+    """A filter value in its stored form: dates as ISO text, lists as tuples."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One sync filter: ``property`` ``operator`` ``value``, with HubSpot search's operators and meaning.
+
+    EQ / NEQ / IN / NOT_IN compare case-insensitively; values compare as numbers when both sides parse as
+    numbers, as instants when both are ISO 8601 dates (naive = UTC), else as text. HAS_PROPERTY means a
+    non-blank value. Negative operators (NEQ, NOT_IN, NOT_HAS_PROPERTY, NOT_CONTAINS_TOKEN) hold for a
+    record lacking the property. BETWEEN takes ``[low, high]`` (inclusive), IN / NOT_IN a list.
+
+    A dotted property reads nested dicts (QBO field paths: ``MetaData.CreateTime``). A property starting
+    with ``invoice.`` is a filter on the record's associated invoices (C1): the engine passes their
+    properties as a list of dicts under the key ``"__invoices__"`` of ``properties``, and the filter holds
+    when *some* associated invoice satisfies it (for a whole group: some one invoice satisfies every
+    ``invoice.*`` filter of the group, see :func:`group_matches`). A record without invoices fails it.
+    """
+
+    property: str
+    operator: str
+    value: object = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", _plain(self.value))
+        problem = _value_problem(self.operator, self.value)
+        if not isinstance(self.property, str) or not self.property.strip():
+            problem = "the property must be a non-empty string"
+        if problem:
+            raise ValueError(f"filter on {self.property!r}: {problem}")
+
+    @property
+    def on_invoice(self) -> bool:
+        """Whether this filter reads the associated invoices (``invoice.*``)."""
+        return self.property.startswith(INVOICE_PREFIX)
+
+    @property
+    def invoice_property(self) -> str:
+        return self.property[len(INVOICE_PREFIX):]
+
+    def matches(self, properties: Mapping) -> bool:
+        """Whether a record satisfies this filter: ``properties`` are a HubSpot record's properties or a QBO
+        entity, plus ``"__invoices__": list[dict]`` (the associated invoices' properties) for ``invoice.*``."""
+        if self.on_invoice:
+            return any(self.holds(_lookup(invoice, self.invoice_property)) for invoice in _invoices(properties))
+        return self.holds(_lookup(properties, self.property))
+
+    def holds(self, raw: object) -> bool:
+        """Whether a value (already looked up) satisfies this filter."""
+        negated = self.operator in _NEGATION
+        operator = _NEGATION.get(self.operator, self.operator)
+        stored = _text(raw)
+        held = stored is not None and _positive(stored, operator, self.value)
+        return not held if negated else held
+
+    def to_dict(self) -> dict:
+        out: dict = {"property": self.property, "operator": self.operator}
+        if self.value is not None:
+            out["value"] = list(self.value) if isinstance(self.value, tuple) else self.value
+        return out
+
+
+def _positive(stored: str, operator: str, value: object) -> bool:
+    if operator == "HAS_PROPERTY":
+        return True
+    if operator == "IN":
+        return any(_compare(stored, text) == 0 for text in map(_text, value) if text is not None)  # type: ignore
+    if operator == "BETWEEN":
+        low, high = (_text(v) for v in value)  # type: ignore[union-attr]
+        return low is not None and high is not None and _compare(stored, low) >= 0 and _compare(stored, high) <= 0
+    wanted = _text(value)
+    if wanted is None:
+        return False
+    if operator == "CONTAINS_TOKEN":
+        return _contains_token(stored, wanted)
+    order = _compare(stored, wanted)
+    return {"EQ": order == 0, "LT": order < 0, "LTE": order <= 0, "GT": order > 0, "GTE": order >= 0}[operator]
+
+
+def _invoices(properties: Mapping) -> list[Mapping]:
+    invoices = properties.get(INVOICES_KEY) or []
+    return [inv for inv in invoices if isinstance(inv, Mapping)]
+
+
+def group_matches(group: Sequence[Filter], properties: Mapping) -> bool:
+    """One filter group (AND). Its ``invoice.*`` filters must all hold for one and the same associated invoice."""
+    if not all(f.matches(properties) for f in group if not f.on_invoice):
+        return False
+    on_invoice = [f for f in group if f.on_invoice]
+    if not on_invoice:
+        return True
+    return any(all(f.holds(_lookup(inv, f.invoice_property)) for f in on_invoice) for inv in _invoices(properties))
+
+
+def groups_match(groups: Sequence[Sequence[Filter]], properties: Mapping) -> bool:
+    """Filter groups (OR between groups); no groups lets every record through."""
+    return not groups or any(group_matches(group, properties) for group in groups)
+
+
+def needs_invoices(groups: Sequence[Sequence[Filter]]) -> bool:
+    """Whether evaluating these groups needs the records' associated invoices (``__invoices__``)."""
+    return any(f.on_invoice for group in groups for f in group)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Recommended filters (C1-C3)
+# ----------------------------------------------------------------------------------------------------------
+
+def recommended_filters(pair: str, setup_date: date) -> dict:
+    """The recommended direction and filters of a pair, in the YAML shape of a pair's block.
+
+    C1 contacts: two-way; every QBO customer goes to HubSpot; a HubSpot contact goes to QBO only when it is
+    on an invoice that is not a draft, was created after the setup date and whose source is HubSpot.
+    C2 invoices: one-way QBO -> HubSpot, invoices created after 12:00 (UTC) of the setup day.
+    C3 products: one-way QBO -> HubSpot, all products and services.
+    """
+    day = setup_date.isoformat()
+    if pair == "contacts":
+        group = [{"property": "invoice.hs_invoice_status", "operator": "NEQ", "value": "draft"},
+                 {"property": "invoice.hs_createdate", "operator": "GT", "value": f"{day}T00:00:00Z"},
+                 {"property": "invoice.hs_invoice_source", "operator": "EQ", "value": "hubspot"}]
+        return {"direction": TWO_WAY, "filters": {"to_quickbooks": [group], "to_hubspot": []}}
+    if pair == "invoices":
+        group = [{"property": "MetaData.CreateTime", "operator": "GT", "value": f"{day}T12:00:00Z"}]
+        return {"direction": TO_HUBSPOT, "filters": {"to_quickbooks": [], "to_hubspot": [group]}}
+    if pair == "products":
+        return {"direction": TO_HUBSPOT, "filters": {"to_quickbooks": [], "to_hubspot": []}}
+    raise ValueError(f"no recommended filters for pair {pair!r}; known: contacts, invoices, products")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The settings
+# ----------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QuickBooksConnection:
+    base_url: str = LOCAL_QUICKBOOKS_URL
+    token_url: str | None = None  # None: base_url + /oauth2/v1/tokens/bearer
+    realm_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    refresh_token: str | None = None
+    access_token: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        if not self.token_url:
+            object.__setattr__(self, "token_url", self.base_url + QUICKBOOKS_TOKEN_PATH)
+
+
+@dataclass(frozen=True)
+class HubSpotConnection:
+    base_url: str = LOCAL_HUBSPOT_URL
+    access_token: str | None = None  # a private-app token; or OAuth with the three below
+    client_id: str | None = None
+    client_secret: str | None = None
+    refresh_token: str | None = None
+    tier: str = "professional"
+    client_secret_for_webhooks: str | None = None
+    portal_id: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+
+
+@dataclass(frozen=True)
+class PairSettings:
+    """The settings of one object pair; ``mappings`` is the effective list (defaults left on, then custom)."""
+
+    name: str
+    enabled: bool = True
+    direction: str = TWO_WAY
+    conflict: str = "hubspot"
+    mappings: list[FieldMap] = field(default_factory=list)
+    filters_to_quickbooks: list[list[Filter]] = field(default_factory=list)
+    filters_to_hubspot: list[list[Filter]] = field(default_factory=list)
+    on_delete: str = "nothing"
+    require_sku: bool = False
+    income_account: str | None = None
+    recommended_filters: bool = True
+
+    def filters_towards(self, to: str) -> list[list[Filter]]:
+        _check_towards(to)
+        return self.filters_to_quickbooks if to == TO_QUICKBOOKS else self.filters_to_hubspot
+
+    def maps_towards(self, to: str) -> list[FieldMap]:
+        """The mappings whose values may be written towards ``to`` (``to-quickbooks`` or ``to-hubspot``)."""
+        _check_towards(to)
+        return [m for m in self.mappings if m.flows(self.direction, to)]
+
+    def passes(self, records_properties: Mapping, towards: str) -> bool:
+        """Whether a record passes the filters of the given direction (records going ``towards`` that side).
+
+        ``records_properties``: a HubSpot record's properties, or a QBO entity; with ``invoice.*`` filters,
+        plus ``"__invoices__"``, the associated invoices' properties (see :meth:`needs_invoices`).
+        """
+        return groups_match(self.filters_towards(towards), records_properties)
+
+    def needs_invoices(self, towards: str) -> bool:
+        return needs_invoices(self.filters_towards(towards))
+
+    @classmethod
+    def from_dict(cls, name: str, data: Mapping | None, *, setup_date: date | None = None,
+                  tier: str = "professional") -> PairSettings:
+        problems: list[str] = []
+        pair = _parse_pair(name, data, setup_date or _today(), tier, problems)
+        if problems:
+            raise SettingsError(problems)
+        return pair
+
+    def to_dict(self) -> dict:
+        defaults = DEFAULT_MAPPINGS.get(self.name, [])
+        kept = {m.id for m in self.mappings if not m.custom}
+        custom = []
+        for m in self.mappings:
+            if m.custom:
+                item = {"hubspot": m.hubspot, "quickbooks": m.quickbooks, "type": m.type, "direction": m.direction}
+                if m.name:
+                    item["name"] = m.name
+                custom.append(item)
+        out: dict = {
+            "enabled": self.enabled,
+            "direction": self.direction,
+            "conflict": self.conflict,
+            "mappings": {"off": [m.id for m in defaults if m.id not in kept], "custom": custom},
+            "filters": {"to_quickbooks": [[f.to_dict() for f in g] for g in self.filters_to_quickbooks],
+                        "to_hubspot": [[f.to_dict() for f in g] for g in self.filters_to_hubspot]},
+            "on_delete": self.on_delete,
+            "recommended_filters": self.recommended_filters,
+        }
+        for key in PAIR_OPTIONS.get(self.name, {}):
+            out[key] = getattr(self, key)
+        return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    quickbooks: QuickBooksConnection = field(default_factory=QuickBooksConnection)
+    hubspot: HubSpotConnection = field(default_factory=HubSpotConnection)
+    state: str = DEFAULT_STATE
+    setup_date: date = field(default_factory=_today)
+    interval_minutes: int = DEFAULT_INTERVAL_MINUTES
+    lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS
+    quickbooks_webhook_verifier: str | None = None
+    pairs: dict[str, PairSettings] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping | None) -> Settings:
+        """Settings from their YAML shape; raises :class:`SettingsError` listing every problem."""
+        problems: list[str] = []
+        settings = _parse_settings(data, problems)
+        if problems:
+            raise SettingsError(problems)
+        return settings
+
+    def to_dict(self) -> dict:
+        """The YAML shape, every setting explicit; ``Settings.from_dict(s.to_dict()) == s``."""
+        return {
+            "quickbooks": asdict(self.quickbooks),
+            "hubspot": asdict(self.hubspot),
+            "quickbooks_webhook_verifier": self.quickbooks_webhook_verifier,
+            "state": self.state,
+            "setup_date": self.setup_date.isoformat(),
+            "interval_minutes": self.interval_minutes,
+            "lookback_seconds": self.lookback_seconds,
+            "pairs": {name: pair.to_dict() for name, pair in self.pairs.items()},
+        }
+
+    @classmethod
+    def for_simulators(cls, quickbooks: Mapping, hubspot: Mapping, /, **overrides: object) -> Settings:
+        """Settings for the credentials the simulators return (``Simulators.new_qbo_company()`` and
+        ``new_hubspot_portal()``), on their in-process URLs with an in-memory state.
+
+        ``overrides`` are top-level settings in their YAML shape; ``quickbooks=`` / ``hubspot=`` dicts are
+        merged into the connections (``hubspot={"tier": "free"}``), the others replace the default.
+        """
+        data: dict = {
+            "quickbooks": {"base_url": SIMULATED_QUICKBOOKS_URL, "realm_id": quickbooks.get("realmId"),
+                           "client_id": quickbooks.get("clientId"), "client_secret": quickbooks.get("clientSecret"),
+                           "refresh_token": quickbooks.get("refreshToken"),
+                           "access_token": quickbooks.get("accessToken")},
+            "hubspot": {"base_url": SIMULATED_HUBSPOT_URL, "portal_id": hubspot.get("portalId"),
+                        "access_token": hubspot.get("accessToken"), "client_id": hubspot.get("clientId"),
+                        "client_secret": hubspot.get("clientSecret"), "refresh_token": hubspot.get("refreshToken"),
+                        "client_secret_for_webhooks": hubspot.get("clientSecretForWebhooks")},
+            "quickbooks_webhook_verifier": quickbooks.get("verifierToken"),
+            "state": "sqlite://",
+        }
+        if hubspot.get("tier"):
+            data["hubspot"]["tier"] = hubspot["tier"]
+        for key, value in overrides.items():
+            if key in ("quickbooks", "hubspot") and isinstance(value, Mapping):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        return cls.from_dict(data)
+
+
+class _YAMLLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 booleans: only true/false are booleans, so ``off:`` (the mappings
+    key), ``value: yes`` or ``value: no`` stay text."""
+
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_YAMLLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_YAMLLoader.add_implicit_resolver(_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def load_settings(source: str | Path | Mapping) -> Settings:
+    """Settings from a YAML file (path) or a dict already parsed; raises :class:`SettingsError`.
+
+    Files are read with YAML 1.2 booleans (only true/false); a dict parsed by ``yaml.safe_load``, where the
+    key ``off`` became False, is accepted too.
+    """
+    if isinstance(source, Mapping):
+        return Settings.from_dict(source)
+    path = Path(source)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAMLLoader)  # a safe loader
+    except yaml.YAMLError as err:
+        raise SettingsError([f"{path}: not valid YAML: {err}"]) from err
+    return Settings.from_dict(data)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Parsing and validation (B5): each helper appends "<path>: <problem>" and carries on with a default
+# ----------------------------------------------------------------------------------------------------------
+
+def _check_towards(to: str) -> None:
+    if to not in (TO_QUICKBOOKS, TO_HUBSPOT):
+        raise ValueError(f"towards must be {TO_QUICKBOOKS!r} or {TO_HUBSPOT!r}, not {to!r}")
+
+
+def _join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _mapping(value: object, path: str, problems: list[str]) -> Mapping:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.append(f"{path}: must be a mapping of settings, not {value!r}")
+        return {}
+    return value
+
+
+def _unknown(data: Mapping, known: Sequence[str], path: str, problems: list[str]) -> None:
+    for key in data:
+        if key not in known:
+            problems.append(f"{_join(path, key)}: unknown setting; known: {', '.join(known)}")
+
+
+def _choice(data: Mapping, key: str, choices: Sequence[str], default: str, path: str, problems: list[str]) -> str:
+    value = data.get(key)
+    if value is None:
+        return default
+    if value not in choices:
+        problems.append(f"{_join(path, key)}: must be one of {', '.join(choices)}, not {value!r}")
+        return default
+    return value
+
+
+def _bool(data: Mapping, key: str, default: bool, path: str, problems: list[str]) -> bool:
+    value = data.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        problems.append(f"{_join(path, key)}: must be true or false, not {value!r}")
+        return default
+    return value
+
+
+def _int(data: Mapping, key: str, default: int, minimum: int, path: str, problems: list[str]) -> int:
+    value = data.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        problems.append(f"{_join(path, key)}: must be a whole number of at least {minimum}, not {value!r}")
+        return default
+    return value
+
+
+def _str(data: Mapping, key: str, path: str, problems: list[str]) -> str | None:
+    """An optional text setting; ids YAML reads as numbers (realm ids) are kept as text."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        problems.append(f"{_join(path, key)}: must be text, not {value!r}")
+        return None
+    text = str(value).strip()
+    if not text:
+        problems.append(f"{_join(path, key)}: must not be blank (leave it out or set it to null)")
+        return None
+    return text
+
+
+def _url(data: Mapping, key: str, default: str | None, path: str, problems: list[str]) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value.strip()):
+        problems.append(f"{_join(path, key)}: must be an http:// or https:// URL, not {value!r}")
+        return default
+    return value.strip()
+
+
+def _oauth_complete(data: Mapping, path: str, problems: list[str]) -> None:
+    if data.get("refresh_token") is not None:
+        for key in ("client_id", "client_secret"):
+            if data.get(key) is None:
+                problems.append(f"{_join(path, key)}: needed with {path}.refresh_token (OAuth refresh)")
+
+
+def _parse_quickbooks(raw: object, problems: list[str]) -> QuickBooksConnection:
+    path = "quickbooks"
+    data = _mapping(raw, path, problems)
+    _unknown(data, [f.name for f in QuickBooksConnection.__dataclass_fields__.values()], path, problems)
+    _oauth_complete(data, path, problems)
+    return QuickBooksConnection(
+        base_url=_url(data, "base_url", LOCAL_QUICKBOOKS_URL, path, problems) or LOCAL_QUICKBOOKS_URL,
+        token_url=_url(data, "token_url", None, path, problems),
+        **{key: _str(data, key, path, problems)
+           for key in ("realm_id", "client_id", "client_secret", "refresh_token", "access_token")},
+    )
+
+
+def _parse_hubspot(raw: object, problems: list[str]) -> HubSpotConnection:
+    path = "hubspot"
+    data = _mapping(raw, path, problems)
+    _unknown(data, [f.name for f in HubSpotConnection.__dataclass_fields__.values()], path, problems)
+    _oauth_complete(data, path, problems)
+    return HubSpotConnection(
+        base_url=_url(data, "base_url", LOCAL_HUBSPOT_URL, path, problems) or LOCAL_HUBSPOT_URL,
+        tier=_choice(data, "tier", TIERS, "professional", path, problems),
+        **{key: _str(data, key, path, problems)
+           for key in ("access_token", "client_id", "client_secret", "refresh_token", "client_secret_for_webhooks",
+                       "portal_id")},
+    )
+
+
+def _parse_date(value: object, problems: list[str]) -> date:
+    if value is None:
+        return _today()
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    problems.append(f"setup_date: must be a date (YYYY-MM-DD), not {value!r}")
+    return _today()
+
+
+def _parse_state(value: object, problems: list[str]) -> str:
+    if value is None:
+        return DEFAULT_STATE
+    if not isinstance(value, str):
+        problems.append(f"state: must be a SQLAlchemy database URL, not {value!r}")
+        return DEFAULT_STATE
+    try:
+        make_url(value)
+    except (ArgumentError, ValueError) as err:
+        problems.append(f"state: not a database URL SQLAlchemy can read ({err}): {value!r}")
+        return DEFAULT_STATE
+    return value
+
+
+def _parse_settings(raw: object, problems: list[str]) -> Settings:
+    data = _mapping(raw, "settings", problems)
+    _unknown(data, _TOP_KEYS, "", problems)
+    quickbooks = _parse_quickbooks(data.get("quickbooks"), problems)
+    hubspot = _parse_hubspot(data.get("hubspot"), problems)
+    state = _parse_state(data.get("state"), problems)
+    setup_date = _parse_date(data.get("setup_date"), problems)
+    interval = _int(data, "interval_minutes", DEFAULT_INTERVAL_MINUTES, 1, "", problems)
+    lookback = _int(data, "lookback_seconds", DEFAULT_LOOKBACK_SECONDS, 0, "", problems)
+    verifier = _str(data, "quickbooks_webhook_verifier", "", problems)
+    pairs_raw = _mapping(data.get("pairs"), "pairs", problems)
+    known = list(DEFAULT_MAPPINGS)
+    for name in pairs_raw:
+        if name not in DEFAULT_MAPPINGS:
+            problems.append(f"pairs.{name}: unknown object pair; known pairs: {', '.join(known)}")
+    pairs = {name: _parse_pair(name, pairs_raw.get(name), setup_date, hubspot.tier, problems) for name in known}
+    return Settings(quickbooks=quickbooks, hubspot=hubspot, state=state, setup_date=setup_date,
+                    interval_minutes=interval, lookback_seconds=lookback, quickbooks_webhook_verifier=verifier,
+                    pairs=pairs)
+
+
+def _parse_pair(name: str, raw: object, setup_date: date, tier: str, problems: list[str]) -> PairSettings:
+    path = f"pairs.{name}"
+    data = _mapping(raw, path, problems)
+    options = PAIR_OPTIONS.get(name, {})
+    for key in data:
+        if key in _COMMON_PAIR_KEYS or key in options:
+            continue
+        users = [pair for pair, keys in PAIR_OPTIONS.items() if key in keys]
+        if users:
+            problems.append(f"{path}.{key}: not a setting of the {name} pair (only of: {', '.join(users)})")
+        else:
+            problems.append(f"{path}.{key}: unknown setting; known: {', '.join([*_COMMON_PAIR_KEYS, *options])}")
+    use_recommended = _bool(data, "recommended_filters", True, path, problems)
+    recommended: dict = {}
+    if use_recommended:
+        try:
+            recommended = recommended_filters(name, setup_date)
+        except ValueError:
+            recommended = {}
+    enabled = _bool(data, "enabled", True, path, problems)
+    direction = _choice(data, "direction", DIRECTIONS, recommended.get("direction", TWO_WAY), path, problems)
+    direction_ok = data.get("direction") is None or data.get("direction") in DIRECTIONS
+    conflict = _choice(data, "conflict", CONFLICTS, "hubspot", path, problems)
+    # an invalid direction (already reported) skips the checks that depend on it
+    mappings = _parse_mappings(name, data.get("mappings"), direction if direction_ok else "", tier, path, problems)
+    filters = _parse_filters(data, recommended.get("filters", {}), path, problems)
+    on_delete = _choice(data, "on_delete", ON_DELETE, "nothing", path, problems)
+    extra: dict = {}
+    for key, default in options.items():
+        if key == "require_sku":
+            extra[key] = _bool(data, key, bool(default), path, problems)
+        elif key == "income_account":
+            extra[key] = _str(data, key, path, problems) or default
+    return PairSettings(name=name, enabled=enabled, direction=direction, conflict=conflict, mappings=mappings,
+                        filters_to_quickbooks=filters["to_quickbooks"], filters_to_hubspot=filters["to_hubspot"],
+                        on_delete=on_delete, recommended_filters=use_recommended, **extra)
+
+
+def _parse_filters(data: Mapping, recommended: Mapping, path: str, problems: list[str]) -> dict[str, list]:
+    fpath = f"{path}.filters"
+    block = _mapping(data.get("filters"), fpath, problems)
+    _unknown(block, ("to_quickbooks", "to_hubspot"), fpath, problems)
+    out: dict[str, list] = {}
+    for side in ("to_quickbooks", "to_hubspot"):
+        if side in block:
+            groups = block[side]
+        else:
+            groups = recommended.get(side) or []
+        out[side] = _parse_groups(groups, f"{fpath}.{side}", problems)
+    return out
+
+
+def _parse_groups(raw: object, path: str, problems: list[str]) -> list[list[Filter]]:
+    if raw is None:
+        return []
+    shape = "(groups are lists of filters: AND inside a group, OR between groups)"
+    if not isinstance(raw, list):
+        problems.append(f"{path}: must be a list of filter groups {shape}, not {raw!r}")
+        return []
+    groups = []
+    for i, group in enumerate(raw):
+        gpath = f"{path}[{i}]"
+        if not isinstance(group, list):
+            problems.append(f"{gpath}: a filter group must be a list of filters {shape}, not {group!r}")
+            continue
+        if not group:
+            problems.append(f"{gpath}: an empty filter group lets every record through; remove it")
+            continue
+        filters = [f for j, item in enumerate(group) if (f := _parse_filter(item, f"{gpath}[{j}]", problems))]
+        if len(filters) == len(group):
+            groups.append(filters)
+    return groups
+
+
+def _parse_filter(raw: object, path: str, problems: list[str]) -> Filter | None:
+    if not isinstance(raw, Mapping):
+        problems.append(f"{path}: a filter must be a mapping with property, operator and value, not {raw!r}")
+        return None
+    before = len(problems)
+    _unknown(raw, ("property", "operator", "value"), path, problems)
+    prop = raw.get("property")
+    if not isinstance(prop, str) or not prop.strip():
+        problems.append(f"{path}.property: must be a non-empty property name, not {prop!r}")
+    elif prop.strip() == INVOICE_PREFIX:
+        problems.append(f"{path}.property: {prop!r} names no invoice property (e.g. invoice.hs_invoice_status)")
+    operator = raw.get("operator")
+    if not isinstance(operator, str) or operator.strip().upper() not in OPERATORS:
+        problems.append(f"{path}.operator: must be one of {', '.join(OPERATORS)}, not {operator!r}")
+    else:
+        operator = operator.strip().upper()
+        problem = _value_problem(operator, _plain(raw.get("value")))
+        if problem:
+            problems.append(f"{path}.value: {problem}, not {raw.get('value')!r}")
+    if len(problems) > before:
+        return None
+    return Filter(prop.strip(), operator, raw.get("value"))  # type: ignore[union-attr]
+
+
+def _parse_mappings(name: str, raw: object, direction: str, tier: str, path: str,
+                    problems: list[str]) -> list[FieldMap]:
+    mpath = f"{path}.mappings"
+    block = _mapping(raw, mpath, problems)
+    if False in block and "off" not in block:  # yaml.safe_load (YAML 1.1) reads the key `off` as False
+        block = {("off" if key is False else key): value for key, value in block.items()}
+    _unknown(block, ("off", "custom"), mpath, problems)
+    defaults = DEFAULT_MAPPINGS.get(name, [])
+    default_ids = [m.id for m in defaults]
+    off_raw = block.get("off") or []
+    off: set[str] = set()
+    if not isinstance(off_raw, list):
+        problems.append(f"{mpath}.off: must be a list of default mapping ids, not {off_raw!r}")
+        off_raw = []
+    for i, item in enumerate(off_raw):
+        if item not in default_ids:
+            problems.append(f"{mpath}.off[{i}]: {item!r} is not a default mapping of {name}; "
+                            f"known: {', '.join(default_ids)}")
+        else:
+            off.add(item)
+    mappings = [m for m in defaults if m.id not in off]
+    custom_raw = block.get("custom") or []
+    if not isinstance(custom_raw, list):
+        problems.append(f"{mpath}.custom: must be a list of custom mappings, not {custom_raw!r}")
+        return mappings
+    if custom_raw and tier in FREE_TIERS:
+        problems.append(f"{mpath}.custom: custom mappings are a paid-tier feature (B3); hubspot.tier is {tier!r}")
+    for i, item in enumerate(custom_raw):
+        fm = _parse_custom(name, item, direction, mappings, f"{mpath}.custom[{i}]", problems)
+        if fm is not None:
+            mappings.append(fm)
+    return mappings
+
+
+def _parse_custom(pair: str, raw: object, pair_direction: str, existing: list[FieldMap], path: str,
+                  problems: list[str]) -> FieldMap | None:
+    if not isinstance(raw, Mapping):
+        problems.append(f"{path}: a custom mapping must be a mapping with hubspot, quickbooks and type, not {raw!r}")
+        return None
+    before = len(problems)
+    _unknown(raw, ("hubspot", "quickbooks", "type", "direction", "name"), path, problems)
+    for key in ("hubspot", "quickbooks", "type"):
+        value = raw.get(key)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{path}.{key}: required (a non-empty string), not {value!r}")
+    if len(problems) > before:
+        return None
+    hubspot, qbo_field, kind = raw["hubspot"].strip(), raw["quickbooks"].strip(), raw["type"].strip()
+    direction = _choice(raw, "direction", DIRECTIONS, TWO_WAY, path, problems)
+    label = raw.get("name")
+    if label is not None and (not isinstance(label, str) or not label.strip()):
+        problems.append(f"{path}.name: must be a non-empty string, not {label!r}")
+        label = None
+    fields = QBO_FIELDS.get(pair, {})
+    if kind not in TYPES:
+        problems.append(f"{path}.type: must be one of {', '.join(TYPES)}, not {kind!r}")
+    if qbo_field not in fields:
+        problems.append(f"{path}.quickbooks: {qbo_field!r} is not a QuickBooks field custom mappings of {pair} "
+                        f"may use; known: {', '.join(fields)}")
+    if len(problems) > before:
+        return None
+    qbo_type, stored = fields[qbo_field], kind
+    if kind != qbo_type:  # edge case 49: refused at load, never at runtime
+        stored = "text"
+        if qbo_type == "text" and direction != TO_QUICKBOOKS:
+            problems.append(f"{path}.direction: a {kind} property can map onto the QuickBooks text field "
+                            f"{qbo_field!r} only one-way (direction: {TO_QUICKBOOKS}), not {direction!r}")
+        elif kind == "text" and qbo_type != "text" and direction != TO_HUBSPOT:
+            problems.append(f"{path}.direction: the QuickBooks {qbo_type} field {qbo_field!r} can map into a text "
+                            f"property only one-way (direction: {TO_HUBSPOT}), not {direction!r}")
+        elif qbo_type != "text" and kind != "text":
+            problems.append(f"{path}.type: {kind!r} is incompatible with the QuickBooks {qbo_type} field "
+                            f"{qbo_field!r} (edge case 49); map a {qbo_type} property to it, or map it one-way into a "
+                            f"HubSpot text property (direction: {TO_HUBSPOT})")
+    fm = FieldMap(hubspot, qbo_field, stored, direction, name=label.strip() if label else "", custom=True)
+    if pair_direction in DIRECTIONS and not any(fm.flows(pair_direction, to) for to in (TO_QUICKBOOKS, TO_HUBSPOT)):
+        problems.append(f"{path}.direction: {direction!r} never flows in a pair whose direction is "
+                        f"{pair_direction!r}")
+    for other in existing:
+        kind_of = "default mapping" if not other.custom else "custom mapping"
+        if other.quickbooks == qbo_field:
+            hint = " (switch it off with mappings.off)" if not other.custom else ""
+            problems.append(f"{path}.quickbooks: the QuickBooks field {qbo_field!r} is already mapped by the "
+                            f"{kind_of} {other.id!r}{hint}")
+        if other.id == fm.id:
+            problems.append(f"{path}: the id {fm.id!r} is already used by the {kind_of} {other.id!r}; "
+                            f"give this mapping a distinct name")
+        elif other.hubspot == hubspot and TO_QUICKBOOKS not in (other.direction, fm.direction):
+            problems.append(f"{path}.hubspot: the HubSpot property {hubspot!r} already receives values from the "
+                            f"{kind_of} {other.id!r}")
+    return None if len(problems) > before else fm

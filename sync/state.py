@@ -1,0 +1,403 @@
+"""The engine's memory, on SQLAlchemy: SQLite by default, PostgreSQL by URL.
+
+One ``records`` row per record pair: the link between a HubSpot id and a QBO id (either may be
+missing while a record exists on one side only), the last values seen on each side, the merge
+base (the values both sides held after the last sync), each side's version (to spot the engine's
+own writes coming back), the record's status and a ``dirty`` flag. Observations are persisted
+before the watermarks move, so a crash never loses a change: it stays dirty until applied.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    create_engine,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+SYNCED, FAILED, EXCLUDED, PENDING = "synced", "failed", "excluded", "pending"
+STATUSES = (SYNCED, FAILED, EXCLUDED, PENDING)
+HUBSPOT, QUICKBOOKS = "hubspot", "quickbooks"
+
+metadata = MetaData()
+records_table = Table(
+    "sync_records", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pair", String(32), nullable=False),
+    Column("hubspot_id", String(64)),
+    Column("qbo_id", String(64)),
+    Column("match_key", String(255)),
+    Column("label", String(255), nullable=False, default=""),
+    Column("status", String(16), nullable=False, default=PENDING),
+    Column("reason", String(64)),
+    Column("rule", String(8)),
+    Column("message", Text),
+    Column("hubspot_values", JSON),
+    Column("qbo_values", JSON),
+    Column("base", JSON),
+    Column("hubspot_version", String(64)),
+    Column("qbo_version", String(64)),
+    Column("hubspot_extra", JSON),
+    Column("qbo_extra", JSON),
+    Column("dirty", Boolean, nullable=False, default=True),
+    Column("deleted", String(16)),  # the side where the record was deleted: a tombstone, never recreated
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("pair", "hubspot_id", name="uq_sync_records_hubspot"),
+    UniqueConstraint("pair", "qbo_id", name="uq_sync_records_qbo"),
+    Index("ix_sync_records_match", "pair", "match_key"),
+    Index("ix_sync_records_dirty", "pair", "dirty", "id"),
+    Index("ix_sync_records_status", "pair", "status"),
+)
+activity_table = Table(
+    "sync_activity", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_id", Integer, nullable=False, index=True),
+    Column("pair", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(32), nullable=False),  # created, updated, linked, failed, excluded, conflict, …
+    Column("side", String(16)),  # the side written or observed
+    Column("reason", String(64)),
+    Column("rule", String(8)),
+    Column("detail", JSON),
+)
+watermarks_table = Table(
+    "sync_watermarks", metadata,
+    Column("pair", String(32), primary_key=True),
+    Column("side", String(16), primary_key=True),
+    Column("value", DateTime(timezone=True), nullable=False),
+)
+intents_table = Table(
+    "sync_intents", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pair", String(32), nullable=False),
+    Column("target", String(16), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+settings_table = Table(
+    "sync_kv", metadata,
+    Column("key", String(128), primary_key=True),
+    Column("value", JSON),
+)
+
+RECORD_FIELDS = [c.name for c in records_table.columns]
+
+
+@dataclass
+class Record:
+    """One record pair as the engine sees it (a plain object; ``State.save`` writes it back)."""
+
+    pair: str
+    id: int | None = None
+    hubspot_id: str | None = None
+    qbo_id: str | None = None
+    match_key: str | None = None
+    label: str = ""
+    status: str = PENDING
+    reason: str | None = None
+    rule: str | None = None
+    message: str | None = None
+    hubspot_values: dict | None = None
+    qbo_values: dict | None = None
+    base: dict | None = None
+    hubspot_version: str | None = None
+    qbo_version: str | None = None
+    hubspot_extra: dict | None = None
+    qbo_extra: dict | None = None
+    dirty: bool = True
+    deleted: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def side_id(self, side: str) -> str | None:
+        return self.hubspot_id if side == HUBSPOT else self.qbo_id
+
+    def values(self, side: str) -> dict:
+        return (self.hubspot_values if side == HUBSPOT else self.qbo_values) or {}
+
+    def extra(self, side: str) -> dict:
+        return (self.hubspot_extra if side == HUBSPOT else self.qbo_extra) or {}
+
+
+@dataclass
+class Observation:
+    """A record read from one side: its id, version, canonical mapped values and match key."""
+
+    side: str
+    id: str
+    version: str
+    values: dict
+    match_key: str | None
+    label: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Activity:
+    record_id: int
+    pair: str
+    action: str
+    side: str | None = None
+    reason: str | None = None
+    rule: str | None = None
+    detail: dict | None = None
+
+
+def _engine(url: str) -> Engine:
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        # one shared connection, or every checkout would see a new empty database
+        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    return create_engine(url, pool_pre_ping=True)
+
+
+class State:
+    def __init__(self, url: str = "sqlite://", engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine or _engine(url)
+        metadata.create_all(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- records ---------------------------------------------------------------------------------
+    @staticmethod
+    def _record(row: Any) -> Record:
+        return Record(**{k: row._mapping[k] for k in RECORD_FIELDS})
+
+    def get(self, record_id: int) -> Record | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(records_table).where(records_table.c.id == record_id)).first()
+        return self._record(row) if row else None
+
+    def by_side_ids(self, pair: str, side: str, ids: Sequence[str],
+                    conn: Connection | None = None) -> dict[str, Record]:
+        column = records_table.c.hubspot_id if side == HUBSPOT else records_table.c.qbo_id
+        out: dict[str, Record] = {}
+        with self._conn(conn) as c:
+            for chunk in _chunks(list(ids), 500):
+                rows = c.execute(select(records_table).where(records_table.c.pair == pair, column.in_(chunk)))
+                for row in rows:
+                    record = self._record(row)
+                    out[str(record.side_id(side))] = record
+        return out
+
+    def by_match_keys(self, pair: str, keys: Sequence[str], conn: Connection | None = None) -> dict[str, list[Record]]:
+        """Records holding each match key, oldest first."""
+        out: dict[str, list[Record]] = {}
+        with self._conn(conn) as c:
+            for chunk in _chunks(sorted(set(keys)), 500):
+                rows = c.execute(select(records_table).where(records_table.c.pair == pair,
+                                                             records_table.c.match_key.in_(chunk))
+                                 .order_by(records_table.c.id))
+                for row in rows:
+                    record = self._record(row)
+                    out.setdefault(record.match_key or "", []).append(record)
+        return out
+
+    def folded_match(self, pair: str, key: str, own_id: int | None) -> bool:
+        """Whether another record holds ``key`` in another letter case."""
+        query = select(records_table.c.id).where(records_table.c.pair == pair,
+                                                 func.lower(records_table.c.match_key) == key.lower(),
+                                                 records_table.c.match_key != key)
+        if own_id is not None:
+            query = query.where(records_table.c.id != own_id)
+        with self.engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
+
+    def dirty(self, pair: str, after_id: int = 0, limit: int = 990) -> list[Record]:
+        """The next dirty records of a pair, in id order (a cursor, so one pass meets each once)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(records_table)
+                                .where(records_table.c.pair == pair, records_table.c.dirty.is_(True),
+                                       records_table.c.id > after_id)
+                                .order_by(records_table.c.id).limit(limit))
+            return [self._record(r) for r in rows]
+
+    def save(self, records: Sequence[Record], conn: Connection | None = None, now: datetime | None = None) -> None:
+        """Insert new records (``id`` None: assigned here) and update the others."""
+        with self._conn(conn, write=True) as c:
+            for record in records:
+                if now is not None:
+                    record.updated_at = now
+                    record.created_at = record.created_at or now
+                values = {k: getattr(record, k) for k in RECORD_FIELDS if k != "id"}
+                if record.id is None:
+                    record.id = c.execute(insert(records_table).values(**values)).inserted_primary_key[0]
+                else:
+                    c.execute(update(records_table).where(records_table.c.id == record.id).values(**values))
+
+    def records(self, pair: str | None = None, status: str | None = None, reason: str | None = None,
+                text: str | None = None, offset: int = 0, limit: int | None = None) -> list[Record]:
+        """Records filtered for the status view (H2), newest change last."""
+        query = select(records_table).where(*self._filters(pair, status, reason, text)).order_by(records_table.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
+        with self.engine.connect() as conn:
+            return [self._record(r) for r in conn.execute(query)]
+
+    def count_records(self, pair: str | None = None, status: str | None = None, reason: str | None = None,
+                      text: str | None = None) -> int:
+        query = select(func.count()).select_from(records_table).where(*self._filters(pair, status, reason, text))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    @staticmethod
+    def _filters(pair: str | None, status: str | None, reason: str | None, text: str | None) -> list:
+        c = records_table.c
+        where = []
+        if pair:
+            where.append(c.pair == pair)
+        if status:
+            where.append(c.status == status)
+        if reason:
+            where.append(c.reason == reason)
+        if text:
+            like = f"%{text.lower()}%"
+            where.append(func.lower(c.label).like(like) | func.lower(func.coalesce(c.match_key, "")).like(like))
+        return where
+
+    def counts(self, pair: str) -> dict[str, int]:
+        """Synced / failed / excluded / pending counts of a pair (H1)."""
+        out = dict.fromkeys(STATUSES, 0)
+        query = (select(records_table.c.status, func.count()).where(records_table.c.pair == pair)
+                 .group_by(records_table.c.status))
+        with self.engine.connect() as conn:
+            for status, n in conn.execute(query):
+                out[status] = int(n)
+        return out
+
+    # -- activity --------------------------------------------------------------------------------
+    def log(self, entries: Sequence[Activity], now: datetime, conn: Connection | None = None) -> None:
+        if not entries:
+            return
+        rows = [{"record_id": e.record_id, "pair": e.pair, "at": now, "action": e.action, "side": e.side,
+                 "reason": e.reason, "rule": e.rule, "detail": e.detail} for e in entries]
+        with self._conn(conn, write=True) as c:
+            c.execute(insert(activity_table), rows)
+
+    def activity(self, record_id: int) -> list[dict]:
+        query = select(activity_table).where(activity_table.c.record_id == record_id).order_by(activity_table.c.id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def activity_count(self, pair: str | None = None, action: str | None = None) -> int:
+        where = []
+        if pair:
+            where.append(activity_table.c.pair == pair)
+        if action:
+            where.append(activity_table.c.action == action)
+        query = select(func.count()).select_from(activity_table).where(*where)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    # -- watermarks ------------------------------------------------------------------------------
+    def watermark(self, pair: str, side: str) -> datetime | None:
+        query = select(watermarks_table.c.value).where(and_(watermarks_table.c.pair == pair,
+                                                            watermarks_table.c.side == side))
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return _aware(value)
+
+    def set_watermark(self, pair: str, side: str, value: datetime, conn: Connection | None = None) -> None:
+        """Watermarks only move forward (invariant 8)."""
+        current = self.watermark(pair, side)
+        if current is not None and value <= current:
+            return
+        with self._conn(conn, write=True) as c:
+            if current is None:
+                c.execute(insert(watermarks_table).values(pair=pair, side=side, value=value))
+            else:
+                c.execute(update(watermarks_table).where(and_(watermarks_table.c.pair == pair,
+                                                              watermarks_table.c.side == side)).values(value=value))
+
+    def reset_watermarks(self, pair: str) -> None:
+        """Forget a pair's watermarks: the next pass re-reads everything (a full reindex)."""
+        with self.transaction() as conn:
+            conn.execute(watermarks_table.delete().where(watermarks_table.c.pair == pair))
+
+    # -- intents: writes sent but not yet recorded ----------------------------------------------
+    def add_intent(self, pair: str, target: str, request_id: str, payload: dict, now: datetime) -> int:
+        with self.transaction() as conn:
+            return conn.execute(insert(intents_table).values(pair=pair, target=target, request_id=request_id,
+                                                             payload=payload, created_at=now)).inserted_primary_key[0]
+
+    def intents(self, pair: str) -> list[dict]:
+        query = select(intents_table).where(intents_table.c.pair == pair).order_by(intents_table.c.id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def drop_intent(self, intent_id: int, conn: Connection | None = None) -> None:
+        with self._conn(conn, write=True) as c:
+            c.execute(intents_table.delete().where(intents_table.c.id == intent_id))
+
+    # -- small values (rotated tokens, ensured properties) --------------------------------------
+    def get_value(self, key: str) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(select(settings_table.c.value).where(settings_table.c.key == key)).scalar_one_or_none()
+
+    def set_value(self, key: str, value: Any) -> None:
+        with self.transaction() as conn:
+            if conn.execute(select(settings_table.c.key).where(settings_table.c.key == key)).first():
+                conn.execute(update(settings_table).where(settings_table.c.key == key).values(value=value))
+            else:
+                conn.execute(insert(settings_table).values(key=key, value=value))
+
+    # -- helpers ---------------------------------------------------------------------------------
+    @contextmanager
+    def _conn(self, conn: Connection | None, write: bool = False) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        elif write:
+            with self.engine.begin() as c:
+                yield c
+        else:
+            with self.engine.connect() as c:
+                yield c
+
+    def dump(self) -> str:
+        """Every record as JSON lines (debugging and scenario traces)."""
+        return "\n".join(json.dumps({k: getattr(r, k) for k in RECORD_FIELDS}, default=str)
+                         for r in self.records())
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; the engine's are UTC."""
+    from datetime import UTC
+
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
