@@ -240,3 +240,21 @@ def test_edge_17_webhooks_twice_or_out_of_order_apply_once(world: World) -> None
     second = engine.run_notifications()
     assert first.pairs["contacts"].updated["quickbooks"] == 1 and second.writes == 0
     assert customers(world)[0]["GivenName"] == "Hook3"
+
+
+def test_B3_a_custom_mapping_syncs_on_a_paid_tier_and_is_refused_on_a_free_one(world: World) -> None:
+    from sync.settings import Settings, SettingsError
+
+    custom = {"mappings": {"custom": [{"hubspot": "jobtitle", "quickbooks": "Title", "type": "text"}]}}
+    contact = new_contact(world, "boss@example.com", "Bo", "Ss", jobtitle="CEO")
+    engine = world.engine(contacts=custom)
+    engine.run_pass()
+    assert customers(world)[0]["Title"] == "CEO"
+    world.hs.update("contacts", contact, {"jobtitle": "CFO"})
+    world.clock.sleep(60)
+    engine.run_pass()
+    assert customers(world)[0]["Title"] == "CFO"
+    with pytest.raises(SettingsError) as refused:
+        Settings.for_simulators(world.company, world.portal, hubspot={"tier": "free"},
+                                pairs={"contacts": {**custom, "recommended_filters": False}})
+    assert "pairs.contacts.mappings.custom" in str(refused.value)
