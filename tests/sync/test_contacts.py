@@ -258,3 +258,24 @@ def test_B3_a_custom_mapping_syncs_on_a_paid_tier_and_is_refused_on_a_free_one(w
         Settings.for_simulators(world.company, world.portal, hubspot={"tier": "free"},
                                 pairs={"contacts": {**custom, "recommended_filters": False}})
     assert "pairs.contacts.mappings.custom" in str(refused.value)
+
+
+def test_B2_edge_12_a_blank_winning_value_never_erases_the_other_side(world: World) -> None:
+    new_customer(world, "Phone Owner", "phone@example.com", PrimaryPhone={"FreeFormNumber": "555-0100"})
+    contact = new_contact(world, "phone@example.com", "Pho", "Ne")  # HubSpot wins, but has no phone
+    world.engine(contacts={"conflict": "hubspot"}).run_pass()
+    assert customers(world)[0]["PrimaryPhone"]["FreeFormNumber"] == "555-0100"
+    assert world.hs.get("contacts", contact, ["phone"])["properties"]["phone"] == "555-0100"
+
+
+def test_B1_edge_13_a_one_way_field_edited_on_the_target_is_overwritten_not_sent_back(world: World) -> None:
+    contact = new_contact(world, "oneway@example.com", "Source", "Side")
+    engine = world.engine(contacts={"direction": "to-quickbooks"})
+    engine.run_pass()
+    [c] = customers(world)
+    world.qbo.update("Customer", {"Id": c["Id"], "SyncToken": c["SyncToken"], "GivenName": "TargetEdit"},
+                     request_id="one-way-edit")
+    world.clock.sleep(60)
+    engine.run_pass()
+    assert customers(world)[0]["GivenName"] == "Source"
+    assert world.hs.get("contacts", contact, ["firstname"])["properties"]["firstname"] == "Source"
