@@ -359,16 +359,13 @@ class _Batch:
         for r in self.records:
             if r.deleted or self._deactivated_in_quickbooks(r):
                 self._tombstone(r)
-            elif r.hubspot_id and not r.qbo_id:
-                code = self._why_not_create(r, HUBSPOT, TO_QUICKBOOKS)
+            elif bool(r.hubspot_id) != bool(r.qbo_id):  # on one side only: create it on the other?
+                source, towards = (HUBSPOT, TO_QUICKBOOKS) if r.hubspot_id else (QUICKBOOKS, TO_HUBSPOT)
+                code = self._why_not_create(r, source, towards)
                 if code:
                     self._end(r, EXCLUDED if code in _EXCLUSIONS else FAILED, code)
-                else:
+                elif source == HUBSPOT:
                     creates_to_qbo.append(r)
-            elif r.qbo_id and not r.hubspot_id:
-                code = self._why_not_create(r, QUICKBOOKS, TO_HUBSPOT)
-                if code:
-                    self._end(r, EXCLUDED if code in _EXCLUSIONS else FAILED, code)
                 else:
                     self.hubspot_creates.append((r, r.values(QUICKBOOKS)))
             else:

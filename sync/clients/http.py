@@ -155,6 +155,18 @@ class HttpClient:
     def _refresh(self) -> None:
         raise NotImplementedError
 
+    def _take_tokens(self, body: object, default_lifetime: int) -> None:
+        """Keep a token answer (both vendors answer the same OAuth shape) and hand it to ``on_tokens``."""
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise self._error(200, body)
+        self.access_token = body["access_token"]
+        self.refresh_token = body.get("refresh_token") or self.refresh_token
+        expires_in = int(body.get("expires_in") or default_lifetime)
+        self.expires_at = self.clock.now() + timedelta(seconds=expires_in)
+        if self.on_tokens is not None:
+            self.on_tokens({"access_token": self.access_token, "refresh_token": self.refresh_token,
+                            "expires_in": expires_in})
+
     def _rate_wait(self, resp: requests.Response, body: object, kind: str) -> float | None:
         """Seconds to wait before repeating a 429; None to give up at once (a daily cap)."""
         told = retry_after(resp.headers.get("Retry-After"), self.clock.now())

@@ -111,15 +111,7 @@ class HubSpotClient(HttpClient):
                                authenticated=False,
                                data={"grant_type": "refresh_token", "refresh_token": self.refresh_token,
                                      "client_id": self.client_id, "client_secret": self.client_secret})
-        if not isinstance(body, dict) or not body.get("access_token"):
-            raise HubSpotError(200, body)
-        self.access_token = body["access_token"]
-        self.refresh_token = body.get("refresh_token") or self.refresh_token
-        expires_in = int(body.get("expires_in") or 1800)
-        self.expires_at = self.clock.now() + timedelta(seconds=expires_in)
-        if self.on_tokens is not None:
-            self.on_tokens({"access_token": self.access_token, "refresh_token": self.refresh_token,
-                            "expires_in": expires_in})
+        self._take_tokens(body, 1800)
 
     def refresh(self) -> None:
         """Refresh the OAuth access token now."""

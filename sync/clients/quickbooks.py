@@ -162,15 +162,7 @@ class QuickBooksClient(HttpClient):
         _, body = self.request("POST", self.token_url, kind="token", safe=False, authenticated=False,
                                data={"grant_type": "refresh_token", "refresh_token": self.refresh_token},
                                auth=(self.client_id, self.client_secret))
-        if not isinstance(body, dict) or not body.get("access_token"):
-            raise QuickBooksError(200, body)
-        self.access_token = body["access_token"]
-        self.refresh_token = body.get("refresh_token") or self.refresh_token
-        expires_in = int(body.get("expires_in") or 3600)
-        self.expires_at = self.clock.now() + timedelta(seconds=expires_in)
-        if self.on_tokens is not None:
-            self.on_tokens({"access_token": self.access_token, "refresh_token": self.refresh_token,
-                            "expires_in": expires_in})
+        self._take_tokens(body, 3600)
 
     def refresh(self) -> None:
         """Refresh the access token now."""
