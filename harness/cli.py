@@ -1,4 +1,5 @@
-"""The ``hsqbo`` command: serve the simulators, run the demo.
+"""The ``hsqbo`` command: serve the simulators, run the demo; run the sync engine (``sync``, ``status``,
+``export``: see :mod:`harness.sync_cli`).
 
 ``rich`` and ``requests`` are imported where they are used, after the server is up: they are a
 fair part of the start-up time otherwise.
@@ -39,21 +40,26 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--country", default="US", choices=["US", "GB", "CA", "AU"], help="ready-made company's country")
     p.add_argument("--seed", default="sample", choices=["sample", "empty"], help="ready-made company's data")
     p.add_argument("--seed-number", type=int, default=0, help="faker seed: same number, same data")
+    p.add_argument("--write-settings", metavar="FILE", help="write the sync engine's settings for these servers "
+                   "and the ready-made company and portal to FILE (then: hsqbo sync --settings FILE)")
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns its exit code (0 ok; ``sync``: 1 when a pair stopped early, 2 bad settings)."""
+    from harness.sync_cli import add_commands
+
     parser = argparse.ArgumentParser(prog="hsqbo", description="Offline HubSpot <-> QuickBooks Online test bed")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the simulators until interrupted")
     _serve_args(serve)
+    serve.set_defaults(run=run_serve)
     demo = sub.add_parser("demo", help="serve the simulators seeded and show what they do")
     _serve_args(demo)
     demo.add_argument("--exit", action="store_true", help="stop after the walkthrough instead of serving on")
+    demo.set_defaults(run=run_demo)
+    add_commands(sub)
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        run_serve(args)
-    else:
-        run_demo(args)
+    return args.run(args) or 0
 
 
 def _start(args: argparse.Namespace) -> tuple[Simulators, object, dict, float]:
@@ -117,11 +123,25 @@ def _print_access(sims: Simulators, info: dict, ready: float) -> None:
         title="point hubspot-api-client at it"))
 
 
+def _write_settings(args: argparse.Namespace, info: dict) -> None:
+    if not args.write_settings:
+        return
+    from harness.sync_cli import write_simulator_settings
+
+    try:
+        path = write_simulator_settings(args.write_settings, info, args.tier)
+    except OSError as err:
+        raise SystemExit(f"hsqbo: cannot write the settings to {args.write_settings}: {err}") from err
+    _console().print(f"Sync engine settings written to [bold]{path}[/bold]\n"
+                     f"  run: hsqbo sync --settings {args.write_settings}", highlight=False)
+
+
 def run_serve(args: argparse.Namespace) -> None:
     sims, servers, info, ready = _start(args)
-    _print_access(sims, info, ready)
-    _console().print("[dim]Ctrl-C to stop.[/dim]")
     try:
+        _print_access(sims, info, ready)
+        _write_settings(args, info)
+        _console().print("[dim]Ctrl-C to stop.[/dim]")
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
@@ -133,6 +153,7 @@ def run_demo(args: argparse.Namespace) -> None:
     sims, servers, info, ready = _start(args)
     try:
         _print_access(sims, info, ready)
+        _write_settings(args, info)
         _walkthrough(info)
         if not args.exit:
             _console().print("[dim]Serving on. Ctrl-C to stop.[/dim]")
@@ -180,4 +201,4 @@ def _walkthrough(info: dict) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -118,8 +118,8 @@ class Engine:
             pair_report = report.pairs.setdefault(name, PairReport())
             try:
                 self._sync_pair(RULES[name], settings, pair_report)
-            except Incomplete as stop:
-                pair_report.complete = False
+            except (Incomplete, ApiError, requests.RequestException) as stop:
+                pair_report.complete = False  # what was applied is recorded; the rest waits for the next pass
                 pair_report.problems.append(str(stop))
         report.calls = {QUICKBOOKS: self.quickbooks.calls - before[QUICKBOOKS],
                         HUBSPOT: self.hubspot.calls - before[HUBSPOT]}
@@ -224,20 +224,21 @@ class Engine:
 
     # -- plan and apply ----------------------------------------------------------------------------
     def _apply(self, rules: PairRules, settings: PairSettings, report: PairReport) -> None:
-        after = 0
+        after, done = 0, 0
         while True:
             records = self.state.dirty(rules.name, after, PLAN_CHUNK)
             if not records:
                 return
             after = records[-1].id or after
             _Batch(self, rules, settings, report, records).run()
-            self._tell(rules.name, "write", after)
+            done += len(records)
+            self._tell(rules.name, "write", done)
 
     # -- webhooks: records named by an event are re-read by id ---------------------------------------
     def notify(self, side: str, events: list[tuple[str, str, bool]]) -> None:
         """Schedule (pair, id, deleted) events of one system; a deletion leaves a tombstone at once."""
         for pair, object_id, deleted in events:
-            if pair not in self.settings.pairs:
+            if pair not in self.settings.pairs or not self.settings.pairs[pair].enabled:
                 continue
             if deleted:
                 record = self.state.by_side_ids(pair, side, [object_id]).get(object_id)
@@ -251,12 +252,16 @@ class Engine:
                 self.state.set_value(key, sorted(pending | {object_id}))
 
     def has_notifications(self) -> bool:
-        return any(self.state.get_value(f"pending:{pair}:{side}") or self.state.dirty(pair, 0, 1)
-                   for pair in self.settings.pairs for side in (HUBSPOT, QUICKBOOKS))
+        """Whether webhooks named records (or left a tombstone) that wait to be applied."""
+        return any(self.state.get_value(f"pending:{pair}:{side}")
+                   or any(r.deleted for r in self.state.dirty(pair, 0, 50))
+                   for pair, settings in self.settings.pairs.items() if settings.enabled
+                   for side in (HUBSPOT, QUICKBOOKS))
 
     def run_notifications(self) -> PassReport:
         """Re-read the records webhooks named, and apply what changed (watermarks stay where they are)."""
         report = PassReport()
+        before = {QUICKBOOKS: self.quickbooks.calls, HUBSPOT: self.hubspot.calls}
         for name, settings in self.settings.pairs.items():
             if not settings.enabled:
                 continue
@@ -267,15 +272,17 @@ class Engine:
                     key = f"pending:{name}:{side}"
                     ids = self.state.get_value(key) or []
                     if ids:
-                        self._reread(rules, settings, side, ids)
+                        pair_report.observed[side] += self._reread(rules, settings, side, ids)
                         self.state.set_value(key, [])
                 self._apply(rules, settings, pair_report)
-            except Incomplete as stop:
+            except (Incomplete, ApiError, requests.RequestException) as stop:
                 pair_report.complete = False
                 pair_report.problems.append(str(stop))
+        report.calls = {QUICKBOOKS: self.quickbooks.calls - before[QUICKBOOKS],
+                        HUBSPOT: self.hubspot.calls - before[HUBSPOT]}
         return report
 
-    def _reread(self, rules: PairRules, settings: PairSettings, side: str, ids: list[str]) -> None:
+    def _reread(self, rules: PairRules, settings: PairSettings, side: str, ids: list[str]) -> int:
         try:
             if side == HUBSPOT:
                 items = self.hubspot.batch_read(rules.hubspot_type, ids, rules.hubspot_properties(settings))
@@ -288,6 +295,7 @@ class Engine:
         except (ApiError, requests.RequestException) as exc:
             raise Incomplete(f"re-reading records named by webhooks: {exc}") from exc
         self.observe(rules.name, side, list(items))
+        return len(items)
 
     # -- intents: creates whose answers may have been lost -----------------------------------------
     def _replay_intents(self, rules: PairRules, settings: PairSettings, report: PairReport) -> None:
@@ -418,8 +426,12 @@ class _Batch:
         if not s.passes(self._filter_props(r, source), towards):
             return "filtered_out"
         if r.match_key:
-            others = self.engine.state.by_match_keys(self.pair, [r.match_key]).get(r.match_key, [])
-            if any(o.id != r.id and o.hubspot_id and o.qbo_id for o in others):
+            others = [o for o in self.engine.state.by_match_keys(self.pair, [r.match_key]).get(r.match_key, [])
+                      if o.id != r.id and o.deleted is None]
+            mine = _numeric(r.side_id(source))
+            # edge case 6: of several records sharing a key, only the oldest is created; never a third record
+            if any((o.hubspot_id and o.qbo_id) or (o.side_id(source) and _numeric(o.side_id(source)) < mine)
+                   for o in others):
                 return "duplicate_email" if self.pair == "contacts" else "duplicate_sku"
             if self.pair == "products" and self.engine.state.folded_match(self.pair, r.match_key, r.id):
                 return "sku_case_mismatch"  # edge case 32: reported, never created as a near-twin
@@ -578,9 +590,14 @@ class _Batch:
             props = made.get("properties") or {}
             by_key[str(props.get(key_prop, "")).lower()] = made
         failed = {str(i).lower() for e in result.errors for i in (e.get("context") or {}).get("id", [])}  # type: ignore[attr-defined]
+        taken = self.engine.state.by_side_ids(self.pair, HUBSPOT, [str(m["id"]) for m in by_key.values()])
         for inp, r in zip(inputs, records, strict=True):
             made = by_key.get(str(inp["id"]).lower())
-            if made is not None:
+            holder = taken.get(str(made["id"])) if made is not None else None
+            if holder is not None and holder.id != r.id:
+                # the upsert met a HubSpot record another record is already linked with: never link it twice
+                self._end(r, EXCLUDED, "duplicate_email" if self.pair == "contacts" else "duplicate_sku")
+            elif made is not None:
                 r.hubspot_id = str(made["id"])
                 r.hubspot_values = snapshot_hubspot({"properties": {**inp["properties"],
                                                                     **(made.get("properties") or {})}},

@@ -7,6 +7,7 @@ CSV or XLSX.
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .state import STATUSES, Record, State
@@ -38,15 +39,20 @@ def records(state: State, *, pair: str | None = None, status: str | None = None,
 
 def activity(state: State, record_id: int) -> list[dict]:
     """H2: what happened to one record, when and why."""
-    return [{**a, "at": a["at"].isoformat() if a.get("at") else None} for a in state.activity(record_id)]
+    return [{**a, "at": _stamp(a["at"]) if a.get("at") else None} for a in state.activity(record_id)]
 
 
 def row(record: Record, columns: list[str]) -> dict:
     out = {}
     for c in columns:
         value = getattr(record, c)
-        out[c] = value.isoformat() if hasattr(value, "isoformat") else value
+        out[c] = _stamp(value) if isinstance(value, datetime) else value
     return out
+
+
+def _stamp(value: datetime) -> str:
+    """ISO 8601 with its offset (SQLite hands times back without one; the engine's are UTC)."""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def export(state: State, path: str | Path, fmt: str | None = None, *, pair: str | None = None,

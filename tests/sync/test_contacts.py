@@ -279,3 +279,18 @@ def test_B1_edge_13_a_one_way_field_edited_on_the_target_is_overwritten_not_sent
     engine.run_pass()
     assert customers(world)[0]["GivenName"] == "Source"
     assert world.hs.get("contacts", contact, ["firstname"])["properties"]["firstname"] == "Source"
+
+
+def test_D3_edge_6_customers_sharing_an_email_make_one_contact_from_the_oldest(world: World) -> None:
+    """The sample company has such customers: the oldest becomes the contact, the others are excluded."""
+    made = [new_customer(world, f"Smith {n}", "kaitlyn@smithandsons.com", GivenName=f"K{n}") for n in range(3)]
+    engine = world.engine()
+    engine.run_pass()
+    [contact] = contacts(world)
+    assert contact["properties"]["firstname"] == "K0"
+    assert record(engine, qbo_id=made[0]["Id"]).hubspot_id == contact["id"]
+    for later in made[1:]:
+        r = record(engine, qbo_id=later["Id"])
+        assert (r.status, r.reason, r.hubspot_id) == (EXCLUDED, "duplicate_email", None)
+    world.clock.sleep(600)
+    assert engine.run_pass().writes == 0

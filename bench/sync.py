@@ -1,0 +1,366 @@
+"""The sync engine's figures: API calls of an initial sync against the batch lower bound, calls of a pass with no
+changes, and the engine's peak Python allocation during an initial sync.
+
+One measurement (:func:`measure_sync`) sets up a fresh QBO company holding ``products`` items with SKUs (products
+flow QBO → HubSpot) and a fresh HubSpot portal holding ``contacts`` contacts with emails, every fifth of them with a
+primary company (contacts flow HubSpot → QBO, no filters), then runs one ``Engine.run_pass()`` — the initial sync —
+and, if asked, a pass that reads back the engine's own writes ("echo") and a pass with nothing to do ("quiet").
+
+The simulators keep their rate limits on and their clock frozen; the engine's clock moves that frozen clock when the
+engine sleeps (pacing, 429 back-off), so waiting costs no real time. Loading the data is not measured (rate limits
+are off meanwhile, and the clock moves a second per loading call, as if the records were made over a few minutes).
+
+Two ways to run the simulators:
+
+- ``"inprocess"``: ``Simulators().in_process()`` in this process, the engine on ``VirtualClock`` (fast; for calls).
+- ``"subprocess"``: ``python -m harness.cli serve`` in its own process, the engine on :class:`AdminClock`, which
+  reads and moves the simulators' clock over ``/_sim/clock``. Needed for the memory figure: simulators running in
+  the measured process would add their own growing state to it.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from simulators.core.clock import parse_iso
+from sync.clock import Clock, VirtualClock
+from sync.engine import Engine
+from sync.settings import Settings
+
+from .measure import ROOT, _stop, _wait_http, free_port
+
+# The APIs' largest pages and batches: the lower bound of an initial sync is counted in these.
+HUBSPOT_SEARCH_PAGE = 200  # POST /crm/v3/objects/{type}/search
+QBO_QUERY_PAGE = 1000  # SELECT … MAXRESULTS 1000
+QBO_BATCH = 30  # POST /batch
+HUBSPOT_BATCH = 100  # batch create / upsert / update / read
+ASSOCIATIONS_READ = 1000  # POST /crm/v4/associations/{from}/{to}/batch/read
+PROPERTY_ENSURE = 2  # GET the product properties + POST quickbooks_item_id
+
+PAIRS = {"contacts": {"direction": "to-quickbooks", "recommended_filters": False},
+         "products": {"direction": "to-hubspot", "recommended_filters": False}}
+QUIET_GAP = 600.0  # virtual seconds between passes: the engine's default 10-minute schedule
+COMPANY_EVERY = 5  # every fifth contact has a primary company (~20 %)
+CONTACTS_PER_COMPANY = 2  # so ~contacts / 10 companies, each the primary company of two contacts (D2 fails one)
+PRIMARY_COMPANY = 1  # HubSpot-defined contact → company association type: the primary company
+SURNAMES = ("Smith", "Garcia", "Nguyen", "Okafor", "Müller", "Rossi", "Tanaka", "Kowalski", "Haddad", "Silva")
+CITIES = ("Boston", "Austin", "Denver", "Seattle", "Chicago", "Atlanta", "Portland", "Phoenix")
+
+
+# -- the engine's clock when the simulators run in another process ------------------------------------------------
+class AdminClock:
+    """The simulators' (frozen) virtual clock over their admin API: ``now()`` reads it, ``sleep()`` advances it."""
+
+    def __init__(self, base_url: str) -> None:
+        self.url = f"{base_url.rstrip('/')}/_sim/clock"
+        self.session = requests.Session()
+        self.slept = 0.0
+
+    def now(self) -> datetime:
+        r = self.session.get(self.url, timeout=10)
+        r.raise_for_status()
+        return parse_iso(r.json()["now"])
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            r = self.session.post(self.url, json={"advance": seconds}, timeout=10)
+            r.raise_for_status()
+            self.slept += seconds
+
+
+class _Counted:
+    """A clock that keeps the total it slept (``VirtualClock`` does not)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.slept = 0.0
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.slept += seconds
+        self.clock.sleep(seconds)
+
+
+@dataclass
+class Sims:
+    """Running simulators: their URLs, a session for set-up calls, and the clock the engine gets."""
+
+    qbo_url: str
+    hubspot_url: str
+    clock: Any  # AdminClock or _Counted(VirtualClock): now(), sleep(), slept
+    session: requests.Session
+
+    def admin(self, method: str, path: str, body: dict | None = None, system: str = "quickbooks",
+              **params: object) -> Any:
+        base = self.qbo_url if system == "quickbooks" else self.hubspot_url
+        r = self.session.request(method, f"{base}/_sim/{path}", json=body, params=params or None, timeout=60)
+        r.raise_for_status()
+        return r.json()
+
+
+@contextmanager
+def in_process() -> Iterator[Sims]:
+    """Both simulators in this process (``requests`` routed into their Flask apps), clock frozen."""
+    from simulators.sims import Simulators  # only this transport needs them in the process
+
+    sims = Simulators()
+    sims.runtime.clock.set_mode("frozen")
+    with sims.in_process(deliver_webhooks=False), requests.Session() as session:
+        yield Sims(sims.qbo_url, sims.hubspot_url, _Counted(VirtualClock(sims.runtime.clock)), session)
+
+
+@contextmanager
+def in_subprocess(timeout: float = 60) -> Iterator[Sims]:
+    """``python -m harness.cli serve`` on two free ports, clock frozen; stopped (by its own pid) on exit."""
+    qp, hp = free_port(), free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "serve", "--quickbooks-port", str(qp),
+                             "--hubspot-port", str(hp), "--seed", "empty"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    try:
+        for port in (qp, hp):
+            if _wait_http(port, "/_sim/health", timeout, poll=0.05) is None:
+                raise RuntimeError("`hsqbo serve` did not answer /_sim/health")
+        qbo, hubspot = f"http://127.0.0.1:{qp}", f"http://127.0.0.1:{hp}"
+        with requests.Session() as session:
+            sims = Sims(qbo, hubspot, AdminClock(qbo), session)
+            sims.admin("POST", "clock", {"mode": "frozen"})
+            yield sims
+            sims.clock.session.close()
+    finally:
+        _stop(proc)
+
+
+# -- the data ------------------------------------------------------------------------------------------------------
+@dataclass
+class Loaded:
+    company: dict  # the QBO company's credentials
+    portal: dict  # the HubSpot portal's credentials
+    contacts: int
+    companies: int  # HubSpot companies that are some contact's primary company
+    with_company: int  # contacts with a primary company
+    items: int  # QBO items in the company before the sync (the empty company's own two, without SKU, included)
+    items_with_sku: int
+
+
+def _ok(r: requests.Response, what: str) -> Any:
+    if r.status_code >= 300:
+        raise RuntimeError(f"loading {what}: HTTP {r.status_code}: {r.text[:300]}")
+    return r.json()
+
+
+def load(sims: Sims, contacts: int, products: int) -> Loaded:
+    """A fresh empty company holding ``products`` items with SKUs and a fresh portal holding ``contacts`` contacts,
+    loaded in batches (QBO 30, HubSpot 100 a call) with the rate limits off."""
+    s = sims.session
+    company = sims.admin("POST", "tenants", {"seed": "empty", "country": "US"})
+    portal = sims.admin("POST", "tenants", {"seed": "empty"}, system="hubspot")
+    sims.admin("POST", "ratelimits", {"enabled": False})
+    try:
+        qbo = f"{sims.qbo_url}/v3/company/{company['realmId']}"
+        qh = {"Authorization": f"Bearer {company['accessToken']}", "Accept": "application/json"}
+        query = "SELECT * FROM Account WHERE AccountType = 'Income'"
+        accounts = _ok(s.get(f"{qbo}/query", params={"query": query, "minorversion": 75}, headers=qh),
+                       "accounts")["QueryResponse"].get("Account", [])
+        income = next((a for a in accounts if a["Name"] == "Sales of Product Income"), accounts[0])
+        for start in range(1, products + 1, QBO_BATCH):
+            items = [{"bId": str(j), "operation": "create", "Item": {
+                "Name": f"Product {j:05d}", "Sku": f"SKU-{j:05d}", "Type": "Service", "UnitPrice": j % 500 + 0.5,
+                "Description": f"Bench product number {j}", "IncomeAccountRef": {"value": income["Id"]}}}
+                for j in range(start, min(start + QBO_BATCH, products + 1))]
+            answer = _ok(s.post(f"{qbo}/batch", params={"minorversion": 75}, json={"BatchItemRequest": items},
+                                headers=qh), "items")
+            faults = [a for a in answer["BatchItemResponse"] if "Fault" in a]
+            if faults:
+                raise RuntimeError(f"loading items: {faults[0]}")
+            sims.clock.sleep(1)
+        item_count = _ok(s.get(f"{qbo}/query", params={"query": "SELECT COUNT(*) FROM Item", "minorversion": 75},
+                               headers=qh), "item count")["QueryResponse"]["totalCount"]
+
+        hs = sims.hubspot_url
+        hh = {"Authorization": f"Bearer {portal['accessToken']}"}
+        with_company = contacts // COMPANY_EVERY
+        n_companies = math.ceil(with_company / CONTACTS_PER_COMPANY)
+        company_ids: list[str] = []
+        for start in range(1, n_companies + 1, HUBSPOT_BATCH):
+            inputs = [{"properties": {"name": f"Company {k:05d} {SURNAMES[k % len(SURNAMES)]} Inc",
+                                      "domain": f"company{k:05d}.example"}}
+                      for k in range(start, min(start + HUBSPOT_BATCH, n_companies + 1))]
+            made = _ok(s.post(f"{hs}/crm/v3/objects/companies/batch/create", json={"inputs": inputs}, headers=hh),
+                       "companies")["results"]
+            company_ids += [str(c["id"]) for c in made]  # answers come in input order
+            sims.clock.sleep(1)
+        for start in range(1, contacts + 1, HUBSPOT_BATCH):
+            inputs = []
+            for i in range(start, min(start + HUBSPOT_BATCH, contacts + 1)):
+                surname = SURNAMES[i % len(SURNAMES)]
+                item: dict = {"properties": {
+                    "email": f"contact{i:05d}@bench.example", "firstname": "Contact", "lastname": f"{i:05d} {surname}",
+                    "phone": f"(555) {i // 10000 % 1000:03d}-{i % 10000:04d}", "city": CITIES[i % len(CITIES)]}}
+                if i % COMPANY_EVERY == 0:
+                    k = (i // COMPANY_EVERY - 1) // CONTACTS_PER_COMPANY
+                    item["associations"] = [{"to": {"id": company_ids[k]}, "types": [
+                        {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": PRIMARY_COMPANY}]}]
+                inputs.append(item)
+            _ok(s.post(f"{hs}/crm/v3/objects/contacts/batch/create", json={"inputs": inputs}, headers=hh),
+                "contacts")
+            sims.clock.sleep(1)
+    finally:
+        sims.admin("POST", "ratelimits", {"enabled": True})
+    sims.admin("DELETE", "journal")
+    return Loaded(company, portal, contacts, n_companies, with_company, int(item_count), products)
+
+
+# -- the lower bound -------------------------------------------------------------------------------------------
+def _pages(n: int, size: int) -> int:
+    """Calls to read ``n`` records ``size`` a page: at least one, even for none (that is how one learns it)."""
+    return max(1, math.ceil(n / size))
+
+
+def lower_bound(data: Loaded) -> dict[str, int]:
+    """The fewest calls an initial sync of ``data`` can take, by the APIs' largest pages and batches."""
+    reads = (_pages(data.contacts, HUBSPOT_SEARCH_PAGE) + _pages(0, QBO_QUERY_PAGE)  # contacts; QBO customers
+             + _pages(data.items, QBO_QUERY_PAGE) + _pages(0, HUBSPOT_SEARCH_PAGE))  # items; HubSpot products
+    writes = math.ceil(data.contacts / QBO_BATCH) + math.ceil(data.items_with_sku / HUBSPOT_BATCH)
+    lookups = (math.ceil(data.contacts / ASSOCIATIONS_READ) + math.ceil(data.companies / HUBSPOT_BATCH)
+               + PROPERTY_ENSURE)
+    return {"reads": reads, "writes": writes, "lookups": lookups, "total": reads + writes + lookups}
+
+
+def lower_bound_formula(data: Loaded) -> str:
+    lb = lower_bound(data)
+    return (f"⌈{data.contacts}/200⌉+1 + ⌈{data.items}/1000⌉+1 reads, ⌈{data.contacts}/30⌉ + "
+            f"⌈{data.items_with_sku}/100⌉ writes, ⌈{data.contacts}/1000⌉ + ⌈{data.companies}/100⌉ + 2 look-ups "
+            f"= {lb['reads']} + {lb['writes']} + {lb['lookups']}")
+
+
+# -- the measurement ---------------------------------------------------------------------------------------------
+def measure_sync(contacts: int = 10_000, products: int = 2_000, transport: str = "inprocess", memory: bool = False,
+                 quiet: bool = True) -> dict[str, Any]:
+    """Load, run the initial pass (optionally under tracemalloc), then (``quiet``) an echo pass and a quiet pass.
+
+    Returns numbers (calls, lower bound, ratio, seconds, peak bytes, counts) and ``formula`` (text).
+    """
+    if transport not in ("inprocess", "subprocess"):
+        raise ValueError("transport must be 'inprocess' or 'subprocess'")
+    runner = in_process if transport == "inprocess" else in_subprocess
+    with runner() as sims, tempfile.TemporaryDirectory(prefix="hsqbo-bench-") as tmp:
+        started = time.perf_counter()
+        data = load(sims, contacts, products)
+        out: dict[str, Any] = {"load_s": time.perf_counter() - started}
+        settings = Settings.for_simulators(data.company, data.portal, quickbooks={"base_url": sims.qbo_url},
+                                           hubspot={"base_url": sims.hubspot_url},
+                                           state=f"sqlite:///{Path(tmp) / 'state.db'}", pairs=PAIRS)
+        engine = Engine(settings, clock=sims.clock)
+        try:
+            out.update(_initial(sims, engine, data, memory))
+            if quiet:
+                out.update(_quiet(sims, engine, data, settings))
+        finally:
+            engine.quickbooks.close()
+            engine.hubspot.close()
+            engine.state.engine.dispose()
+    return out
+
+
+def _journal(sims: Sims, data: Loaded) -> dict[str, int]:
+    """The engine's requests as the simulators journaled them since the last clear: all, and the 429s."""
+    out = {"journal": 0, "429": 0}
+    for tenant in (data.company["realmId"], data.portal["portalId"]):
+        entries = sims.admin("GET", "journal", tenant=tenant)["entries"]
+        out["journal"] += len(entries)
+        out["429"] += sum(1 for e in entries if e.get("status") == 429)
+    sims.admin("DELETE", "journal")
+    return out
+
+
+def _initial(sims: Sims, engine: Engine, data: Loaded, memory: bool) -> dict[str, Any]:
+    virtual = sims.clock.now()
+    slept = sims.clock.slept
+    started = time.perf_counter()
+    if memory:
+        gc.collect()
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+    try:
+        report = engine.run_pass()
+    finally:
+        if memory:
+            current, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+    seconds = time.perf_counter() - started
+    qbo, hubspot = report.calls.get("quickbooks", 0), report.calls.get("hubspot", 0)
+    lb = lower_bound(data)
+    journal = _journal(sims, data)
+    contacts = engine.state.counts("contacts")
+    state = sims.admin("GET", "state", realmId=data.company["realmId"])
+    portal = sims.admin("GET", "state", system="hubspot", portalId=data.portal["portalId"])
+    out: dict[str, Any] = {
+        "calls": qbo + hubspot, "calls_quickbooks": qbo, "calls_hubspot": hubspot,
+        "retries": engine.quickbooks.retries + engine.hubspot.retries, "rate_limited": journal["429"],
+        "journal_calls": journal["journal"], "lower_bound": lb["total"], "lower_bound_reads": lb["reads"],
+        "lower_bound_writes": lb["writes"], "lower_bound_lookups": lb["lookups"],
+        "ratio": (qbo + hubspot) / lb["total"], "formula": lower_bound_formula(data),
+        "pass_s": seconds, "virtual_s": (sims.clock.now() - virtual).total_seconds(),
+        "slept_s": sims.clock.slept - slept, "complete": report.complete,
+        "contacts": data.contacts, "products": data.items_with_sku, "companies": data.companies,
+        "synced": contacts["synced"], "failed": contacts["failed"], "excluded": contacts["excluded"],
+        "pending": contacts["pending"],
+        "failed_d2": engine.state.count_records("contacts", reason="duplicate_display_name"),
+        "customers_in_qbo": state["counts"].get("Customer", 0),
+        "products_in_hubspot": portal["counts"].get("products", 0),
+        "products_synced": engine.state.counts("products")["synced"],
+        "calls_by_kind": {f"quickbooks.{k}": v for k, v in engine.quickbooks.calls_by_kind.items()}
+        | {f"hubspot.{k}": v for k, v in engine.hubspot.calls_by_kind.items()},
+        "problems": [p for r in report.pairs.values() for p in r.problems],
+    }
+    if memory:
+        out.update(peak_bytes=peak - before, retained_bytes=current - before)
+    return out
+
+
+def _quiet(sims: Sims, engine: Engine, data: Loaded, settings: Settings) -> dict[str, Any]:
+    """The echo pass (reads back the engine's own writes) and a pass with nothing changed, 10 minutes apart."""
+    pairs = sum(1 for p in settings.pairs.values() if p.enabled)
+    sims.clock.sleep(QUIET_GAP)
+    echo = engine.run_pass()
+    _journal(sims, data)
+    sims.clock.sleep(QUIET_GAP)
+    quiet = engine.run_pass()
+    journal = _journal(sims, data)
+    return {"echo_calls": sum(echo.calls.values()), "echo_writes": echo.writes,
+            "quiet_calls": sum(quiet.calls.values()), "quiet_writes": quiet.writes, "pairs": pairs,
+            "quiet_per_pair": sum(quiet.calls.values()) / pairs, "quiet_rate_limited": journal["429"],
+            "quiet_observed": sum(sum(p.observed.values()) for p in quiet.pairs.values())}
+
+
+def measure_memory(small: int = 2_000, big: int = 10_000, products_share: float = 0.2) -> dict[str, Any]:
+    """The engine's peak Python allocation during the initial pass at two sizes, simulators in a subprocess."""
+    out: dict[str, Any] = {}
+    for label, n in (("small", small), ("big", big)):
+        r = measure_sync(n, max(1, int(n * products_share)), transport="subprocess", memory=True, quiet=False)
+        out[f"{label}_contacts"] = n
+        out[f"{label}_peak_mb"] = r["peak_bytes"] / 2**20
+        out[f"{label}_retained_mb"] = r["retained_bytes"] / 2**20
+        out[f"{label}_calls"] = r["calls"]
+        out[f"{label}_ratio"] = r["ratio"]
+        out[f"{label}_pass_s"] = r["pass_s"]
+    out["ratio"] = out["big_peak_mb"] / out["small_peak_mb"]
+    return out
