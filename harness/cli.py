@@ -155,6 +155,7 @@ def run_demo(args: argparse.Namespace) -> None:
         _print_access(sims, info, ready)
         _write_settings(args, info)
         _walkthrough(info)
+        _sync_walkthrough(sims, info)
         if not args.exit:
             _console().print("[dim]Serving on. Ctrl-C to stop.[/dim]")
             threading.Event().wait()
@@ -198,6 +199,41 @@ def _walkthrough(info: dict) -> None:
         show("Update it with a stale SyncToken (rule I5)",
              post("customer", {"Id": cust["Id"], "SyncToken": "7", "sparse": True, "Notes": "x"}))
     show("A query QBO's parser rejects", post("query", "select * from Customer where Foo = 'x'", "application/text"))
+
+
+
+def _sync_walkthrough(sims: Simulators, info: dict) -> None:
+    """The reference engine syncs the sample company and portal: D2 failures and D3 exclusions show up by themselves."""
+    from rich.table import Table
+
+    from harness.sync_cli import _first_pass, simulator_settings
+    from sync import status
+    from sync.clock import VirtualClock
+    from sync.engine import Engine
+    from sync.settings import Settings
+
+    console = _console()
+    doc = simulator_settings(info["company"], info["portal"], quickbooks_url=info["servers"]["quickbooks"].url,
+                             hubspot_url=info["servers"]["hubspot"].url, state="sqlite://")
+    # every contact both ways (the recommended C1 filter would send only contacts on HubSpot invoices to QBO)
+    doc["pairs"]["contacts"].update(direction="two-way", filters={"to_quickbooks": [], "to_hubspot": []})
+    engine = Engine(Settings.from_dict(doc), clock=VirtualClock(sims.runtime.clock))
+    console.print("\n[bold]The reference sync engine: the initial sync of this company and portal[/bold]")
+    _first_pass(engine, list(engine.settings.pairs))
+    table = Table(title="Records that did not sync, and why (rule-book IDs)")
+    for column in ("pair", "record", "status", "reason", "rule"):
+        table.add_column(column, no_wrap=column != "record")
+    for state_name in ("failed", "excluded"):
+        columns = ["pair", "label", "status", "reason", "rule"]
+        page = status.records(engine.state, status=state_name, columns=columns, per_page=8)
+        for row in page["rows"]:
+            table.add_row(*(str(row[c] or "") for c in columns))
+        if page["total"] > len(page["rows"]):
+            table.add_row("…", f"{page['total'] - len(page['rows'])} more {state_name}", "", "", "")
+    console.print(table)
+    console.print("Then: hsqbo serve --write-settings hsqbo-sync.yaml, and hsqbo sync / status / export "
+                  "--settings hsqbo-sync.yaml from another terminal.", highlight=False)
+    engine.state.engine.dispose()
 
 
 if __name__ == "__main__":

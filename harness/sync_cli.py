@@ -309,8 +309,8 @@ class _ProgressFeed:
         self.tasks: dict[tuple[str, str], object] = {}
 
     def __call__(self, pair: str, phase: str, done: int) -> None:
-        # "read …" phases count the records read; "write" reports the id of the last record planned
-        detail = f"through record #{done}" if phase == "write" else f"{done} records"
+        # every phase counts records: read from a side, or planned and written
+        detail = f"{done} records"
         key = (pair, phase)
         if key not in self.tasks:
             self.tasks[key] = self.progress.add_task(f"{pair}: {phase}", total=None, detail=detail)
