@@ -50,6 +50,8 @@ def _fmt(value: float | None, unit: str) -> str:
         return f"{value:.2f}×"
     if unit == "req/s":
         return f"{value:,.0f} req/s"
+    if unit in ("calls", "records") and value == int(value):
+        return f"{value:,.0f} {unit}"
     if unit in ("ms", "s"):
         return f"{value:.3f} {unit}" if value < 10 else f"{value:,.1f} {unit}"
     return f"{value:,.1f} {unit}"
@@ -76,7 +78,7 @@ def run(quick: bool = False) -> list[Figure]:
     total = time.perf_counter()
 
     # 1. throughput over loopback
-    t = _step(f"1/6 loopback throughput: ours vs moto_server ({sizes['requests']} GETs, "
+    t = _step(f"1/7 loopback throughput: ours vs moto_server ({sizes['requests']} GETs, "
               f"{sizes['post_requests']} POSTs, 4 client threads in a separate process)")
     try:
         tp = measure.measure_throughput(count=sizes["requests"], post_count=sizes["post_requests"], threads=4,
@@ -99,7 +101,7 @@ def run(quick: bool = False) -> list[Figure]:
     _done(t)
 
     # 2. in-process vs loopback
-    t = _step(f"2/6 in-process vs loopback, same GET via requests ({sizes['inproc_requests']} sequential calls each)")
+    t = _step(f"2/7 in-process vs loopback, same GET via requests ({sizes['inproc_requests']} sequential calls each)")
     ip = measure.measure_inprocess(count=sizes["inproc_requests"])
     figures += [
         Figure("2 in-process", "GET customer in-process (responses → Flask), per request", ip["inprocess_ms"], "ms"),
@@ -111,7 +113,7 @@ def run(quick: bool = False) -> list[Figure]:
     _done(t)
 
     # 3. ready time
-    t = _step("3/6 ready time: `hsqbo serve --seed empty` until /_sim/health answers (median of 3)")
+    t = _step("3/7 ready time: `hsqbo serve --seed empty` until /_sim/health answers (median of 3)")
     rd = measure.measure_ready(reps=3)
     figures += [
         Figure("3 ready", "hsqbo serve: process start → /_sim/health 200", rd["cli_ready_s"], "s", "≤ 0.5 s",
@@ -124,7 +126,7 @@ def run(quick: bool = False) -> list[Figure]:
     _done(t)
 
     # 4. snapshot + restore
-    t = _step("4/6 snapshot + restore at 1k records (median of 20)")
+    t = _step("4/7 snapshot + restore at 1k records (median of 20)")
     s1 = measure.measure_snapshot(records=1000, reps=20)
     figures += [
         Figure("4 snapshot", "snapshot() at 1k customers", s1["snapshot_ms"], "ms"),
@@ -133,12 +135,12 @@ def run(quick: bool = False) -> list[Figure]:
     ]
     _done(t)
     big = sizes["big"]
-    t = _step(f"4/6 building a realm of {big:,} customers (put_many of cloned rows)")
+    t = _step(f"4/7 building a realm of {big:,} customers (put_many of cloned rows)")
     ds = Dataset()
     build_s = ds.add_customers(big - ds.customers)
     figures.append(Figure("4 snapshot", f"bulk insert of {big // 1000}k customers (bench setup)", build_s, "s"))
     _done(t)
-    t = _step(f"4/6 snapshot + restore at {big // 1000}k records (median of 5)")
+    t = _step(f"4/7 snapshot + restore at {big // 1000}k records (median of 5)")
     sb = measure.measure_snapshot(records=big, reps=5, dataset=ds)
     figures += [
         Figure("4 snapshot", f"snapshot() at {big // 1000}k customers", sb["snapshot_ms"], "ms"),
@@ -148,7 +150,7 @@ def run(quick: bool = False) -> list[Figure]:
     _done(t)
 
     # 5. query page
-    t = _step(f"5/6 query: a page of 1000 customers out of {big:,} (median of 10)")
+    t = _step(f"5/7 query: a page of 1000 customers out of {big:,} (median of 10)")
     q = measure.measure_query(records=big, reps=10, dataset=ds)
     figures += [
         Figure("5 query", "Company.query, STARTPOSITION 1 MAXRESULTS 1000", q["business_first_ms"], "ms",
@@ -165,7 +167,7 @@ def run(quick: bool = False) -> list[Figure]:
 
     # 6. memory
     mem = sizes["memory"]
-    t = _step(f"6/6 memory: {mem:,} customers + {mem:,} invoices in a fresh process (VmRSS growth)")
+    t = _step(f"6/7 memory: {mem:,} customers + {mem:,} invoices in a fresh process (VmRSS growth)")
     m = measure.measure_memory(customers=mem, invoices=mem)
     figures += [
         Figure("6 memory", f"RSS growth, {mem // 1000}k customers + {mem // 1000}k invoices", m["growth_mb"], "MiB",
@@ -175,8 +177,102 @@ def run(quick: bool = False) -> list[Figure]:
         Figure("6 memory", "bulk insert time (bench setup)", m["build_s"], "s"),
     ]
     _done(t)
+
+    # 7. the sync engine
+    figures += sync_figures(**(SYNC_QUICK if quick else SYNC_FULL))
     console.print(f"[dim]whole run: {time.perf_counter() - total:.0f} s[/dim]")
     return figures
+
+
+# (contacts, products) of the sync engine's runs: the initial sync's calls and the big memory figure, the small
+# memory figure (the engine's peak is flat from about 2,000 contacts on), the in-process passes with no changes at
+# two sizes, and the same passes over HTTP at a small size.
+SYNC_FULL = {"big": (10_000, 2_000), "small": (2_000, 400), "quiet": ((500, 100), (2_000, 400)), "http": (200, 40)}
+SYNC_QUICK = {"big": (2_000, 100), "small": (1_000, 100), "quiet": ((200, 40), (600, 120)), "http": (200, 40)}
+
+
+def sync_figures(big: tuple[int, int], small: tuple[int, int], quiet: tuple[tuple[int, int], ...],
+                 http: tuple[int, int]) -> list[Figure]:
+    """Section 7: API calls of an initial sync against the batch lower bound, calls of a pass with no changes, and
+    the engine's peak memory during an initial sync (see :mod:`bench.sync`)."""
+    from . import sync as engine_bench
+
+    section = "7 sync"
+    figures: list[Figure] = []
+    t = _step(f"7/7 sync engine: initial sync of {big[0]:,} contacts + {big[1]:,} items, and of {small[0]:,} + "
+              f"{small[1]:,} (simulators in a subprocess, rate limits on, clock frozen; engine under tracemalloc)")
+    try:
+        m = engine_bench.measure_memory(small=small, big=big)
+        figures += _initial_figures(section, m["big"])
+        s, b = m["small"], m["big"]
+        figures += [
+            Figure(section, f"engine's peak Python allocation (tracemalloc), initial sync of {s['contacts']:,} "
+                   f"contacts + {s['products']:,} items", m["small_peak_mib"], "MiB",
+                   note=f"{s['calls']} calls, {s['pass_s']:.0f} s"),
+            Figure(section, f"engine's peak Python allocation, initial sync of {b['contacts']:,} contacts + "
+                   f"{b['products']:,} items", m["big_peak_mib"], "MiB",
+                   note=f"{b['calls']} calls, {b['pass_s']:.0f} s"),
+            Figure(section, f"peak ratio at {b['contacts'] / s['contacts']:g}× the contacts (flat: records are "
+                   "streamed)", m["peak_ratio"], "×", "≤ 1.5×", lambda v: v <= 1.5),
+        ]
+    except Exception as exc:  # noqa: BLE001 - a benchmark reports, never fails
+        figures.append(Figure(section, f"initial sync failed: {exc}", None, ""))
+    _done(t)
+
+    sizes = ", ".join(f"{c:,}" for c, _ in quiet)
+    t = _step(f"7/7 sync engine: initial, echo and no-change passes in-process at {sizes} contacts, and over HTTP "
+              f"at {http[0]:,}")
+    try:
+        runs = engine_bench.measure_quiet(quiet)
+        for r in runs:
+            figures += [
+                Figure(section, f"echo pass (reads back its own writes, 10 min later), {r['contacts']:,} contacts + "
+                       f"{r['products']:,} items", r["echo_calls"], "calls",
+                       note=f"{r['echo_observed']:,} records read back, {r['echo_writes']} writes"),
+                Figure(section, f"pass with no changes (10 min after the echo), {r['contacts']:,} contacts, per pair",
+                       r["quiet_per_pair"], "calls/pair", "≤ 2", lambda v: v <= 2,
+                       note=f"{r['quiet_calls']} calls over {r['pairs']} pairs, {r['quiet_observed']} records re-read, "
+                       f"{r['quiet_writes']} writes"),
+            ]
+        same = len({r["quiet_calls"] for r in runs}) == 1
+        figures.append(Figure(section, "no-change pass calls, largest / smallest size", runs[-1]["quiet_calls"]
+                              / runs[0]["quiet_calls"], "×", "= 1×", lambda v: v == 1,
+                              note="the same whatever the size" if same else "grows with the size"))
+    except Exception as exc:  # noqa: BLE001 - a benchmark reports, never fails
+        figures.append(Figure(section, f"no-change passes failed: {exc}", None, ""))
+    try:
+        h = engine_bench.measure_quiet((http,), transport="subprocess")[0]
+        why = ("; HubSpot's Date header (the engine's watermark) is wall-clock time, behind the simulators' virtual "
+               "clock" if h["quiet_observed"] else "")
+        figures.append(Figure(section, f"pass with no changes over HTTP (simulators in a subprocess), "
+                              f"{h['contacts']:,} contacts + {h['products']:,} items: records re-read",
+                              h["quiet_observed"], "records", "= 0", lambda v: v == 0,
+                              note=f"{h['quiet_per_pair']:.1f} calls/pair{why}"))
+    except Exception as exc:  # noqa: BLE001 - a benchmark reports, never fails
+        figures.append(Figure(section, f"no-change pass over HTTP failed: {exc}", None, ""))
+    _done(t)
+    return figures
+
+
+def _initial_figures(section: str, r: dict) -> list[Figure]:
+    contacts, products = r["contacts"], r["products"]
+    accounted = r["synced"] + r["failed"]
+    customers_ok = r["customers_in_qbo"] == r["synced"]
+    return [
+        Figure(section, f"initial sync: API calls, {contacts:,} contacts → QBO + {products:,} items → HubSpot",
+               r["calls"], "calls",
+               note=f"QBO {r['calls_quickbooks']} + HubSpot {r['calls_hubspot']}; {r['rate_limited']} answered 429 "
+               f"(counted); {r['virtual_s']:.0f} s virtual, {r['pass_s']:.0f} s real"),
+        Figure(section, "  batch lower bound for the same data", r["lower_bound"], "calls", note=r["formula"]),
+        Figure(section, "initial sync calls / lower bound", r["ratio"], "×", "≤ 1.1×", lambda v: v <= 1.1),
+        Figure(section, "contacts accounted for after the pass (synced + failed)", accounted, "records",
+               f"= {contacts:,}", lambda v: v == contacts and customers_ok,
+               note=f"{r['synced']:,} synced = {r['customers_in_qbo']:,} QBO customers; {r['failed_d2']:,} failed "
+               "by D2 (2 contacts a company: same DisplayName, by design)"),
+        Figure(section, "items now HubSpot products", r["products_in_hubspot"], "records", f"= {products:,}",
+               lambda v: v == products == r["products_synced"],
+               note=f"{r['products_synced']:,} synced; the company's 2 own items have no SKU (E1)"),
+    ]
 
 
 def _errs(tp: dict[str, float], label: str) -> str:

@@ -12,7 +12,8 @@ if str(ROOT) not in sys.path:  # ``bench`` is a top-level package of the reposit
     sys.path.insert(0, str(ROOT))
 
 from bench import measure  # noqa: E402
-from bench.__main__ import Figure, table  # noqa: E402
+from bench import sync as sync_bench  # noqa: E402
+from bench.__main__ import Figure, sync_figures, table  # noqa: E402
 from bench.data import Dataset  # noqa: E402
 
 
@@ -71,6 +72,29 @@ def test_memory_in_subprocess():
     r = measure.measure_memory(customers=50, invoices=50)
     positive(r, {"baseline_mb", "after_mb", "build_s"})
     assert r["customers"] == r["invoices"] == 50
+
+
+def test_sync_initial_echo_and_quiet_passes():
+    r = sync_bench.measure_sync(60, 20, transport="inprocess", quiet=True)
+    positive(r, {"calls", "calls_quickbooks", "calls_hubspot", "lower_bound", "ratio", "echo_calls", "quiet_calls",
+                 "quiet_per_pair", "pass_s"})
+    assert r["complete"] and not r["problems"]
+    assert r["synced"] + r["failed"] == 60 and r["failed"] == r["failed_d2"]  # D2: two contacts a company
+    assert r["customers_in_qbo"] == r["synced"] and r["products_in_hubspot"] == r["products_synced"] == 20
+    assert r["journal_calls"] == r["calls"]  # the engine's own count agrees with the simulators' journal
+
+
+def test_sync_figures_at_a_tiny_size():
+    figures = sync_figures(big=(60, 20), small=(30, 10), quiet=((30, 10), (60, 20)), http=(30, 10))
+    missing = [f.metric for f in figures if not isinstance(f.value, float | int)]
+    assert not missing, missing
+    by_metric = {f.metric: f.value for f in figures}
+    calls = next(v for m, v in by_metric.items() if m.startswith("initial sync: API calls"))
+    ratio = by_metric["initial sync calls / lower bound"]
+    peaks = [v for m, v in by_metric.items() if m.startswith("engine's peak")]
+    assert calls > 0 and ratio > 0 and len(peaks) == 2 and all(p > 0 for p in peaks)
+    assert all(v > 0 for m, v in by_metric.items() if "per pair" in m)
+    assert table(figures, "t").row_count == len(figures)
 
 
 @pytest.mark.parametrize("value", [1.0, None])
