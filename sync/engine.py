@@ -153,18 +153,19 @@ class Engine:
         self.state.set_watermark(rules.name, QUICKBOOKS, started or self.quickbooks.server_time or self.clock.now())
 
     def _observe_hubspot(self, rules: PairRules, settings: PairSettings, report: PairReport) -> None:
-        started = self.clock.now()
+        started: datetime | None = None  # the server's time of the read's first answer
         records = self.hubspot.search_modified_since(rules.hubspot_type, rules.hubspot_modified,
                                                      self._since(rules.name, HUBSPOT),
                                                      rules.hubspot_properties(settings))
         try:
             for page in _pages(records, 200):
+                started = started or self.hubspot.server_time or self.clock.now()
                 self._observe(rules.name, [rules.observe_hubspot(r, settings) for r in page])
                 report.observed[HUBSPOT] += len(page)
                 self._tell(rules.name, "read HubSpot", report.observed[HUBSPOT])
         except (ApiError, requests.RequestException) as exc:
             raise Incomplete(f"reading HubSpot: {exc}") from exc
-        self.state.set_watermark(rules.name, HUBSPOT, self.hubspot.server_time or started)
+        self.state.set_watermark(rules.name, HUBSPOT, started or self.hubspot.server_time or self.clock.now())
 
     def observe(self, pair: str, side: str, items: list[dict]) -> None:
         """Observe records read outside a pass (a webhook's re-read)."""

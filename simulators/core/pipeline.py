@@ -10,6 +10,7 @@ import time
 
 from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import http_date
 
 from .runtime import Runtime, System
 
@@ -98,6 +99,9 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
             response.headers[DROP_HEADER] = environ[DROP]
         for key, value in environ.get(RESPONSE_HEADERS, {}).items():
             response.headers.setdefault(key, value)
+        # the server's time is the virtual clock's: clients that read Date (for watermarks) see what the
+        # records' timestamps say, not the host's wall clock
+        response.headers["Date"] = http_date(runtime.clock.timestamp())
         runtime.journal.record(
             {
                 "at": runtime.clock.now().isoformat(),

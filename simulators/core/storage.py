@@ -343,6 +343,14 @@ class Store:
                          " AND deleted = ? ORDER BY entity_id", (tenant_id, name_key, kind, False))
         return [_row(r) for r in rows]
 
+    def find_in_data(self, tenant_id: str, kind: str, fragment: str) -> list[Row]:
+        """Live rows of ``kind`` whose stored JSON holds ``fragment``, case-insensitively: a pre-filter in SQL
+        (``%`` and ``_`` match loosely), so callers check the real match on what comes back."""
+        pattern = f"%{fragment.lower()}%"
+        rows = self._all(f"SELECT {ROW_COLUMNS} FROM entities WHERE tenant_id = ? AND kind = ? AND deleted = ?"
+                         " AND lower(data) LIKE ? ORDER BY entity_id", (tenant_id, kind, False, pattern))
+        return [_row(r) for r in rows]
+
     def _find(self, column: str, tenant_id: str, kinds: Sequence[str], value: str) -> Row | None:
         if not kinds:
             return None

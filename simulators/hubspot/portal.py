@@ -8,6 +8,7 @@ with every property value a string, as HubSpot returns them. Operations raise
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -123,7 +124,9 @@ class Portal:
             return None
         if otype.name == "contacts" and name == "email":
             return self.store.find_name(self.portal, ("contacts",), value.lower())
-        for row in self.store.select(self.portal, otype.name):
+        # the stored JSON holds "name":"value" (compact separators): let SQL narrow the rows down first
+        fragment = json.dumps({name: value}, separators=(",", ":"))[1:-1]
+        for row in self.store.find_in_data(self.portal, otype.name, fragment):
             if row.data["properties"].get(name, "").lower() == value.lower() and not row.data.get("archived"):
                 return row
         return None

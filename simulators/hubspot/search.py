@@ -617,9 +617,12 @@ def evaluate(records: Sequence[R], request: SearchRequest, get_props: Callable[[
              searchable: Sequence[str], default_sort: Callable[[R], object]) -> tuple[int, list[R]]:
     """Run ``request`` over ``records``: filter, query, sort, page. Returns ``(total, page)``."""
     selected: list[R] = []
+    # association look-ups cost a query per record: only when a filter asks for them
+    by_association = any(str(f.get("propertyName", "")).startswith("associations.")
+                         for group in request.filter_groups for f in group)
     for record in records:
         if request.filter_groups:
-            props, assoc = get_props(record), get_assoc(record)
+            props, assoc = get_props(record), get_assoc(record) if by_association else {}
             if not any(matches(props, assoc, group, property_types) for group in request.filter_groups):
                 continue
         selected.append(record)
