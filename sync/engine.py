@@ -30,7 +30,7 @@ from .outcomes import reason
 from .rules import contacts, products
 from .rules.pair import PairRules, hubspot_version
 from .settings import PairSettings, Settings
-from .state import EXCLUDED, FAILED, HUBSPOT, QUICKBOOKS, SYNCED, Activity, Observation, Record, State
+from .state import EXCLUDED, FAILED, HUBSPOT, QUICKBOOKS, SYNCED, Activity, Observation, Record, State, chunks
 
 RULES: dict[str, PairRules] = {r.name: r for r in (contacts.RULES, products.RULES)}
 QBO_BATCH = 30
@@ -141,31 +141,30 @@ class Engine:
         return mark - timedelta(seconds=self.settings.lookback_seconds) if mark else None
 
     def _observe_quickbooks(self, rules: PairRules, settings: PairSettings, report: PairReport) -> None:
-        started: datetime | None = None
-        try:
-            for page in self.quickbooks.query_pages(rules.qbo_statement(self._since(rules.name, QUICKBOOKS))):
-                started = started or self.quickbooks.server_time or self.clock.now()
-                self._observe(rules.name, [rules.observe_qbo(e, settings) for e in page])
-                report.observed[QUICKBOOKS] += len(page)
-                self._tell(rules.name, "read QuickBooks", report.observed[QUICKBOOKS])
-        except (ApiError, requests.RequestException) as exc:
-            raise Incomplete(f"reading QuickBooks: {exc}") from exc
-        self.state.set_watermark(rules.name, QUICKBOOKS, started or self.quickbooks.server_time or self.clock.now())
+        pages = self.quickbooks.query_pages(rules.qbo_statement(self._since(rules.name, QUICKBOOKS)))
+        self._read(rules, QUICKBOOKS, pages, lambda e: rules.observe_qbo(e, settings), report)
 
     def _observe_hubspot(self, rules: PairRules, settings: PairSettings, report: PairReport) -> None:
-        started: datetime | None = None  # the server's time of the read's first answer
         records = self.hubspot.search_modified_since(rules.hubspot_type, rules.hubspot_modified,
                                                      self._since(rules.name, HUBSPOT),
                                                      rules.hubspot_properties(settings))
+        self._read(rules, HUBSPOT, _pages(records, 200), lambda r: rules.observe_hubspot(r, settings), report)
+
+    def _read(self, rules: PairRules, side: str, pages: Iterable[list[dict]], make: Callable[[dict], Observation],
+              report: PairReport) -> None:
+        """Observe a side's changes page by page; then move its watermark to the server's time of the first answer."""
+        client = self.quickbooks if side == QUICKBOOKS else self.hubspot
+        name = "QuickBooks" if side == QUICKBOOKS else "HubSpot"
+        started: datetime | None = None
         try:
-            for page in _pages(records, 200):
-                started = started or self.hubspot.server_time or self.clock.now()
-                self._observe(rules.name, [rules.observe_hubspot(r, settings) for r in page])
-                report.observed[HUBSPOT] += len(page)
-                self._tell(rules.name, "read HubSpot", report.observed[HUBSPOT])
+            for page in pages:
+                started = started or client.server_time or self.clock.now()
+                self._observe(rules.name, [make(item) for item in page])
+                report.observed[side] += len(page)
+                self._tell(rules.name, f"read {name}", report.observed[side])
         except (ApiError, requests.RequestException) as exc:
-            raise Incomplete(f"reading HubSpot: {exc}") from exc
-        self.state.set_watermark(rules.name, HUBSPOT, started or self.hubspot.server_time or self.clock.now())
+            raise Incomplete(f"reading {name}: {exc}") from exc
+        self.state.set_watermark(rules.name, side, started or client.server_time or self.clock.now())
 
     def observe(self, pair: str, side: str, items: list[dict]) -> None:
         """Observe records read outside a pass (a webhook's re-read)."""
@@ -289,7 +288,7 @@ class Engine:
                 items = self.hubspot.batch_read(rules.hubspot_type, ids, rules.hubspot_properties(settings))
             else:
                 items = []
-                for chunk in _chunks(ids, 500):
+                for chunk in chunks(ids, 500):
                     quoted = ", ".join(f"'{i}'" for i in chunk)
                     items += self.quickbooks.query(f"SELECT * FROM {rules.qbo_entity} WHERE Id IN ({quoted}) "
                                                    "AND Active IN (true, false)")
@@ -483,7 +482,7 @@ class _Batch:
 
     # -- QuickBooks writes -------------------------------------------------------------------------
     def _write_quickbooks(self) -> None:
-        for chunk in _chunks(self.qbo_items, QBO_BATCH):
+        for chunk in chunks(self.qbo_items, QBO_BATCH):
             request_id = f"hsqbo-{uuid.uuid4().hex[:24]}"  # ≤ 36 characters for a batch
             ids = [int(i["bId"]) for i in chunk]
             intent = None
@@ -543,7 +542,7 @@ class _Batch:
             from .rules.products import ITEM_ID_DEFINITION
             self.engine.ensure_hubspot_property(rules.hubspot_type, ITEM_ID_DEFINITION)
         maps = self.settings.maps_towards(TO_HUBSPOT)
-        for chunk in _chunks(self.hubspot_creates, HUBSPOT_BATCH):
+        for chunk in chunks(self.hubspot_creates, HUBSPOT_BATCH):
             inputs = []
             for r, values in chunk:
                 key, props = rules.hubspot_create(r, values, maps)
@@ -564,7 +563,7 @@ class _Batch:
                 self._save()
                 raise Incomplete(f"writing to HubSpot: {exc}") from exc
             self.record_hubspot_creates(inputs, [r for r, _ in chunk], result, intent)
-        for chunk in _chunks(self.hubspot_updates, HUBSPOT_BATCH):
+        for chunk in chunks(self.hubspot_updates, HUBSPOT_BATCH):
             self._update_hubspot(chunk)
 
     def _one_by_one(self, chunk: list, inputs: list[dict]) -> object:
@@ -680,11 +679,6 @@ class _Batch:
 
 _EXCLUSIONS = {"no_email", "no_sku", "filtered_out", "direction", "deleted", "duplicate_email", "duplicate_sku"}
 # everything else (duplicate_display_name, sku_case_mismatch, rejected_by_…) is a failure to fix
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 def _pages(items: Iterable, size: int) -> Iterator[list]:

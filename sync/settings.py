@@ -42,7 +42,17 @@ import yaml
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from .mapping import DEFAULT_MAPPINGS, DIRECTIONS, QBO_FIELDS, TO_HUBSPOT, TO_QUICKBOOKS, TWO_WAY, TYPES, FieldMap
+from .mapping import (
+    DEFAULT_MAPPINGS,
+    DIRECTIONS,
+    QBO_FIELDS,
+    TO_HUBSPOT,
+    TO_QUICKBOOKS,
+    TWO_WAY,
+    TYPES,
+    FieldMap,
+    read_qbo,
+)
 
 __all__ = [
     "CONFLICTS", "ON_DELETE", "OPERATORS", "PAIR_OPTIONS", "TIERS", "Filter", "HubSpotConnection", "PairSettings",
@@ -181,14 +191,7 @@ def _contains_token(text: str, pattern_text: str) -> bool:
 
 def _lookup(properties: Mapping, name: str) -> object:
     """A property's value; a dotted name also walks nested dicts (QBO field paths such as ``MetaData.CreateTime``)."""
-    if name in properties:
-        return properties[name]
-    node: object = properties
-    for part in name.split("."):
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
+    return properties[name] if name in properties else read_qbo(dict(properties), name)
 
 
 def _value_problem(operator: str, value: object) -> str | None:

@@ -201,7 +201,7 @@ class State:
         column = records_table.c.hubspot_id if side == HUBSPOT else records_table.c.qbo_id
         out: dict[str, Record] = {}
         with self._conn(conn) as c:
-            for chunk in _chunks(list(ids), 500):
+            for chunk in chunks(list(ids), 500):
                 rows = c.execute(select(records_table).where(records_table.c.pair == pair, column.in_(chunk)))
                 for row in rows:
                     record = self._record(row)
@@ -212,7 +212,7 @@ class State:
         """Records holding each match key, oldest first."""
         out: dict[str, list[Record]] = {}
         with self._conn(conn) as c:
-            for chunk in _chunks(sorted(set(keys)), 500):
+            for chunk in chunks(sorted(set(keys)), 500):
                 rows = c.execute(select(records_table).where(records_table.c.pair == pair,
                                                              records_table.c.match_key.in_(chunk))
                                  .order_by(records_table.c.id))
@@ -398,6 +398,6 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def _chunks(items: list, size: int) -> Iterator[list]:
+def chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
