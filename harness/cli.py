@@ -58,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--exit", action="store_true", help="stop after the walkthrough instead of serving on")
     demo.set_defaults(run=run_demo)
     add_commands(sub)
+    scenario = sub.add_parser("scenario", help="run scenario files (given / when / then) against the simulators")
+    scenario_sub = scenario.add_subparsers(dest="scenario_command", required=True)
+    run = scenario_sub.add_parser("run", help="run scenario files and print a pass/fail report")
+    run.add_argument("targets", nargs="+", metavar="FILE|DIR", help="scenario files, or folders of *.yaml")
+    run.set_defaults(run=run_scenarios)
     args = parser.parse_args(argv)
     return args.run(args) or 0
 
@@ -200,6 +205,34 @@ def _walkthrough(info: dict) -> None:
              post("customer", {"Id": cust["Id"], "SyncToken": "7", "sparse": True, "Notes": "x"}))
     show("A query QBO's parser rejects", post("query", "select * from Customer where Foo = 'x'", "application/text"))
 
+
+
+def run_scenarios(args: argparse.Namespace) -> int:
+    """``hsqbo scenario run``: 0 when every scenario passes, 1 when one fails, 2 when a file is wrong."""
+    from rich.table import Table
+
+    from harness.scenario import ScenarioError, discover, run
+
+    console = _console()
+    table = Table(title="Scenarios")
+    for column in ("file", "scenario", "rules", "steps", "time", "result"):
+        table.add_column(column)
+    failed = broken = 0
+    for target in args.targets:
+        for path in discover(target):
+            try:
+                result = run(path)
+            except ScenarioError as err:
+                broken += 1
+                table.add_row(path.name, "", "", "", "", f"[red]error[/red]\n{err}")
+                continue
+            failed += not result.passed
+            verdict = "[green]pass[/green]" if result.passed else "[red]FAIL[/red]\n" + "\n".join(result.failures)
+            table.add_row(path.name, result.scenario.name, " ".join(result.scenario.rules), str(result.steps),
+                          f"{result.seconds:.2f} s", verdict)
+    console.print(table)
+    console.print(f"{table.row_count - failed - broken} passed, {failed} failed, {broken} could not run")
+    return 2 if broken else (1 if failed else 0)
 
 
 def _sync_walkthrough(sims: Simulators, info: dict) -> None:

@@ -51,3 +51,44 @@ def qbo_company(sims: Simulators) -> dict:
 def hubspot_portal(sims: Simulators) -> dict:
     """A fresh, empty HubSpot portal (Professional, USD): ``portalId``, ``accessToken`` (a private-app token), … ."""
     return sims.new_hubspot_portal(tier="professional", currency="USD", seed="empty")
+
+
+# -- scenario files, collected as tests ----------------------------------------------------------------
+
+def pytest_collect_file(parent: pytest.Collector, file_path: object) -> pytest.Collector | None:
+    """Every ``*.yaml`` in a folder named ``scenarios`` is a test (run in parallel under xdist like any other)."""
+    from pathlib import Path
+
+    path = Path(str(file_path))
+    if path.suffix == ".yaml" and path.parent.name == "scenarios":
+        return ScenarioFile.from_parent(parent, path=path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        yield ScenarioItem.from_parent(self, name=self.path.stem)
+
+
+class ScenarioFailed(Exception):
+    pass
+
+
+class ScenarioItem(pytest.Item):
+    def runtest(self) -> None:
+        from harness.scenario import run
+
+        result = run(self.path)
+        if not result.passed:
+            raise ScenarioFailed(f"{self.path.name}: {result.scenario.name}\n" +
+                                 "\n".join(f"  {f}" for f in result.failures))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:
+        from harness.scenario import ScenarioError
+
+        if isinstance(excinfo.value, (ScenarioFailed, ScenarioError)):
+            return str(excinfo.value)  # file, line and what was expected: no stack trace
+        return super().repr_failure(excinfo)  # type: ignore[arg-type]
+
+    def reportinfo(self) -> tuple[object, int, str]:
+        return self.path, 0, f"scenario {self.path.name}"

@@ -20,6 +20,8 @@ from .hubspot.api import create_app as create_hubspot_app
 from .quickbooks.api import create_app as create_quickbooks_app
 
 if TYPE_CHECKING:
+    from flask import Flask
+
     from .core.inprocess import InProcess
 
 QBO_URL = "http://quickbooks.sim"
@@ -47,11 +49,12 @@ class Simulators:
         self.qbo_url = QBO_URL
         self.hubspot_url = HUBSPOT_URL
 
-    def in_process(self, deliver_webhooks: bool = True) -> InProcess:
+    def in_process(self, deliver_webhooks: bool = True, extra: dict[str, Flask] | None = None) -> InProcess:
+        """Route the simulators' URLs in-process; ``extra`` adds apps of your own (a webhook receiver)."""
         from .core.inprocess import InProcess  # imported here: `responses` and `requests` take ~0.1 s to import
 
         routes = {QBO_URL: self.quickbooks, **{u: self.quickbooks for u in INTUIT_URLS},
-                  HUBSPOT_URL: self.hubspot, HUBSPOT_API: self.hubspot, HUBSPOT_APP: self.hubspot}
+                  HUBSPOT_URL: self.hubspot, HUBSPOT_API: self.hubspot, HUBSPOT_APP: self.hubspot, **(extra or {})}
         return InProcess(self.runtime, routes, deliver_webhooks=deliver_webhooks)
 
     @contextmanager

@@ -47,6 +47,7 @@ class Outbox:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
+        self._sending = threading.local()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -77,29 +78,42 @@ class Outbox:
             self._pending.append(held)
 
     def deliver_due(self) -> list[dict]:
-        """Send every delivery whose time has come, in order; returns their log entries."""
+        """Send every delivery whose time has come, in order; returns their log entries.
+
+        Re-entrant calls return at once: in-process, a delivery to a receiver that is itself routed
+        in-process would otherwise try to deliver again from inside the delivery.
+        """
+        if getattr(self._sending, "active", False):
+            return []
         with self._send_lock:
-            now = self.clock.timestamp()
-            with self._lock:
-                due = [d for d in self._pending if d["due"] <= now]
-                self._pending = [d for d in self._pending if d["due"] > now]
-            done = []
-            for item in due:
-                item["attempts"] += 1
-                try:
-                    status, error = self.sender(item["url"], item["headers"], item["body"]), None
-                except Exception as exc:  # the receiver being down is the point of the exercise
-                    status, error = None, f"{type(exc).__name__}: {exc}"
-                ok = status is not None and 200 <= status < 300
-                if not ok and item["retries"]:
-                    item["due"] = self.clock.timestamp() + item["retries"].pop(0)
-                    with self._lock:
-                        self._pending.append(item)
-                entry = self._entry(item, "delivered" if ok else "failed", status, None, error)
+            self._sending.active = True
+            try:
+                return self._deliver_due()
+            finally:
+                self._sending.active = False
+
+    def _deliver_due(self) -> list[dict]:
+        now = self.clock.timestamp()
+        with self._lock:
+            due = [d for d in self._pending if d["due"] <= now]
+            self._pending = [d for d in self._pending if d["due"] > now]
+        done = []
+        for item in due:
+            item["attempts"] += 1
+            try:
+                status, error = self.sender(item["url"], item["headers"], item["body"]), None
+            except Exception as exc:  # the receiver being down is the point of the exercise
+                status, error = None, f"{type(exc).__name__}: {exc}"
+            ok = status is not None and 200 <= status < 300
+            if not ok and item["retries"]:
+                item["due"] = self.clock.timestamp() + item["retries"].pop(0)
                 with self._lock:
-                    self._log.append(entry)
-                done.append(entry)
-            return done
+                    self._pending.append(item)
+            entry = self._entry(item, "delivered" if ok else "failed", status, None, error)
+            with self._lock:
+                self._log.append(entry)
+            done.append(entry)
+        return done
 
     def flush(self) -> list[dict]:
         """Deliver everything pending now, due or not (held reorders included)."""
