@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo serve test test-fast lint bench clean
+.PHONY: install demo serve test test-fast test-property lint bench clean
 
 install: $(STAMP)
 
@@ -23,6 +23,9 @@ serve: install
 
 test: install
 	$(BIN)/pytest -n auto
+
+test-property: install  # the long property run (hypothesis "nightly" profile); make test runs the "ci" one
+	HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -n auto tests/property
 
 lint: install
 	$(BIN)/ruff check .
