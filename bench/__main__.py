@@ -78,7 +78,7 @@ def run(quick: bool = False) -> list[Figure]:
     total = time.perf_counter()
 
     # 1. throughput over loopback
-    t = _step(f"1/7 loopback throughput: ours vs moto_server ({sizes['requests']} GETs, "
+    t = _step(f"1/8 loopback throughput: ours vs moto_server ({sizes['requests']} GETs, "
               f"{sizes['post_requests']} POSTs, 4 client threads in a separate process)")
     try:
         tp = measure.measure_throughput(count=sizes["requests"], post_count=sizes["post_requests"], threads=4,
@@ -101,7 +101,7 @@ def run(quick: bool = False) -> list[Figure]:
     _done(t)
 
     # 2. in-process vs loopback
-    t = _step(f"2/7 in-process vs loopback, same GET via requests ({sizes['inproc_requests']} sequential calls each)")
+    t = _step(f"2/8 in-process vs loopback, same GET via requests ({sizes['inproc_requests']} sequential calls each)")
     ip = measure.measure_inprocess(count=sizes["inproc_requests"])
     figures += [
         Figure("2 in-process", "GET customer in-process (responses → Flask), per request", ip["inprocess_ms"], "ms"),
@@ -113,7 +113,7 @@ def run(quick: bool = False) -> list[Figure]:
     _done(t)
 
     # 3. ready time
-    t = _step("3/7 ready time: `hsqbo serve --seed empty` until /_sim/health answers (median of 3)")
+    t = _step("3/8 ready time: `hsqbo serve --seed empty` until /_sim/health answers (median of 3)")
     rd = measure.measure_ready(reps=3)
     figures += [
         Figure("3 ready", "hsqbo serve: process start → /_sim/health 200", rd["cli_ready_s"], "s", "≤ 0.5 s",
@@ -126,7 +126,7 @@ def run(quick: bool = False) -> list[Figure]:
     _done(t)
 
     # 4. snapshot + restore
-    t = _step("4/7 snapshot + restore at 1k records (median of 20)")
+    t = _step("4/8 snapshot + restore at 1k records (median of 20)")
     s1 = measure.measure_snapshot(records=1000, reps=20)
     figures += [
         Figure("4 snapshot", "snapshot() at 1k customers", s1["snapshot_ms"], "ms"),
@@ -135,12 +135,12 @@ def run(quick: bool = False) -> list[Figure]:
     ]
     _done(t)
     big = sizes["big"]
-    t = _step(f"4/7 building a realm of {big:,} customers (put_many of cloned rows)")
+    t = _step(f"4/8 building a realm of {big:,} customers (put_many of cloned rows)")
     ds = Dataset()
     build_s = ds.add_customers(big - ds.customers)
     figures.append(Figure("4 snapshot", f"bulk insert of {big // 1000}k customers (bench setup)", build_s, "s"))
     _done(t)
-    t = _step(f"4/7 snapshot + restore at {big // 1000}k records (median of 5)")
+    t = _step(f"4/8 snapshot + restore at {big // 1000}k records (median of 5)")
     sb = measure.measure_snapshot(records=big, reps=5, dataset=ds)
     figures += [
         Figure("4 snapshot", f"snapshot() at {big // 1000}k customers", sb["snapshot_ms"], "ms"),
@@ -150,7 +150,7 @@ def run(quick: bool = False) -> list[Figure]:
     _done(t)
 
     # 5. query page
-    t = _step(f"5/7 query: a page of 1000 customers out of {big:,} (median of 10)")
+    t = _step(f"5/8 query: a page of 1000 customers out of {big:,} (median of 10)")
     q = measure.measure_query(records=big, reps=10, dataset=ds)
     figures += [
         Figure("5 query", "Company.query, STARTPOSITION 1 MAXRESULTS 1000", q["business_first_ms"], "ms",
@@ -167,7 +167,7 @@ def run(quick: bool = False) -> list[Figure]:
 
     # 6. memory
     mem = sizes["memory"]
-    t = _step(f"6/7 memory: {mem:,} customers + {mem:,} invoices in a fresh process (VmRSS growth)")
+    t = _step(f"6/8 memory: {mem:,} customers + {mem:,} invoices in a fresh process (VmRSS growth)")
     m = measure.measure_memory(customers=mem, invoices=mem)
     figures += [
         Figure("6 memory", f"RSS growth, {mem // 1000}k customers + {mem // 1000}k invoices", m["growth_mb"], "MiB",
@@ -180,6 +180,9 @@ def run(quick: bool = False) -> list[Figure]:
 
     # 7. the sync engine
     figures += sync_figures(**(SYNC_QUICK if quick else SYNC_FULL))
+
+    # 8. scenarios and the property state machine
+    figures += harness_figures(quick)
     console.print(f"[dim]whole run: {time.perf_counter() - total:.0f} s[/dim]")
     return figures
 
@@ -199,7 +202,7 @@ def sync_figures(big: tuple[int, int], small: tuple[int, int], quiet: tuple[tupl
 
     section = "7 sync"
     figures: list[Figure] = []
-    t = _step(f"7/7 sync engine: initial sync of {big[0]:,} contacts + {big[1]:,} items, and of {small[0]:,} + "
+    t = _step(f"7/8 sync engine: initial sync of {big[0]:,} contacts + {big[1]:,} items, and of {small[0]:,} + "
               f"{small[1]:,} (simulators in a subprocess, rate limits on, clock frozen; engine under tracemalloc)")
     try:
         m = engine_bench.measure_memory(small=small, big=big)
@@ -220,7 +223,7 @@ def sync_figures(big: tuple[int, int], small: tuple[int, int], quiet: tuple[tupl
     _done(t)
 
     sizes = ", ".join(f"{c:,}" for c, _ in quiet)
-    t = _step(f"7/7 sync engine: initial, echo and no-change passes in-process at {sizes} contacts, and over HTTP "
+    t = _step(f"7/8 sync engine: initial, echo and no-change passes in-process at {sizes} contacts, and over HTTP "
               f"at {http[0]:,}")
     try:
         runs = engine_bench.measure_quiet(quiet)
@@ -250,6 +253,30 @@ def sync_figures(big: tuple[int, int], small: tuple[int, int], quiet: tuple[tupl
                               note=f"{h['quiet_per_pair']:.1f} calls/pair{why}"))
     except Exception as exc:  # noqa: BLE001 - a benchmark reports, never fails
         figures.append(Figure(section, f"no-change pass over HTTP failed: {exc}", None, ""))
+    _done(t)
+    return figures
+
+
+def harness_figures(quick: bool) -> list[Figure]:
+    from . import scenarios
+
+    section = "8 harness"
+    t = _step("8/8 harness: every scenario file; the sync state machine's 10-step histories (one core)")
+    figures = []
+    try:
+        s = scenarios.measure_scenarios()
+        figures.append(Figure(section, f"seconds per scenario file ({s['files']} files), median", s["median_s"], "s",
+                              "≤ 0.2 s", lambda v: v <= 0.2,
+                              note=f"worst {s['max_s']:.2f} s; {s['failed']} failed"))
+    except Exception as exc:  # noqa: BLE001 - a benchmark reports, never fails
+        figures.append(Figure(section, f"scenarios failed: {exc}", None, ""))
+    try:
+        m = scenarios.measure_machine(examples=30 if quick else 100)
+        figures.append(Figure(section, f"state machine histories per second ({m['steps']} steps, in-process)",
+                              m["per_second"], "/s", "≥ 20/s", lambda v: v >= 20,
+                              note=f"{m['examples']} histories in {m['seconds']:.1f} s"))
+    except Exception as exc:  # noqa: BLE001 - a benchmark reports, never fails
+        figures.append(Figure(section, f"state machine failed: {exc}", None, ""))
     _done(t)
     return figures
 

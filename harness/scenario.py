@@ -437,8 +437,7 @@ class _World:
         return value
 
     def _journal_mark(self) -> int:
-        entries = self.sims.runtime.journal.find()
-        return entries[-1]["seq"] if entries else 0
+        return self.sims.runtime.journal.last_seq()
 
     # -- checking -----------------------------------------------------------------------------------
     def check(self, then: dict) -> list[str]:

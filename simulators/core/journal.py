@@ -26,6 +26,11 @@ class Journal:
             self._entries.append(entry)
         return entry
 
+    def last_seq(self) -> int:
+        """The sequence number of the newest entry (0 when empty): a cheap mark for ``find(since=…)``."""
+        with self._lock:
+            return self._entries[-1]["seq"] if self._entries else 0
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
-from test_sync_machine import SyncMachine
 
+from harness.machine import SyncMachine
 from sync import engine as engine_module
 from sync.merge import Merge
 

@@ -1,0 +1,185 @@
+"""A hypothesis state machine of random histories on both systems, with faults, against the sync
+(sync-engine notes §6). ``tests/property`` runs it; ``make bench`` times it.
+
+Rules are user actions on either simulator, sync passes, clock advances, API faults (429, 5xx, a
+lost answer) and crashes with restarts; a fault is a drawn value, so a failure shrinks to a minimal
+schedule. The oracle checks the safety invariants after every step and, at the end, lets the system
+quiesce and checks convergence and the fixpoint.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from harness.scenario import EngineSync
+from simulators.quickbooks.system import LIFETIMES
+from simulators.sims import Simulators
+from sync.clients.hubspot import HubSpotClient
+from sync.clients.quickbooks import QuickBooksClient
+from sync.clock import VirtualClock
+from sync.mapping import canonical
+from sync.settings import Settings
+from sync.state import STATUSES, SYNCED
+
+NAMES = st.sampled_from(["Ada", "Ben", "Cy", "Dee", "Eve"])
+EMAILS = st.sampled_from(["a@x.example", "b@x.example", "c@x.example", "d@x.example"])
+FAULTS = st.sampled_from([
+    {"path": "*/batch", "nth": 1, "action": "status", "status": 429},
+    {"path": "*/batch", "nth": 1, "action": "status", "status": 503},
+    {"path": "*/batch", "nth": 1, "action": "drop", "phase": "after"},
+    {"path": "*/search", "nth": 1, "action": "status", "status": 429},
+    {"path": "*/batch/upsert", "nth": 1, "action": "drop", "phase": "after"},
+    {"path": "*/query", "nth": 1, "action": "status", "status": 500},
+])
+QUIESCE = 2  # passes allowed to settle at the end (the engine needs one, plus one for its own echo)
+
+
+_shared: list[Simulators] = []
+
+
+def _simulators() -> Simulators:
+    """One pair of simulators for every history of a process: each history gets a fresh company and portal
+    (tenants are isolated), so building the apps again each time (a third of a history's cost) is waste."""
+    if not _shared:
+        _shared.append(Simulators())
+    sims = _shared[0]
+    sims.runtime.faults.clear()
+    return sims
+
+
+class SyncMachine(RuleBasedStateMachine):
+    @initialize(conflict=st.sampled_from(["hubspot", "quickbooks"]))
+    def start(self, conflict: str) -> None:
+        self.sims = _simulators()
+        self.sims.runtime.limits.enabled = False
+        self.sims.runtime.clock.set_mode("frozen")
+        self.routing = self.sims.in_process()
+        self.routing.__enter__()
+        self.company = self.sims.new_qbo_company(seed="empty")
+        self.portal = self.sims.new_hubspot_portal(seed="empty")
+        self.clock = VirtualClock(self.sims.runtime.clock)
+        own = self.sims.runtime.credentials.issue(self.company["realmId"], self.company["clientId"], LIFETIMES)
+        self.qbo = QuickBooksClient(self.sims.qbo_url, self.company["realmId"], client_id=self.company["clientId"],
+                                    client_secret=self.company["clientSecret"], refresh_token=own["refresh_token"],
+                                    access_token=own["access_token"], clock=self.clock, pace=False)
+        self.hs = HubSpotClient(self.sims.hubspot_url, access_token=self.portal["accessToken"], clock=self.clock,
+                                pace=False)
+        settings = Settings.for_simulators(self.company, self.portal, state="sqlite://", pairs={
+            "contacts": {"direction": "two-way", "conflict": conflict, "recommended_filters": False},
+            "products": {"enabled": False}})
+        self.sync = EngineSync(settings, self.clock)
+        self.user_customers: dict[str, int] = {}  # email -> customers a user made with it
+        self.contacts: list[str] = []
+        self.customers: list[str] = []
+
+    def teardown(self) -> None:
+        if hasattr(self, "routing"):
+            try:
+                self._quiesce_and_check()
+            finally:
+                self.routing.__exit__(None, None, None)
+                self.sync.engine.state.engine.dispose()
+
+    # -- user actions ---------------------------------------------------------------------------
+    @rule(email=EMAILS, first=NAMES, last=NAMES)
+    def create_contact(self, email: str, first: str, last: str) -> None:
+        if any(c["properties"].get("email") == email for c in self.hs.list("contacts", ["email"])):
+            return  # HubSpot refuses a second contact with an email (409): a user would not get this far
+        self.contacts.append(str(self.hs.create("contacts", {"email": email, "firstname": first,
+                                                             "lastname": last})["id"]))
+
+    @precondition(lambda self: self.contacts)
+    @rule(data=st.data(), first=NAMES)
+    def edit_contact(self, data: st.DataObject, first: str) -> None:
+        contact = data.draw(st.sampled_from(self.contacts))
+        self.hs.update("contacts", contact, {"firstname": first})
+
+    @rule(email=EMAILS, first=NAMES)
+    def create_customer(self, email: str, first: str) -> None:
+        name = f"{first} {uuid.uuid4().hex[:6]}"
+        made = self.qbo.create("Customer", {"DisplayName": name, "GivenName": first,
+                                            "PrimaryEmailAddr": {"Address": email}}, request_id=uuid.uuid4().hex)
+        self.customers.append(str(made["Id"]))
+        self.user_customers[email] = self.user_customers.get(email, 0) + 1
+
+    @precondition(lambda self: self.customers)
+    @rule(data=st.data(), first=NAMES)
+    def edit_customer(self, data: st.DataObject, first: str) -> None:
+        customer = self.qbo.get("Customer", data.draw(st.sampled_from(self.customers)))
+        self.qbo.update("Customer", {"Id": customer["Id"], "SyncToken": customer["SyncToken"], "GivenName": first},
+                        request_id=uuid.uuid4().hex)
+
+    # -- the sync, time and faults --------------------------------------------------------------
+    @rule()
+    def sync_pass(self) -> None:
+        self.sync.run_pass()
+
+    @rule(seconds=st.sampled_from([1, 60, 600]))
+    def advance(self, seconds: int) -> None:
+        self.clock.sleep(seconds)
+
+    @rule(fault=FAULTS)
+    def fault_then_sync(self, fault: dict) -> None:
+        self.sims.runtime.faults.add([dict(fault)])
+        self.sync.run_pass()
+        self.sims.runtime.faults.clear()
+
+    @rule(point=st.sampled_from(["quickbooks", "hubspot"]))
+    def crash_and_restart(self, point: str) -> None:
+        self.sync.crash(point)
+        self.sync.run_pass()
+        self.sync.restart()
+
+    # -- the oracle: after every step -------------------------------------------------------------
+    @invariant()
+    def mapping_is_a_partial_bijection(self) -> None:
+        if not hasattr(self, "sync"):
+            return
+        records = self.sync.engine.state.records("contacts")
+        for side in ("hubspot_id", "qbo_id"):
+            ids = [getattr(r, side) for r in records if getattr(r, side)]
+            assert len(ids) == len(set(ids)), f"a {side} linked twice"
+        assert all(r.status in STATUSES for r in records)
+
+    @invariant()
+    def the_sync_never_makes_a_second_customer_for_an_email(self) -> None:
+        if not hasattr(self, "sync"):
+            return
+        per_email: dict[str, int] = {}
+        for c in self.qbo.query("SELECT * FROM Customer WHERE Active IN (true, false)"):
+            email = canonical((c.get("PrimaryEmailAddr") or {}).get("Address"), "email")
+            per_email[email] = per_email.get(email, 0) + 1
+        for email, n in per_email.items():
+            # the users' own, plus at most one the sync made
+            assert n <= self.user_customers.get(email, 0) + 1, f"{n} customers for {email}"
+
+    # -- the oracle: at quiescence ----------------------------------------------------------------
+    def _quiesce_and_check(self) -> None:
+        self.sims.runtime.faults.clear()
+        for _ in range(QUIESCE):
+            self.clock.sleep(600)
+            self.sync.run_pass()
+        mark = self._mark()
+        self.clock.sleep(600)
+        self.sync.run_pass()
+        writes = [e for e in self.sims.runtime.journal.find(since=mark)
+                  if e["method"] != "GET" and not e["path"].endswith(("/query", "/search", "/batch/read"))
+                  and "/oauth" not in e["path"] and "/_sim" not in e["path"]]
+        assert writes == [], f"a further pass still writes: {[e['path'] for e in writes]}"  # fixpoint
+        contacts = {c["id"]: c["properties"] for c in self.hs.list("contacts", ["email", "firstname", "lastname"])}
+        customers = {c["Id"]: c for c in self.qbo.query("SELECT * FROM Customer WHERE Active IN (true, false)")}
+        for r in self.sync.engine.state.records("contacts", status=SYNCED):
+            if not (r.hubspot_id and r.qbo_id):
+                continue
+            hub, qbo = contacts[r.hubspot_id], customers[r.qbo_id]
+            assert canonical(hub.get("firstname")) == canonical(qbo.get("GivenName")), "firstname diverged"
+            assert canonical(hub.get("email"), "email") == \
+                canonical((qbo.get("PrimaryEmailAddr") or {}).get("Address"), "email"), "email diverged"
+
+    def _mark(self) -> int:
+        return self.sims.runtime.journal.last_seq()
+
+
