@@ -63,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     run = scenario_sub.add_parser("run", help="run scenario files and print a pass/fail report")
     run.add_argument("targets", nargs="+", metavar="FILE|DIR", help="scenario files, or folders of *.yaml")
     run.set_defaults(run=run_scenarios)
+    saved = scenario_sub.add_parser("from-failure", help="turn the last history the property tests ran (after a "
+                                    "failure: the shrunk failing one) into a scenario file")
+    saved.add_argument("--out", metavar="FILE", help="where to write it (default: print it)")
+    saved.add_argument("--name", help="the scenario's name")
+    saved.set_defaults(run=scenario_from_failure)
     args = parser.parse_args(argv)
     return args.run(args) or 0
 
@@ -233,6 +238,37 @@ def run_scenarios(args: argparse.Namespace) -> int:
     console.print(table)
     console.print(f"{table.row_count - failed - broken} passed, {failed} failed, {broken} could not run")
     return 2 if broken else (1 if failed else 0)
+
+
+def scenario_from_failure(args: argparse.Namespace) -> int:
+    """``hsqbo scenario from-failure``: every bug the state machine finds becomes a regression scenario."""
+    from pathlib import Path
+
+    from harness.machine import LAST_HISTORY
+    from harness.scenario import ScenarioError, load
+
+    if not LAST_HISTORY.exists():
+        print(f"hsqbo: no history at {LAST_HISTORY}: run the property tests (pytest tests/property) first")
+        return 1
+    text = LAST_HISTORY.read_text(encoding="utf-8")
+    if args.name:
+        import yaml
+
+        doc = yaml.safe_load(text)
+        doc["name"] = args.name
+        text = yaml.safe_dump(doc, sort_keys=False, width=120)
+    if not args.out:
+        print(text, end="")
+        return 0
+    out = Path(args.out)
+    out.write_text(text, encoding="utf-8")
+    try:
+        load(out)
+    except ScenarioError as err:  # a history the format cannot hold is a bug of ours: say so plainly
+        print(f"hsqbo: the saved history is not a valid scenario: {err}")
+        return 2
+    print(f"wrote {out}: run it with hsqbo scenario run {out}")
+    return 0
 
 
 def _sync_walkthrough(sims: Simulators, info: dict) -> None:

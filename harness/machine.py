@@ -10,7 +10,9 @@ quiesce and checks convergence and the fixpoint.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
+import yaml
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -38,6 +40,24 @@ QUIESCE = 2  # passes allowed to settle at the end (the engine needs one, plus o
 
 
 _shared: list[Simulators] = []
+LAST_HISTORY = Path(".hypothesis") / "hsqbo-last-history.yaml"
+
+
+def save_history(steps: list[object], conflict: str, path: Path = LAST_HISTORY) -> None:
+    """The history just run, as a scenario file whose expectations are the oracle's end checks."""
+    scenario = {
+        "version": 1,
+        "name": "A history the property tests found (hsqbo scenario from-failure)",
+        "rules": ["A3", "B2", "D3"],
+        "given": {"settings": {"pairs": {
+            "contacts": {"direction": "two-way", "conflict": conflict, "recommended_filters": False},
+            "products": {"enabled": False}}}},
+        "when": [*steps, *([{"advance": 600}, "sync"] * QUIESCE), {"advance": 600}, "sync"],
+        # the oracle's end checks: the fixpoint (a settled pass writes nothing) and convergence
+        "then": {"last_pass": {"writes": 0}, "converged": ["contacts"]},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False, width=120), encoding="utf-8")
 
 
 def _simulators() -> Simulators:
@@ -71,6 +91,10 @@ class SyncMachine(RuleBasedStateMachine):
             "contacts": {"direction": "two-way", "conflict": conflict, "recommended_filters": False},
             "products": {"enabled": False}})
         self.sync = EngineSync(settings, self.clock)
+        # the history as scenario steps: written out at teardown, so the last one hypothesis replays (the
+        # shrunk failing history) can become a scenario file (hsqbo scenario from-failure)
+        self.conflict = conflict
+        self.history: list[object] = []
         self.user_customers: dict[str, int] = {}  # email -> customers a user made with it
         self.contacts: list[str] = []
         self.customers: list[str] = []
@@ -78,6 +102,7 @@ class SyncMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         if hasattr(self, "routing"):
             try:
+                save_history(self.history, self.conflict)
                 self._quiesce_and_check()
             finally:
                 self.routing.__exit__(None, None, None)
@@ -88,21 +113,27 @@ class SyncMachine(RuleBasedStateMachine):
     def create_contact(self, email: str, first: str, last: str) -> None:
         if any(c["properties"].get("email") == email for c in self.hs.list("contacts", ["email"])):
             return  # HubSpot refuses a second contact with an email (409): a user would not get this far
-        self.contacts.append(str(self.hs.create("contacts", {"email": email, "firstname": first,
-                                                             "lastname": last})["id"]))
+        properties = {"email": email, "firstname": first, "lastname": last}
+        self.contacts.append(str(self.hs.create("contacts", properties)["id"]))
+        self.history.append({"hubspot.create": {"ref": f"c{len(self.contacts)}", "type": "contacts",
+                                                "properties": properties}})
 
     @precondition(lambda self: self.contacts)
     @rule(data=st.data(), first=NAMES)
     def edit_contact(self, data: st.DataObject, first: str) -> None:
         contact = data.draw(st.sampled_from(self.contacts))
         self.hs.update("contacts", contact, {"firstname": first})
+        self.history.append({"hubspot.update": {"ref": f"c{self.contacts.index(contact) + 1}",
+                                                "properties": {"firstname": first}}})
 
     @rule(email=EMAILS, first=NAMES)
     def create_customer(self, email: str, first: str) -> None:
-        name = f"{first} {uuid.uuid4().hex[:6]}"
-        made = self.qbo.create("Customer", {"DisplayName": name, "GivenName": first,
-                                            "PrimaryEmailAddr": {"Address": email}}, request_id=uuid.uuid4().hex)
+        body = {"DisplayName": f"{first} {len(self.customers) + 1}", "GivenName": first,
+                "PrimaryEmailAddr": {"Address": email}}
+        made = self.qbo.create("Customer", body, request_id=uuid.uuid4().hex)
         self.customers.append(str(made["Id"]))
+        self.history.append({"quickbooks.create": {"ref": f"q{len(self.customers)}", "entity": "Customer",
+                                                   "body": body}})
         self.user_customers[email] = self.user_customers.get(email, 0) + 1
 
     @precondition(lambda self: self.customers)
@@ -111,27 +142,33 @@ class SyncMachine(RuleBasedStateMachine):
         customer = self.qbo.get("Customer", data.draw(st.sampled_from(self.customers)))
         self.qbo.update("Customer", {"Id": customer["Id"], "SyncToken": customer["SyncToken"], "GivenName": first},
                         request_id=uuid.uuid4().hex)
+        self.history.append({"quickbooks.update": {"ref": f"q{self.customers.index(str(customer['Id'])) + 1}",
+                                                   "body": {"GivenName": first}}})
 
     # -- the sync, time and faults --------------------------------------------------------------
     @rule()
     def sync_pass(self) -> None:
         self.sync.run_pass()
+        self.history.append("sync")
 
     @rule(seconds=st.sampled_from([1, 60, 600]))
     def advance(self, seconds: int) -> None:
         self.clock.sleep(seconds)
+        self.history.append({"advance": seconds})
 
     @rule(fault=FAULTS)
     def fault_then_sync(self, fault: dict) -> None:
         self.sims.runtime.faults.add([dict(fault)])
         self.sync.run_pass()
         self.sims.runtime.faults.clear()
+        self.history += [{"fault": {"rules": [dict(fault)]}}, "sync"]
 
     @rule(point=st.sampled_from(["quickbooks", "hubspot"]))
     def crash_and_restart(self, point: str) -> None:
         self.sync.crash(point)
         self.sync.run_pass()
         self.sync.restart()
+        self.history += [{"crash": {"after": point}}, "sync", "restart"]
 
     # -- the oracle: after every step -------------------------------------------------------------
     @invariant()

@@ -465,7 +465,36 @@ class _World:
                                     f"found {counts.get(status)}")
         if "last_pass" in then:
             failures += self._check_last_pass(then["last_pass"])
+        for pair in then.get("converged") or []:
+            failures += self._check_converged(pair, _line(then))
         return failures
+
+    def _check_converged(self, pair: str, line: int | None) -> list[str]:
+        """Records matched by their key (email, SKU) hold the same values in every default mapped field."""
+        from sync.mapping import DEFAULT_MAPPINGS, canonical, read_qbo
+        from sync.rules.contacts import RULES as CONTACTS
+        from sync.rules.products import RULES as PRODUCTS
+
+        rules = {"contacts": CONTACTS, "products": PRODUCTS}.get(pair)
+        if rules is None:
+            return [f"line {line}: converged: unknown pair {pair!r}"]
+        maps = [m for m in DEFAULT_MAPPINGS[pair] if not m.create_only]
+        key = rules.key_map
+        others: dict[str, list[dict]] = {}
+        for entity in self.qbo.query(f"SELECT * FROM {rules.qbo_entity} WHERE Active IN (true, false)"):
+            others.setdefault(canonical(read_qbo(entity, key.quickbooks), key.type), []).append(entity)
+        out = []
+        for record in self.hs.list(rules.hubspot_type, [m.hubspot for m in maps]):
+            props = record.get("properties") or {}
+            matches = others.get(canonical(props.get(key.hubspot), key.type), [])
+            if len(matches) != 1:
+                continue  # unmatched or ambiguous: not a pair to compare
+            for m in maps:
+                h, q = canonical(props.get(m.hubspot), m.type), canonical(read_qbo(matches[0], m.quickbooks), m.type)
+                if h != q:
+                    out.append(f"line {line}: {pair} {props.get(key.hubspot)}: {m.hubspot} {h!r} in HubSpot but "
+                               f"{m.quickbooks} {q!r} in QuickBooks")
+        return out
 
     def _check_set(self, what: str, found: list[dict], expect: dict,
                    value: Callable[[dict, str], object]) -> list[str]:

@@ -3,11 +3,15 @@ the history to a few steps."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from harness.cli import main
 from harness.machine import SyncMachine
+from harness.scenario import load, run
 from sync import engine as engine_module
 from sync.merge import Merge
 
@@ -39,3 +43,22 @@ def test_a_sync_without_a_merge_base_is_caught_and_shrunk(monkeypatch: pytest.Mo
     actions = [line for line in history.splitlines() if line.startswith("state.")
                and not line.startswith(("state.mapping", "state.the_sync", "state.teardown", "state.start"))]
     assert 1 <= len(actions) <= 4, history  # shrunk to a minimal history: a record, a pass, an edit
+
+
+def test_the_failing_history_becomes_a_regression_scenario(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """hsqbo scenario from-failure: the shrunk history is saved as a scenario that fails while the bug is in,
+    and passes once it is out."""
+    monkeypatch.chdir(tmp_path)  # the history is written under .hypothesis/ of the working folder
+    monkeypatch.setattr(engine_module, "merge", naive_merge)
+    with pytest.raises(AssertionError):
+        run_state_machine_as_test(SyncMachine, settings=settings(
+            max_examples=300, stateful_step_count=6, derandomize=True, deadline=None, report_multiple_bugs=False,
+            phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink]))
+    out = tmp_path / "regression.yaml"
+    assert main(["scenario", "from-failure", "--out", str(out), "--name", "no merge base"]) == 0
+    scenario = load(out)
+    assert scenario.name == "no merge base" and any(step.kind == "sync" for step in scenario.steps)
+    with_bug = run(out)
+    assert not with_bug.passed and "in HubSpot but" in " ".join(with_bug.failures)
+    monkeypatch.undo()
+    assert run(out).passed
