@@ -8,6 +8,8 @@ through :class:`SyncUnderTest`; :class:`EngineSync` puts the reference engine be
 
 from __future__ import annotations
 
+import ast
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -70,12 +72,15 @@ class Scenario:
     steps: list[Step]
     then: dict
     line_of: dict[str, int | None] = field(default_factory=dict)
+    vary: dict = field(default_factory=dict)  # name -> strategy: hypothesis draws the given data
+    examples: int = 10
 
     def fail(self, line: int | None, message: str) -> ScenarioError:
         return ScenarioError(self.path, line, message)
 
 
-def load(path: str | Path) -> Scenario:
+def load(path: str | Path, values: dict | None = None) -> Scenario:
+    """Load a scenario; ``values`` fills a parametrised one's ``{expressions}`` and ``repeat`` entries."""
     path = Path(path)
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
@@ -86,7 +91,10 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError(path, None, f"cannot read: {err.strerror}") from err
     if not isinstance(doc, dict):
         raise ScenarioError(path, 1, "expected a mapping with version, name, rules, given, when, then")
-    unknown = set(doc) - {"version", "name", "rules", "description", "given", "when", "then"}
+    vary = doc.get("vary") or {}
+    if values is not None:
+        doc = _fill(path, doc, values)
+    unknown = set(doc) - {"version", "name", "rules", "description", "given", "when", "then", "vary", "examples"}
     if unknown:
         raise ScenarioError(path, _line(doc), f"unknown key(s) {', '.join(sorted(unknown))}; expected version, "
                             "name, rules, description, given, when, then")
@@ -108,8 +116,86 @@ def load(path: str | Path) -> Scenario:
         if kind not in STEP_KINDS:
             raise ScenarioError(path, _line(raw), f"unknown step '{kind}'; expected one of {', '.join(STEP_KINDS)}")
         steps.append(Step(kind, args if isinstance(args, dict) else {"value": args}, _line(raw)))
+    if not isinstance(vary, dict) or not all(isinstance(v, dict) and len(v) == 1 and next(iter(v)) in VARY_KINDS
+                                             for v in vary.values()):
+        raise ScenarioError(path, _line(vary, _line(doc)), "vary: each name takes one of "
+                            f"{', '.join(VARY_KINDS)}, e.g. n: {{integers: [1, 20]}}")
     return Scenario(path, str(doc["name"]), rules, doc.get("given") or {}, steps, doc["then"],
-                    {k: _line(v) for k, v in doc.items()})
+                    {k: _line(v) for k, v in doc.items()}, dict(vary), int(doc.get("examples", 10)))
+
+
+# -- parametrised scenarios ------------------------------------------------------------------------
+
+VARY_KINDS = ("integers", "sampled_from", "booleans")
+
+
+def _strategy(spec: dict) -> object:
+    from hypothesis import strategies as st
+
+    (kind, arg), = spec.items()
+    if kind == "integers":
+        return st.integers(min_value=int(arg[0]), max_value=int(arg[1]))
+    if kind == "sampled_from":
+        return st.sampled_from(list(arg))
+    return st.booleans()
+
+
+_EXPRESSION = re.compile(r"\{([^{}]+)\}")
+
+
+def _evaluate(text: str, values: dict) -> object:
+    """A tiny arithmetic over the drawn values (names, numbers, + - * // %): no calls, no attributes."""
+    tree = ast.parse(text.strip(), mode="eval")
+
+    def walk(node: ast.AST) -> object:
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, str)):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in values:
+            return values[node.id]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -walk(node.operand)  # type: ignore[operator]
+        ops = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+               ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b}
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            return ops[type(node.op)](walk(node.left), walk(node.right))
+        raise ValueError(f"{{{text}}}: only names of vary, numbers and + - * // % are allowed")
+
+    return walk(tree)
+
+
+def _fill(path: Path, node: object, values: dict) -> object:
+    """Put the drawn values into every ``{expression}``; expand ``repeat: n`` list entries with ``i`` = 1..n."""
+    try:
+        if isinstance(node, str):
+            whole = _EXPRESSION.fullmatch(node)
+            if whole:
+                return _evaluate(whole.group(1), values)
+            return _EXPRESSION.sub(lambda m: str(_evaluate(m.group(1), values)), node)
+        if isinstance(node, dict):
+            try:
+                out = _Map({k: _fill(path, v, values) for k, v in node.items() if k != "repeat"})
+            except ScenarioError as err:
+                if err.line is None and _line(node):  # a plain string has no line: its mapping does
+                    raise ScenarioError(path, _line(node), err.message) from err
+                raise
+            out.line = _line(node)
+            return out
+        if isinstance(node, list):
+            items: list = []
+            for item in node:
+                if isinstance(item, dict) and "repeat" in item:
+                    raw = item["repeat"]  # a number, or an expression over the drawn values: n, "{n - 1}"
+                    raw = raw.strip("{}") if isinstance(raw, str) else raw
+                    times = int(_evaluate(raw, values) if isinstance(raw, str) else raw)  # type: ignore[arg-type]
+                    items += [_fill(path, item, {**values, "i": i}) for i in range(1, times + 1)]
+                else:
+                    items.append(_fill(path, item, values))
+            return items
+    except (ValueError, SyntaxError, TypeError, ZeroDivisionError) as err:
+        raise ScenarioError(path, _line(node), str(err)) from err
+    return node
 
 
 def discover(target: str | Path) -> list[Path]:
@@ -225,11 +311,51 @@ class Result:
         return not self.failures
 
 
-def run(path: str | Path, make_sync: Callable[..., SyncUnderTest] | None = None) -> Result:
-    """Load and run one scenario file; a wrong expectation is a failure, a wrong file a ScenarioError."""
+def run(path: str | Path, make_sync: Callable[..., SyncUnderTest] | None = None,
+        examples: int | None = None) -> Result:
+    """Load and run one scenario file; a wrong expectation is a failure, a wrong file a ScenarioError.
+
+    A parametrised file (``vary``) runs once per drawn set of values (``examples``, default the file's own,
+    else 10); hypothesis shrinks a failure to the smallest values that still fail.
+    """
+    scenario = load(path)
+    if not scenario.vary:
+        return _run_once(scenario, make_sync)
+    return _run_varied(scenario, make_sync, examples or scenario.examples)
+
+
+def _run_varied(scenario: Scenario, make_sync: Callable[..., SyncUnderTest] | None, examples: int) -> Result:
     import time
 
-    scenario = load(path)
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+
+    started = time.perf_counter()
+    result = Result(scenario)
+    failed: list[tuple[dict, list[str]]] = []
+
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+              phases=[Phase.explicit, Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
+    @given(st.fixed_dictionaries({name: _strategy(spec) for name, spec in scenario.vary.items()}))
+    def each(values: dict) -> None:
+        once = _run_once(load(scenario.path, values), make_sync)
+        result.steps += once.steps
+        if not once.passed:
+            failed.append((values, once.failures))
+            raise AssertionError(once.failures)
+
+    try:
+        each()
+    except AssertionError:
+        values, failures = failed[-1]  # the last failure hypothesis ran is the shrunk one
+        result.failures = [f"with {', '.join(f'{k}={v!r}' for k, v in values.items())}: {f}" for f in failures]
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _run_once(scenario: Scenario, make_sync: Callable[..., SyncUnderTest] | None) -> Result:
+    import time
+
     started = time.perf_counter()
     result = Result(scenario)
     with _World(scenario, make_sync) as world:

@@ -85,3 +85,46 @@ def test_a_wrong_expectation_is_a_failure_with_its_line(tmp_path: Path) -> None:
                     "when: [sync]\nthen:\n  quickbooks:\n    Customer: {count: 5}\n")
     result = run(path)
     assert not result.passed and result.failures == ["line 14: quickbooks Customer: expected 5, found 1"]
+
+
+VARIED = """version: 1
+name: any number of contacts of one company
+rules: [D2]
+vary:
+  n: {integers: [1, 6]}
+examples: 4
+given:
+  settings:
+    pairs:
+      contacts: {recommended_filters: false}
+  records:
+    hubspot:
+      - {ref: acme, type: companies, properties: {name: Acme Ltd}}
+      - {repeat: n, ref: "c{i}", type: contacts, primary_company: acme, properties: {email: "c{i}@acme.example"}}
+when: [sync]
+then:
+  counts:
+    contacts: {synced: 1, failed: "EXPECTED"}
+"""
+
+
+def test_a_parametrised_scenario_runs_for_drawn_values(tmp_path: Path) -> None:
+    path = tmp_path / "varied.yaml"
+    path.write_text(VARIED.replace("EXPECTED", "{n - 1}"))
+    result = run(path)
+    assert result.passed and result.steps >= 4  # several draws, one sync step each
+
+
+def test_a_parametrised_failure_shrinks_to_the_smallest_values(tmp_path: Path) -> None:
+    path = tmp_path / "varied.yaml"
+    path.write_text(VARIED.replace("EXPECTED", "{n}"))  # wrong for every n
+    result = run(path)
+    assert result.failures == ["with n=1: line 18: contacts failed: expected 1, found 0"]
+
+
+def test_a_bad_expression_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "varied.yaml"
+    path.write_text(VARIED.replace("EXPECTED", "{__import__('os')}"))
+    with pytest.raises(ScenarioError) as err:
+        run(path)
+    assert err.value.line == 18 and "only names of vary" in err.value.message
