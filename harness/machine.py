@@ -43,14 +43,14 @@ _shared: list[Simulators] = []
 LAST_HISTORY = Path(".hypothesis") / "hsqbo-last-history.yaml"
 
 
-def save_history(steps: list[object], conflict: str, path: Path = LAST_HISTORY) -> None:
+def save_history(steps: list[object], conflict: str, direction: str = "two-way", path: Path = LAST_HISTORY) -> None:
     """The history just run, as a scenario file whose expectations are the oracle's end checks."""
     scenario = {
         "version": 1,
         "name": "A history the property tests found (hsqbo scenario from-failure)",
         "rules": ["A3", "B2", "D3"],
         "given": {"settings": {"pairs": {
-            "contacts": {"direction": "two-way", "conflict": conflict, "recommended_filters": False},
+            "contacts": {"direction": direction, "conflict": conflict, "recommended_filters": False},
             "products": {"enabled": False}}}},
         "when": [*steps, *([{"advance": 600}, "sync"] * QUIESCE), {"advance": 600}, "sync"],
         # the oracle's end checks: the fixpoint (a settled pass writes nothing) and convergence
@@ -71,8 +71,9 @@ def _simulators() -> Simulators:
 
 
 class SyncMachine(RuleBasedStateMachine):
-    @initialize(conflict=st.sampled_from(["hubspot", "quickbooks"]))
-    def start(self, conflict: str) -> None:
+    @initialize(conflict=st.sampled_from(["hubspot", "quickbooks"]),
+                direction=st.sampled_from(["two-way", "two-way", "to-quickbooks", "to-hubspot"]))
+    def start(self, conflict: str, direction: str) -> None:
         self.sims = _simulators()
         self.sims.runtime.limits.enabled = False
         self.sims.runtime.clock.set_mode("frozen")
@@ -88,8 +89,12 @@ class SyncMachine(RuleBasedStateMachine):
         self.hs = HubSpotClient(self.sims.hubspot_url, access_token=self.portal["accessToken"], clock=self.clock,
                                 pace=False)
         settings = Settings.for_simulators(self.company, self.portal, state="sqlite://", pairs={
-            "contacts": {"direction": "two-way", "conflict": conflict, "recommended_filters": False},
+            "contacts": {"direction": direction, "conflict": conflict, "recommended_filters": False},
             "products": {"enabled": False}})
+        self.direction = direction
+        # what users last wrote, per record: a side the sync may not write to must still hold it (direction)
+        self.user_firstnames: dict[tuple[str, str], str] = {}
+        self.marks: dict[tuple[str, str], object] = {}  # watermarks seen: they never move backwards
         self.sync = EngineSync(settings, self.clock)
         # the history as scenario steps: written out at teardown, so the last one hypothesis replays (the
         # shrunk failing history) can become a scenario file (hsqbo scenario from-failure)
@@ -102,7 +107,7 @@ class SyncMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         if hasattr(self, "routing"):
             try:
-                save_history(self.history, self.conflict)
+                save_history(self.history, self.conflict, self.direction)
                 self._quiesce_and_check()
             finally:
                 self.routing.__exit__(None, None, None)
@@ -115,6 +120,7 @@ class SyncMachine(RuleBasedStateMachine):
             return  # HubSpot refuses a second contact with an email (409): a user would not get this far
         properties = {"email": email, "firstname": first, "lastname": last}
         self.contacts.append(str(self.hs.create("contacts", properties)["id"]))
+        self.user_firstnames[("hubspot", self.contacts[-1])] = first
         self.history.append({"hubspot.create": {"ref": f"c{len(self.contacts)}", "type": "contacts",
                                                 "properties": properties}})
 
@@ -123,6 +129,7 @@ class SyncMachine(RuleBasedStateMachine):
     def edit_contact(self, data: st.DataObject, first: str) -> None:
         contact = data.draw(st.sampled_from(self.contacts))
         self.hs.update("contacts", contact, {"firstname": first})
+        self.user_firstnames[("hubspot", contact)] = first
         self.history.append({"hubspot.update": {"ref": f"c{self.contacts.index(contact) + 1}",
                                                 "properties": {"firstname": first}}})
 
@@ -132,6 +139,7 @@ class SyncMachine(RuleBasedStateMachine):
                 "PrimaryEmailAddr": {"Address": email}}
         made = self.qbo.create("Customer", body, request_id=uuid.uuid4().hex)
         self.customers.append(str(made["Id"]))
+        self.user_firstnames[("quickbooks", self.customers[-1])] = first
         self.history.append({"quickbooks.create": {"ref": f"q{len(self.customers)}", "entity": "Customer",
                                                    "body": body}})
         self.user_customers[email] = self.user_customers.get(email, 0) + 1
@@ -142,6 +150,7 @@ class SyncMachine(RuleBasedStateMachine):
         customer = self.qbo.get("Customer", data.draw(st.sampled_from(self.customers)))
         self.qbo.update("Customer", {"Id": customer["Id"], "SyncToken": customer["SyncToken"], "GivenName": first},
                         request_id=uuid.uuid4().hex)
+        self.user_firstnames[("quickbooks", str(customer["Id"]))] = first
         self.history.append({"quickbooks.update": {"ref": f"q{self.customers.index(str(customer['Id'])) + 1}",
                                                    "body": {"GivenName": first}}})
 
@@ -192,6 +201,31 @@ class SyncMachine(RuleBasedStateMachine):
         for email, n in per_email.items():
             # the users' own, plus at most one the sync made
             assert n <= self.user_customers.get(email, 0) + 1, f"{n} customers for {email}"
+
+    @invariant()
+    def watermarks_never_move_backwards(self) -> None:
+        if not hasattr(self, "sync"):
+            return
+        for side in ("hubspot", "quickbooks"):
+            mark = self.sync.engine.state.watermark("contacts", side)
+            before = self.marks.get(("contacts", side))
+            assert before is None or (mark is not None and mark >= before), f"the {side} watermark moved back"
+            self.marks[("contacts", side)] = mark
+
+    @invariant()
+    def nothing_is_deleted_and_one_way_targets_keep_their_source(self) -> None:
+        if not hasattr(self, "sync"):
+            return
+        contacts = {c["id"]: c["properties"] for c in self.hs.list("contacts", ["firstname"])}
+        customers = {c["Id"]: c for c in self.qbo.query("SELECT * FROM Customer WHERE Active IN (true, false)")}
+        assert set(self.contacts) <= set(contacts), "a contact was deleted"
+        assert all(c.get("Active", True) for c in customers.values()), "a customer was made inactive"
+        protected = {"to-quickbooks": "hubspot", "to-hubspot": "quickbooks"}.get(self.direction)
+        for (side, record_id), first in self.user_firstnames.items():
+            if side != protected:
+                continue  # two-way, or the side the sync writes to
+            found = contacts[record_id].get("firstname") if side == "hubspot" else customers[record_id]["GivenName"]
+            assert found == first, f"the sync wrote {found!r} over {first!r} on the {side} side ({self.direction})"
 
     # -- the oracle: at quiescence ----------------------------------------------------------------
     def _quiesce_and_check(self) -> None:
