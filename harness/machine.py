@@ -17,10 +17,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from harness.scenario import EngineSync
-from simulators.quickbooks.system import LIFETIMES
+from harness.users import user_clients
 from simulators.sims import Simulators
-from sync.clients.hubspot import HubSpotClient
-from sync.clients.quickbooks import QuickBooksClient
 from sync.clock import VirtualClock
 from sync.mapping import canonical
 from sync.settings import Settings
@@ -82,12 +80,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.company = self.sims.new_qbo_company(seed="empty")
         self.portal = self.sims.new_hubspot_portal(seed="empty")
         self.clock = VirtualClock(self.sims.runtime.clock)
-        own = self.sims.runtime.credentials.issue(self.company["realmId"], self.company["clientId"], LIFETIMES)
-        self.qbo = QuickBooksClient(self.sims.qbo_url, self.company["realmId"], client_id=self.company["clientId"],
-                                    client_secret=self.company["clientSecret"], refresh_token=own["refresh_token"],
-                                    access_token=own["access_token"], clock=self.clock, pace=False)
-        self.hs = HubSpotClient(self.sims.hubspot_url, access_token=self.portal["accessToken"], clock=self.clock,
-                                pace=False)
+        self.qbo, self.hs = user_clients(self.sims, self.company, self.portal, self.clock)
         settings = Settings.for_simulators(self.company, self.portal, state="sqlite://", pairs={
             "contacts": {"direction": direction, "conflict": conflict, "recommended_filters": False},
             "products": {"enabled": False}})

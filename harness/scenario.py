@@ -383,8 +383,6 @@ class _World:
     def __enter__(self) -> _World:
         from simulators.core.clock import parse_iso
         from simulators.sims import Simulators
-        from sync.clients.hubspot import HubSpotClient
-        from sync.clients.quickbooks import QuickBooksClient
         from sync.clock import VirtualClock
 
         given = self.s.given
@@ -406,14 +404,9 @@ class _World:
             raise self.s.fail(self.s.line_of.get("given"), f"given: the simulators refused the tenant: {err}") from err
         self.sync = self._make_sync()
         self.receiver = self.sync.receiver()
-        from simulators.quickbooks.system import LIFETIMES
+        from harness.users import user_clients
 
-        own = self.sims.runtime.credentials.issue(self.company["realmId"], self.company["clientId"], LIFETIMES)
-        self.qbo = QuickBooksClient(self.sims.qbo_url, self.company["realmId"], client_id=self.company["clientId"],
-                                    client_secret=self.company["clientSecret"], refresh_token=own["refresh_token"],
-                                    access_token=own["access_token"], clock=self.clock, pace=False)
-        self.hs = HubSpotClient(self.sims.hubspot_url, access_token=self.portal["accessToken"], clock=self.clock,
-                                pace=False)
+        self.qbo, self.hs = user_clients(self.sims, self.company, self.portal, self.clock)
         if given.get("webhooks"):
             self._subscribe()
         return self

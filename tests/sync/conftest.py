@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from simulators.quickbooks.system import LIFETIMES
+from harness.users import user_clients
 from simulators.sims import Simulators
 from sync.clients.hubspot import HubSpotClient
 from sync.clients.quickbooks import QuickBooksClient
@@ -96,13 +96,7 @@ def world(sims: Simulators, state_url: str) -> Iterator[World]:
     company = sims.new_qbo_company(country="US", seed="empty")
     portal = sims.new_hubspot_portal(seed="empty")
     clock = VirtualClock(sims.runtime.clock)
-    # the QBO user connects on their own: QBO rotates refresh tokens, so sharing the engine's would
-    # revoke it the first time either side refreshed
-    own = sims.runtime.credentials.issue(company["realmId"], company["clientId"], LIFETIMES)
-    qbo = QuickBooksClient(sims.qbo_url, company["realmId"], client_id=company["clientId"],
-                           client_secret=company["clientSecret"], refresh_token=own["refresh_token"],
-                           access_token=own["access_token"], clock=clock, pace=False)
-    hs = HubSpotClient(sims.hubspot_url, access_token=portal["accessToken"], clock=clock, pace=False)
+    qbo, hs = user_clients(sims, company, portal, clock)
     w = World(sims, company, portal, state_url, clock, qbo, hs, [])
     yield w
     for e in w.engines:

@@ -1,0 +1,28 @@
+"""The people acting on each system in a test, scenario or random history: their own API clients.
+
+The QBO user connects with a grant of their own: QBO rotates refresh tokens, so sharing the sync's
+would revoke it the first time either side refreshed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sync.clients.hubspot import HubSpotClient
+from sync.clients.quickbooks import QuickBooksClient
+
+if TYPE_CHECKING:
+    from simulators.sims import Simulators
+    from sync.clock import Clock
+
+
+def user_clients(sims: Simulators, company: dict, portal: dict, clock: Clock) -> tuple[QuickBooksClient,
+                                                                                       HubSpotClient]:
+    from simulators.quickbooks.system import LIFETIMES
+
+    own = sims.runtime.credentials.issue(company["realmId"], company["clientId"], LIFETIMES)
+    qbo = QuickBooksClient(sims.qbo_url, company["realmId"], client_id=company["clientId"],
+                           client_secret=company["clientSecret"], refresh_token=own["refresh_token"],
+                           access_token=own["access_token"], clock=clock, pace=False)
+    hs = HubSpotClient(sims.hubspot_url, access_token=portal["accessToken"], clock=clock, pace=False)
+    return qbo, hs
