@@ -647,11 +647,9 @@ class _World:
         return out
 
     def _check_last_pass(self, expect: dict) -> list[str]:
-        entries = self.sims.runtime.journal.find(since=self.pass_mark)
-        writes = [e for e in entries if e.get("method") in ("POST", "PATCH", "PUT", "DELETE")
-                  and not e.get("path", "").endswith(("/query", "/search", "/batch/read"))
-                  and "/oauth" not in e.get("path", "") and "/_sim" not in e.get("path", "")]
-        calls = [e for e in entries if "/_sim" not in e.get("path", "")]
+        from harness.users import api_calls, api_writes
+
+        writes, calls = api_writes(self.sims, self.pass_mark), api_calls(self.sims, self.pass_mark)
         out = []
         line = _line(expect)
         if "writes" in expect and len(writes) != expect["writes"]:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import requests
 
 from .clients.http import ApiError
-from .clients.hubspot import HubSpotClient
+from .clients.hubspot import BatchResult, HubSpotClient
 from .clients.quickbooks import QuickBooksClient
 from .clock import Clock, SystemClock
 from .mapping import TO_HUBSPOT, TO_QUICKBOOKS, snapshot_hubspot, snapshot_qbo
@@ -371,7 +371,7 @@ class _Batch:
                 source, towards = (HUBSPOT, TO_QUICKBOOKS) if r.hubspot_id else (QUICKBOOKS, TO_HUBSPOT)
                 code = self._why_not_create(r, source, towards)
                 if code:
-                    self._end(r, EXCLUDED if code in _EXCLUSIONS else FAILED, code)
+                    self._end(r, EXCLUDED if reason(code).excluded else FAILED, code)
                 elif source == HUBSPOT:
                     creates_to_qbo.append(r)
                 else:
@@ -538,9 +538,8 @@ class _Batch:
     # -- HubSpot writes ----------------------------------------------------------------------------
     def _write_hubspot(self) -> None:
         rules, hubspot = self.rules, self.engine.hubspot
-        if self.hubspot_creates and rules.hubspot_id_property != "email":
-            from .rules.products import ITEM_ID_DEFINITION
-            self.engine.ensure_hubspot_property(rules.hubspot_type, ITEM_ID_DEFINITION)
+        if self.hubspot_creates and rules.hubspot_id_definition:
+            self.engine.ensure_hubspot_property(rules.hubspot_type, rules.hubspot_id_definition)
         maps = self.settings.maps_towards(TO_HUBSPOT)
         for chunk in chunks(self.hubspot_creates, HUBSPOT_BATCH):
             inputs = []
@@ -567,8 +566,6 @@ class _Batch:
             self._update_hubspot(chunk)
 
     def _one_by_one(self, chunk: list, inputs: list[dict]) -> object:
-        from .clients.hubspot import BatchResult
-
         results, errors = [], []
         for inp in inputs:
             try:
@@ -677,8 +674,6 @@ class _Batch:
         self.done, self.log = [], []
 
 
-_EXCLUSIONS = {"no_email", "no_sku", "filtered_out", "direction", "deleted", "duplicate_email", "duplicate_sku"}
-# everything else (duplicate_display_name, sku_case_mismatch, rejected_by_…) is a failure to fix
 
 
 def _pages(items: Iterable, size: int) -> Iterator[list]:

@@ -43,6 +43,7 @@ class PairRules:
     qbo_entity = ""
     key_field = ""  # the mapping id holding the match key
     hubspot_id_property = ""  # a unique HubSpot property: creates are upserts keyed by it (idempotent)
+    hubspot_id_definition: dict | None = None  # its definition when the engine must create it (not HubSpot's own)
 
     # -- reading -------------------------------------------------------------------------------
     def hubspot_properties(self, settings: PairSettings) -> list[str]:

@@ -27,6 +27,7 @@ class Products(PairRules):
     qbo_entity = "Item"
     key_field = "hs_sku"
     hubspot_id_property = ITEM_ID_PROPERTY
+    hubspot_id_definition = ITEM_ID_DEFINITION
 
     def match_key(self, value: str) -> str | None:
         """E1: matched by SKU, exactly: a SKU differing only in case is another SKU (edge case 32)."""

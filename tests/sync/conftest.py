@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.users import user_clients
+from harness.users import api_writes, user_clients
 from simulators.sims import Simulators
 from sync.clients.hubspot import HubSpotClient
 from sync.clients.quickbooks import QuickBooksClient
@@ -135,12 +135,8 @@ def contacts(w: World) -> list[dict]:
 
 def journal_writes(w: World, since: int = 0) -> list[dict]:
     """Write requests the simulators answered after journal sequence ``since`` (queries are reads)."""
-    entries = w.sims.runtime.journal.find(since=since)
-    return [e for e in entries if e.get("method") in ("POST", "PATCH", "PUT", "DELETE")
-            and not e.get("path", "").endswith(("/query", "/search", "/batch/read"))
-            and "/oauth" not in e.get("path", "")]
+    return api_writes(w.sims, since)
 
 
 def journal_mark(w: World) -> int:
-    entries = w.sims.runtime.journal.find()
-    return entries[-1]["seq"] if entries else 0
+    return w.sims.runtime.journal.last_seq()
