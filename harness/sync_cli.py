@@ -156,6 +156,78 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     export.set_defaults(run=run_export)
 
 
+    action = sub.add_parser("action", help="take an integration action: invoice from a deal, add an invoice, "
+                                           "workflow actions (F10, F11, D5, G4)",
+                            description="Run one action of the integration against the systems in the settings and "
+                                        "print its result as JSON. Exit code 1 when the integration refuses it "
+                                        "(the reason and its rule are printed).")
+    kinds = action.add_subparsers(dest="action", required=True, metavar="ACTION")
+    from_deal = kinds.add_parser("invoice-from-deal", help="F10 (legacy): create a QBO invoice from a deal")
+    workflow = kinds.add_parser("workflow-invoice", help="D5: the workflow action Create QuickBooks invoice, on a deal")
+    for p in (from_deal, workflow):
+        _settings_arg(p)
+        p.add_argument("--deal", required=True, metavar="ID")
+        p.add_argument("--quote", metavar="ID", help="from this quote (published, unexpired) instead of --line")
+        p.add_argument("--line", action="append", type=_line_arg, default=[], metavar="SKU:QTY[:PRICE]",
+                       help="a line for the QBO item with this SKU (repeatable)")
+    from_deal.add_argument("--customer", metavar="ID", help="bill this QBO customer (default: the deal's contact's)")
+    from_deal.add_argument("--terms", metavar="NAME", help="QBO payment terms, e.g. 'Net 30'")
+    from_deal.add_argument("--invoice-date", metavar="YYYY-MM-DD")
+    from_deal.add_argument("--due-date", metavar="YYYY-MM-DD")
+    from_deal.add_argument("--message", metavar="TEXT", help="the message to the customer")
+    add = kinds.add_parser("add-invoice", help="F11: add an existing QBO invoice to a contact, company or deal")
+    _settings_arg(add)
+    add.add_argument("--invoice", required=True, metavar="ID", help="the QBO invoice's Id")
+    add.add_argument("--to", required=True, metavar="TYPE:ID", help="contacts:ID, companies:ID or deals:ID")
+    paid = kinds.add_parser("paid-invoice", help="G4: the workflow action Create paid invoice (or sales receipt)")
+    _settings_arg(paid)
+    paid.add_argument("--payment", required=True, metavar="ID", help="the HubSpot payment")
+    paid.add_argument("--sales-receipt", action="store_true", help="Create paid sales receipt instead")
+    paid.add_argument("--skip-invoice-payments", action="store_true",
+                      help="the recommended workflow filter: leave out payments whose source is an invoice")
+    action.set_defaults(run=run_action)
+
+
+def _line_arg(text: str) -> dict:
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not parts[0]:
+        raise argparse.ArgumentTypeError(f"a line is SKU:QTY or SKU:QTY:PRICE, not {text!r}")
+    return {"sku": parts[0], "quantity": parts[1], **({"price": parts[2]} if len(parts) == 3 else {})}
+
+
+def run_action(args: argparse.Namespace) -> int:
+    from sync import actions
+    from sync.engine import Engine
+
+    settings = _load(args.settings)
+    if settings is None:
+        return EXIT_USAGE
+    engine = Engine(settings)
+    try:
+        if args.action == "invoice-from-deal":
+            result = actions.create_invoice_from_deal(
+                engine, args.deal, quote_id=args.quote, lines=args.line, customer_id=args.customer, terms=args.terms,
+                invoice_date=args.invoice_date, due_date=args.due_date, message=args.message)
+        elif args.action == "workflow-invoice":
+            result = actions.workflow_create_invoice(engine, args.deal, lines=args.line, quote_id=args.quote)
+        elif args.action == "add-invoice":
+            kind, _, target = args.to.partition(":")
+            result = actions.add_invoice_to(engine, args.invoice, kind, target)
+        else:
+            result = actions.workflow_paid_invoice(engine, args.payment, sales_receipt=args.sales_receipt,
+                                                   skip_invoice_payments=args.skip_invoice_payments)
+    except actions.ActionError as refused:
+        _err(f"refused ({refused.code}, rule {refused.rule}): {refused}")
+        return EXIT_INCOMPLETE
+    except ValueError as bad:
+        _err(str(bad))
+        return EXIT_USAGE
+    finally:
+        engine.state.engine.dispose()
+    _print_json({k: v for k, v in result.items() if not k.startswith("__")})
+    return EXIT_OK
+
+
 def _settings_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--settings", required=True, metavar="FILE",
                    help="the engine's settings (YAML; `hsqbo serve --write-settings FILE` writes one)")

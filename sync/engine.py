@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import requests
@@ -26,13 +26,15 @@ from .clients.quickbooks import QuickBooksClient
 from .clock import Clock, SystemClock
 from .mapping import TO_HUBSPOT, TO_QUICKBOOKS, snapshot_hubspot, snapshot_qbo
 from .merge import merge
-from .outcomes import reason
-from .rules import contacts, products
+from .outcomes import reason, status_of
+from .rules import contacts, invoices, products
 from .rules.pair import PairRules, hubspot_version
 from .settings import PairSettings, Settings
 from .state import EXCLUDED, FAILED, HUBSPOT, QUICKBOOKS, SYNCED, Activity, Observation, Record, State, chunks
 
-RULES: dict[str, PairRules] = {r.name: r for r in (contacts.RULES, products.RULES)}
+RULES: dict[str, PairRules] = {r.name: r for r in (contacts.RULES, products.RULES, invoices.INVOICES,
+                                                    invoices.PAYMENTS)}
+FOLLOWERS = {"invoices": "payments"}  # payments sync with their invoices, under the invoice pair's settings
 QBO_BATCH = 30
 HUBSPOT_BATCH = 100
 PLAN_CHUNK = 990  # dirty records planned together: 33 QBO batches, one round of look-ups
@@ -85,6 +87,8 @@ class Engine:
         self.hubspot = hubspot or self._hubspot_client()
         self.progress = progress
         self._income_accounts: dict[str, dict] = {}
+        self._company: dict | None = None  # read once a pass (QBO settings can change between passes)
+        self._currency: str | None = None
         self._ensured: set[str] = set()
 
     # -- clients, with the rotated QBO refresh token kept in the state -----------------------------
@@ -110,11 +114,10 @@ class Engine:
     def run_pass(self, pairs: Iterable[str] | None = None) -> PassReport:
         """Sync now (A3): every enabled pair, or the ones named."""
         report = PassReport()
+        self._company = None
         before = {QUICKBOOKS: self.quickbooks.calls, HUBSPOT: self.hubspot.calls}
-        for name in pairs or self.settings.pairs:
-            settings = self.settings.pairs[name]
-            if not settings.enabled:
-                continue  # A4: off keeps the settings and the state
+        for name in self._runs(pairs or self.settings.pairs):
+            settings = self.pair_settings(name)
             pair_report = report.pairs.setdefault(name, PairReport())
             try:
                 self._sync_pair(RULES[name], settings, pair_report)
@@ -125,10 +128,27 @@ class Engine:
                         HUBSPOT: self.hubspot.calls - before[HUBSPOT]}
         return report
 
+    def _runs(self, names: Iterable[str]) -> list[str]:
+        """The enabled pairs among ``names``, each followed by the pair that syncs under its settings."""
+        out: list[str] = []
+        for name in names:
+            if name in self.settings.pairs and self.settings.pairs[name].enabled:  # A4: off keeps the state
+                out += [name, *([FOLLOWERS[name]] if name in FOLLOWERS else [])]
+        return out
+
+    def pair_settings(self, name: str) -> PairSettings:
+        """A pair's settings; a follower (payments) runs under its leader's (invoices)."""
+        if name in self.settings.pairs:
+            return self.settings.pairs[name]
+        leader = next(k for k, v in FOLLOWERS.items() if v == name)
+        return replace(self.settings.pairs[leader], name=name, mappings=[], filters_to_hubspot=[],
+                       filters_to_quickbooks=[])
+
     def _sync_pair(self, rules: PairRules, settings: PairSettings, report: PairReport) -> None:
         self._replay_intents(rules, settings, report)
         self._observe_quickbooks(rules, settings, report)
         self._observe_hubspot(rules, settings, report)
+        report.problems += rules.before_apply(self, settings)
         self._apply(rules, settings, report)
 
     def _tell(self, pair: str, phase: str, done: int) -> None:
@@ -166,13 +186,13 @@ class Engine:
             raise Incomplete(f"reading {name}: {exc}") from exc
         self.state.set_watermark(rules.name, side, started or client.server_time or self.clock.now())
 
-    def observe(self, pair: str, side: str, items: list[dict]) -> None:
-        """Observe records read outside a pass (a webhook's re-read)."""
-        rules, settings = RULES[pair], self.settings.pairs[pair]
+    def observe(self, pair: str, side: str, items: list[dict], force: bool = False) -> None:
+        """Observe records read outside a pass (a webhook's re-read); ``force`` plans them even if unchanged."""
+        rules, settings = RULES[pair], self.pair_settings(pair)
         make = rules.observe_hubspot if side == HUBSPOT else rules.observe_qbo
-        self._observe(pair, [make(item, settings) for item in items])
+        self._observe(pair, [make(item, settings) for item in items], force)
 
-    def _observe(self, pair: str, observations: list[Observation]) -> None:
+    def _observe(self, pair: str, observations: list[Observation], force: bool = False) -> None:
         """Save what was read; link a new record to the other side's record with its match key (D3, E1)."""
         if not observations:
             return
@@ -187,8 +207,8 @@ class Engine:
             log: list[Activity] = []
             for o in observations:
                 record = known.get(o.id)
-                if record is not None and (record.hubspot_version if side == HUBSPOT else record.qbo_version) \
-                        == o.version:
+                if record is not None and not force and \
+                        (record.hubspot_version if side == HUBSPOT else record.qbo_version) == o.version:
                     continue  # unchanged since the engine last saw or wrote it
                 if record is None:
                     record = self._match(candidates.get(o.match_key or "", []), side, other)
@@ -230,15 +250,16 @@ class Engine:
             if not records:
                 return
             after = records[-1].id or after
-            _Batch(self, rules, settings, report, records).run()
+            self.batch(rules, settings, report, records).run()
             done += len(records)
             self._tell(rules.name, "write", done)
 
     # -- webhooks: records named by an event are re-read by id ---------------------------------------
     def notify(self, side: str, events: list[tuple[str, str, bool]]) -> None:
         """Schedule (pair, id, deleted) events of one system; a deletion leaves a tombstone at once."""
+        enabled = self._runs(self.settings.pairs)
         for pair, object_id, deleted in events:
-            if pair not in self.settings.pairs or not self.settings.pairs[pair].enabled:
+            if pair not in enabled:
                 continue
             if deleted:
                 record = self.state.by_side_ids(pair, side, [object_id]).get(object_id)
@@ -255,16 +276,15 @@ class Engine:
         """Whether webhooks named records (or left a tombstone) that wait to be applied."""
         return any(self.state.get_value(f"pending:{pair}:{side}")
                    or any(r.deleted for r in self.state.dirty(pair, 0, 50))
-                   for pair, settings in self.settings.pairs.items() if settings.enabled
-                   for side in (HUBSPOT, QUICKBOOKS))
+                   for pair in self._runs(self.settings.pairs) for side in (HUBSPOT, QUICKBOOKS))
 
     def run_notifications(self) -> PassReport:
         """Re-read the records webhooks named, and apply what changed (watermarks stay where they are)."""
         report = PassReport()
         before = {QUICKBOOKS: self.quickbooks.calls, HUBSPOT: self.hubspot.calls}
-        for name, settings in self.settings.pairs.items():
-            if not settings.enabled:
-                continue
+        self._company = None
+        for name in self._runs(self.settings.pairs):
+            settings = self.pair_settings(name)
             rules, pair_report = RULES[name], report.pairs.setdefault(name, PairReport())
             try:
                 self._replay_intents(rules, settings, pair_report)
@@ -290,8 +310,8 @@ class Engine:
                 items = []
                 for chunk in chunks(ids, 500):
                     quoted = ", ".join(f"'{i}'" for i in chunk)
-                    items += self.quickbooks.query(f"SELECT * FROM {rules.qbo_entity} WHERE Id IN ({quoted}) "
-                                                   "AND Active IN (true, false)")
+                    active = " AND Active IN (true, false)" if rules.qbo_has_active else ""
+                    items += self.quickbooks.query(f"SELECT * FROM {rules.qbo_entity} WHERE Id IN ({quoted}){active}")
         except (ApiError, requests.RequestException) as exc:
             raise Incomplete(f"re-reading records named by webhooks: {exc}") from exc
         self.observe(rules.name, side, list(items))
@@ -302,12 +322,13 @@ class Engine:
         for intent in self.state.intents(rules.name):
             payload = intent["payload"]
             records = self._records(payload["record_ids"])
-            batch = _Batch(self, rules, settings, report, records)
+            batch = self.batch(rules, settings, report, records)
             batch.pending_base = {int(k): v for k, v in payload.get("bases", {}).items()}
             try:
                 if intent["target"] == QUICKBOOKS:
                     answers = self.quickbooks.batch(payload["items"], request_id=intent["request_id"])
                     batch.record_quickbooks(payload["items"], answers, intent["id"])
+                    batch.after_replay()
                 else:
                     result = self.hubspot.batch_upsert(rules.hubspot_type, payload["inputs"],
                                                        rules.hubspot_id_property)
@@ -315,11 +336,49 @@ class Engine:
             except (ApiError, requests.RequestException) as exc:
                 raise Incomplete(f"replaying an unfinished write: {exc}") from exc
 
+    def batch(self, rules: PairRules, settings: PairSettings, report: PairReport, records: list[Record]) -> _Batch:
+        """The planner of one chunk: the generic one, or a pair's own (invoices, payments: sync/transactions.py)."""
+        from .transactions import BATCHES
+
+        return BATCHES.get(rules.name, _Batch)(self, rules, settings, report, records)
+
     def _records(self, ids: list[int]) -> list[Record]:
         """The records of ``ids``, in that order (a missing one would be a bug: fail loudly)."""
         return [self.state.get(i) for i in ids]  # type: ignore[misc]
 
     # -- look-ups shared by the pairs ---------------------------------------------------------------
+    def company(self) -> dict:
+        """What invoice rules need of the QBO company, read once a pass: country (F4), custom transaction
+        numbers (F6), home currency (I8) and its sales-form custom fields, name → DefinitionId (F12)."""
+        if self._company is None:
+            info = next(iter(self.quickbooks.query("SELECT * FROM CompanyInfo")), {})
+            prefs = next(iter(self.quickbooks.query("SELECT * FROM Preferences")), {})
+            sales = prefs.get("SalesFormsPrefs") or {}
+            flags, names = {}, {}
+            for group in sales.get("CustomField") or []:
+                for f in group.get("CustomField") or []:
+                    name = str(f.get("Name", ""))
+                    if name.startswith("SalesFormsPrefs.UseSalesCustom"):
+                        flags[name[-1]] = f.get("BooleanValue") is True
+                    elif name.startswith("SalesFormsPrefs.SalesCustomName"):
+                        names[name[-1]] = str(f.get("StringValue") or "")
+            self._company = {
+                "country": info.get("Country") or "US",
+                "custom_numbers": bool(sales.get("CustomTxnNumbers")),
+                "currency": ((prefs.get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value") or "USD",
+                "custom_fields": {names.get(slot, ""): slot for slot in ("1", "2", "3") if flags.get(slot)},
+            }
+        return self._company
+
+    def company_currency(self) -> str:
+        """The HubSpot account's company currency (F7), read once."""
+        if self._currency is None:
+            try:
+                self._currency = str(self.hubspot.account_details().get("companyCurrency") or "USD")
+            except ApiError:
+                self._currency = "USD"
+        return self._currency
+
     def income_account(self, wanted: str) -> dict:
         """The QBO income account (by Id or name) items created from HubSpot are booked on."""
         if wanted not in self._income_accounts:
@@ -371,7 +430,7 @@ class _Batch:
                 source, towards = (HUBSPOT, TO_QUICKBOOKS) if r.hubspot_id else (QUICKBOOKS, TO_HUBSPOT)
                 code = self._why_not_create(r, source, towards)
                 if code:
-                    self._end(r, EXCLUDED if reason(code).excluded else FAILED, code)
+                    self._end(r, status_of(code), code)
                 elif source == HUBSPOT:
                     creates_to_qbo.append(r)
                 else:
@@ -394,6 +453,9 @@ class _Batch:
         (edge case 10: otherwise inactive records go on syncing)."""
         return self.settings.on_delete == "deactivate" and bool(r.qbo_id and r.hubspot_id) \
             and r.extra(QUICKBOOKS).get("active") is False
+
+    def after_replay(self) -> None:
+        """What a pair does after an unfinished write is replayed (invoices: the HubSpot side of a create)."""
 
     def _tombstone(self, r: Record) -> None:
         """Deleted on one side: never recreated; with D4's legacy setting the other side is deactivated too."""
@@ -529,8 +591,8 @@ class _Batch:
 
     def _retry_stale(self, stale: list[Record]) -> None:
         ids = ", ".join(f"'{r.qbo_id}'" for r in stale)
-        fresh = list(self.engine.quickbooks.query(f"SELECT * FROM {self.rules.qbo_entity} WHERE Id IN ({ids}) "
-                                                  "AND Active IN (true, false)"))
+        active = " AND Active IN (true, false)" if self.rules.qbo_has_active else ""
+        fresh = list(self.engine.quickbooks.query(f"SELECT * FROM {self.rules.qbo_entity} WHERE Id IN ({ids}){active}"))
         self.engine.observe(self.pair, QUICKBOOKS, fresh)
         for r in stale:  # still dirty: the next chunk of this pass or the next pass merges them again
             self.log.append(Activity(r.id or 0, self.pair, "stale", QUICKBOOKS, rule="I5"))
@@ -653,7 +715,7 @@ class _Batch:
         changed = (r.status, r.reason) != (status, code)
         r.status, r.reason, r.rule = status, code, why.rule if why else None
         r.message = message or (why.text if why else None)
-        r.dirty = False
+        r.dirty = bool(why and why.waits)  # a pending record is planned again every pass
         if status == FAILED:
             self.report.failed += 1
         elif status == EXCLUDED:

@@ -125,7 +125,16 @@ PRODUCT_MAPPINGS = [
     FieldMap("hs_cost_of_goods_sold", "PurchaseCost", "number"),
 ]
 
-DEFAULT_MAPPINGS: dict[str, list[FieldMap]] = {"contacts": CONTACT_MAPPINGS, "products": PRODUCT_MAPPINGS}
+# Invoice headers. Lines, tax, payments and associations are the invoice rules' own (sync/rules/invoices.py).
+INVOICE_MAPPINGS = [
+    FieldMap("hs_number", "DocNumber"),  # F6: the HubSpot number with custom transaction numbers on, else QBO's
+    FieldMap("hs_invoice_date", "TxnDate", "date"),
+    FieldMap("hs_due_date", "DueDate", "date"),
+    FieldMap("hs_currency", "CurrencyRef.value", create_only=True),  # I8: a document keeps its currency
+]
+
+DEFAULT_MAPPINGS: dict[str, list[FieldMap]] = {"contacts": CONTACT_MAPPINGS, "products": PRODUCT_MAPPINGS,
+                                               "invoices": INVOICE_MAPPINGS}
 
 # What QBO fields custom mappings may name, with their types (the QBO API reference's Customer and
 # Item entities; read-only ones such as Balance and QtyOnHand are left out).
@@ -149,5 +158,10 @@ QBO_FIELDS: dict[str, dict[str, str]] = {
         "Taxable": "bool",
         "Active": "bool",
         "InvStartDate": "date",
+    },
+    "invoices": {
+        **{f: "text" for f in ("DocNumber", "PrivateNote", "CustomerMemo.value", "TrackingNum",
+                               "BillEmail.Address")},
+        **{f: "date" for f in ("TxnDate", "DueDate", "ShipDate")},
     },
 }

@@ -89,11 +89,18 @@ DEFAULT_LOOKBACK_SECONDS = 120
 # books items created from HubSpot (and, for the coming invoices pair, the "Custom line item" of E2).
 PAIR_OPTIONS: dict[str, dict[str, object]] = {
     "products": {"require_sku": True, "income_account": "Sales of Product Income"},
-    "invoices": {"income_account": "Sales of Product Income"},
+    # E2's "Custom line item" is booked on income_account; F4: tax_code goes on every line sent to a non-US
+    # company (legacy mode, or with automated_tax on); F12: custom_fields maps QBO sales-form custom fields
+    # (by name) to HubSpot invoice properties.
+    "invoices": {"income_account": "Sales of Product Income", "tax_code": None, "automated_tax": False,
+                 "custom_fields": {}},
 }
+MODES = ("current", "legacy")  # which version of HubSpot's integration the engine behaves as
+# B4: the outbound invoice filter is HubSpot's own and cannot be edited: only invoices that are not drafts
+OUTBOUND_INVOICE_FILTER = [[{"property": "hs_invoice_status", "operator": "NEQ", "value": "draft"}]]
 _COMMON_PAIR_KEYS = ("enabled", "direction", "conflict", "mappings", "filters", "on_delete", "recommended_filters")
 _TOP_KEYS = ("quickbooks", "hubspot", "quickbooks_webhook_verifier", "state", "setup_date", "interval_minutes",
-             "lookback_seconds", "pairs")
+             "lookback_seconds", "mode", "pairs")
 
 
 def _today() -> date:
@@ -397,6 +404,9 @@ class PairSettings:
     on_delete: str = "nothing"
     require_sku: bool = False
     income_account: str | None = None
+    tax_code: str | None = None
+    automated_tax: bool = False
+    custom_fields: dict[str, str] = field(default_factory=dict)
     recommended_filters: bool = True
 
     def filters_towards(self, to: str) -> list[list[Filter]]:
@@ -448,6 +458,8 @@ class PairSettings:
             "on_delete": self.on_delete,
             "recommended_filters": self.recommended_filters,
         }
+        if self.name == "invoices":
+            del out["filters"]["to_quickbooks"]  # HubSpot's own (B4): not a setting
         for key in PAIR_OPTIONS.get(self.name, {}):
             out[key] = getattr(self, key)
         return out
@@ -462,7 +474,12 @@ class Settings:
     interval_minutes: int = DEFAULT_INTERVAL_MINUTES
     lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS
     quickbooks_webhook_verifier: str | None = None
+    mode: str = "current"
     pairs: dict[str, PairSettings] = field(default_factory=dict)
+
+    @property
+    def legacy(self) -> bool:
+        return self.mode == "legacy"
 
     @classmethod
     def from_dict(cls, data: Mapping | None) -> Settings:
@@ -483,6 +500,7 @@ class Settings:
             "setup_date": self.setup_date.isoformat(),
             "interval_minutes": self.interval_minutes,
             "lookback_seconds": self.lookback_seconds,
+            "mode": self.mode,
             "pairs": {name: pair.to_dict() for name, pair in self.pairs.items()},
         }
 
@@ -702,6 +720,7 @@ def _parse_settings(raw: object, problems: list[str]) -> Settings:
     interval = _int(data, "interval_minutes", DEFAULT_INTERVAL_MINUTES, 1, "", problems)
     lookback = _int(data, "lookback_seconds", DEFAULT_LOOKBACK_SECONDS, 0, "", problems)
     verifier = _str(data, "quickbooks_webhook_verifier", "", problems)
+    mode = _choice(data, "mode", MODES, "current", "", problems)
     pairs_raw = _mapping(data.get("pairs"), "pairs", problems)
     known = list(DEFAULT_MAPPINGS)
     for name in pairs_raw:
@@ -710,7 +729,7 @@ def _parse_settings(raw: object, problems: list[str]) -> Settings:
     pairs = {name: _parse_pair(name, pairs_raw.get(name), setup_date, hubspot.tier, problems) for name in known}
     return Settings(quickbooks=quickbooks, hubspot=hubspot, state=state, setup_date=setup_date,
                     interval_minutes=interval, lookback_seconds=lookback, quickbooks_webhook_verifier=verifier,
-                    pairs=pairs)
+                    mode=mode, pairs=pairs)
 
 
 def _parse_pair(name: str, raw: object, setup_date: date, tier: str, problems: list[str]) -> PairSettings:
@@ -746,9 +765,34 @@ def _parse_pair(name: str, raw: object, setup_date: date, tier: str, problems: l
             extra[key] = _bool(data, key, bool(default), path, problems)
         elif key == "income_account":
             extra[key] = _str(data, key, path, problems) or default
+        elif key == "tax_code":
+            extra[key] = _str(data, key, path, problems)
+        elif key == "automated_tax":
+            extra[key] = _bool(data, key, False, path, problems)
+        elif key == "custom_fields":
+            extra[key] = _custom_fields(data.get(key), f"{path}.{key}", problems)
+    if name == "invoices":
+        if "to_quickbooks" in (data.get("filters") or {}):
+            problems.append(f"{path}.filters.to_quickbooks: the outbound invoice filter is HubSpot's own and cannot "
+                            "be edited (B4): only invoices that are not drafts go to QuickBooks")
+        filters["to_quickbooks"] = _parse_groups(OUTBOUND_INVOICE_FILTER, path, problems)
     return PairSettings(name=name, enabled=enabled, direction=direction, conflict=conflict, mappings=mappings,
                         filters_to_quickbooks=filters["to_quickbooks"], filters_to_hubspot=filters["to_hubspot"],
                         on_delete=on_delete, recommended_filters=use_recommended, **extra)
+
+
+def _custom_fields(raw: object, path: str, problems: list[str]) -> dict[str, str]:
+    """F12: {QBO custom field name: HubSpot invoice property}; QBO has three sales-form custom fields at most."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and k and v
+                                               for k, v in raw.items()):
+        problems.append(f"{path}: must map QuickBooks custom field names to HubSpot invoice properties, not {raw!r}")
+        return {}
+    if len(raw) > 3:
+        problems.append(f"{path}: QuickBooks shows at most three custom fields on sales forms (F12); "
+                        f"{len(raw)} are mapped")
+    return dict(raw)
 
 
 def _parse_filters(data: Mapping, recommended: Mapping, path: str, problems: list[str]) -> dict[str, list]:

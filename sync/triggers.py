@@ -22,8 +22,9 @@ from .state import HUBSPOT, QUICKBOOKS
 if TYPE_CHECKING:
     from .engine import Engine, PassReport
 
-QBO_ENTITIES = {"Customer": "contacts", "Item": "products"}
-HUBSPOT_OBJECTS = {"contact": "contacts", "product": "products"}
+QBO_ENTITIES = {"Customer": "contacts", "Item": "products", "Invoice": "invoices", "Payment": "payments"}
+HUBSPOT_OBJECTS = {"contact": "contacts", "product": "products", "invoice": "invoices",
+                   "commerce_payment": "payments"}
 HUBSPOT_MAX_AGE_MS = 5 * 60 * 1000  # HubSpot: reject v3 signatures older than five minutes
 
 

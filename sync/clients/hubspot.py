@@ -16,6 +16,7 @@ from .http import EPOCH, ApiError, HttpClient, Pacer, ms_epoch, parse_when
 
 API = "https://api.hubapi.com"
 MAX_BATCH = 100  # inputs per CRM batch call
+MAX_ASSOCIATION_WRITE = 2000  # inputs of one v4 batch associate call
 MAX_ASSOCIATION_READ = 1000  # inputs per v4 associations batch/read
 LIST_PAGE = 100
 SEARCH_PAGE = 200
@@ -384,6 +385,17 @@ class HubSpotClient(HttpClient):
                         more.append({"id": fid, "after": str(after)})
             pending = more
         return out
+
+    def associate(self, from_type: str, to_type: str, pairs: builtins.list[tuple[str, str]]) -> None:
+        """Default (unlabelled) associations for (from id, to id) pairs. Repeating one is harmless."""
+        inputs = [{"from": {"id": str(f)}, "to": {"id": str(t)}} for f, t in pairs]
+        for chunk in self._chunks(inputs, MAX_ASSOCIATION_WRITE):
+            self._call("POST", f"/crm/v4/associations/{from_type}/{to_type}/batch/associate/default",
+                       kind="associations", safe=True, json={"inputs": chunk}, multi=True)
+
+    def account_details(self) -> dict:
+        """``GET /account-info/v3/details``: the portal's id, time zone and company currency."""
+        return self._call("GET", "/account-info/v3/details", kind="read", safe=True) or {}
 
     # -- properties --------------------------------------------------------------------------------
     def properties(self, object_type: str) -> builtins.list[dict]:

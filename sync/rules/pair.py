@@ -41,6 +41,7 @@ class PairRules:
     hubspot_type = ""  # CRM object type
     hubspot_modified = "hs_lastmodifieddate"  # the property incremental reads follow
     qbo_entity = ""
+    qbo_has_active = True  # names (customers, items) are made inactive, never deleted; transactions have no flag
     key_field = ""  # the mapping id holding the match key
     hubspot_id_property = ""  # a unique HubSpot property: creates are upserts keyed by it (idempotent)
     hubspot_id_definition: dict | None = None  # its definition when the engine must create it (not HubSpot's own)
@@ -55,12 +56,13 @@ class PairRules:
 
     def qbo_statement(self, since: datetime | None) -> str:
         """Every record changed since ``since`` (all when None), inactive ones included (edge case 10)."""
-        where = "Active IN (true, false)"
+        where = ["Active IN (true, false)"] if self.qbo_has_active else []  # transactions have no Active flag
         if since is not None:
             stamp = (since - timedelta(microseconds=since.microsecond)).strftime("%Y-%m-%dT%H:%M:%S%z")
             stamp = stamp[:-2] + ":" + stamp[-2:]
-            where += f" AND MetaData.LastUpdatedTime >= '{stamp}'"
-        return f"SELECT * FROM {self.qbo_entity} WHERE {where} ORDERBY MetaData.LastUpdatedTime"
+            where.append(f"MetaData.LastUpdatedTime >= '{stamp}'")
+        condition = f" WHERE {' AND '.join(where)}" if where else ""
+        return f"SELECT * FROM {self.qbo_entity}{condition} ORDERBY MetaData.LastUpdatedTime"
 
     def match_key(self, value: str) -> str | None:
         return value or None
@@ -102,6 +104,11 @@ class PairRules:
     def exclusion(self, record: Record, source: str, settings: PairSettings) -> str | None:
         """A reason code when the record must not be created on the other side."""
         return None
+
+    def before_apply(self, engine: Engine, settings: PairSettings) -> list[str]:
+        """Mark records dirty that must be planned again though neither side changed (e.g. overdue invoices);
+        returns problems to report with the pair."""
+        return []
 
     def prepare(self, engine: Engine, creates: list[Record], settings: PairSettings) -> dict:
         """Look up what creating these records in QBO needs (one round of batched reads)."""

@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 
@@ -20,8 +21,9 @@ from sync.clients.hubspot import HubSpotClient
 from sync.clients.quickbooks import QuickBooksClient
 from sync.clock import VirtualClock
 from sync.engine import Engine
+from sync.rules.invoices import INVOICE_ID_PROPERTY, INVOICE_STATUS_PROPERTY, LINE_ID_PROPERTY
 from sync.settings import Settings
-from sync.state import State
+from sync.state import HUBSPOT, State
 
 PG_URL = os.environ.get("HSQBO_TEST_POSTGRES", "postgresql+psycopg2://127.0.0.1:5432/test")
 
@@ -140,3 +142,90 @@ def journal_writes(w: World, since: int = 0) -> list[dict]:
 
 def journal_mark(w: World) -> int:
     return w.sims.runtime.journal.last_seq()
+
+
+# -- invoices and payments (tests/sync/test_invoices.py, test_payments.py) --------------------------------
+
+INVOICE_PROPS = ["hs_number", "hs_invoice_date", "hs_due_date", "hs_currency", "hs_invoice_status",
+                 "hs_invoice_source", "hs_amount_billed", "hs_amount_paid", "hs_balance_due", INVOICE_ID_PROPERTY,
+                 INVOICE_STATUS_PROPERTY]
+
+
+def engine_for(w: World, direction: str = "to-hubspot", **invoices: object) -> Engine:
+    return w.engine(settings=w.settings(invoices={"recommended_filters": False, "direction": direction, **invoices},
+                                        products={"direction": "two-way"}))
+
+
+def income_account(w: World) -> dict:
+    return {"value": next(iter(w.qbo.query("SELECT * FROM Account WHERE AccountType = 'Income'")))["Id"]}
+
+
+def new_item(w: World, name: str, sku: str, price: str) -> dict:
+    return w.qbo.create("Item", {"Name": name, "Sku": sku, "Type": "Service", "UnitPrice": float(price),
+                                 "IncomeAccountRef": income_account(w)}, request_id=uuid.uuid4().hex)
+
+
+def line(item: dict, qty: int, price: str) -> dict:
+    return {"DetailType": "SalesItemLineDetail", "Amount": float(Decimal(price) * qty),
+            "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}, "Qty": qty, "UnitPrice": float(price)}}
+
+
+def new_invoice(w: World, customer: dict, lines: list[dict], **fields: object) -> dict:
+    return w.qbo.create("Invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": lines, **fields},
+                        request_id=uuid.uuid4().hex)
+
+
+def pay(w: World, customer: dict, amounts: dict[str, str], total: str | None = None, **fields: object) -> dict:
+    body = {"CustomerRef": {"value": customer["Id"]},
+            "TotalAmt": float(Decimal(total) if total else sum(Decimal(a) for a in amounts.values())),
+            "Line": [{"Amount": float(Decimal(a)), "LinkedTxn": [{"TxnId": i, "TxnType": "Invoice"}]}
+                     for i, a in amounts.items()], **fields}
+    return w.qbo.create("Payment", body, request_id=uuid.uuid4().hex)
+
+
+def hubspot_invoice(w: World, qbo_id: str) -> dict:
+    return w.hs.get("invoices", qbo_id, INVOICE_PROPS, id_property=INVOICE_ID_PROPERTY)
+
+
+def line_items(w: World, invoice_id: str) -> list[dict]:
+    links = w.hs.associations("invoices", "line_items", [invoice_id]).get(invoice_id, [])
+    ids = [str(t["toObjectId"]) for t in links]
+    return sorted(w.hs.batch_read("line_items", ids, ["name", "quantity", "price", "amount", "hs_product_id",
+                                                      LINE_ID_PROPERTY]),
+                  key=lambda li: li["properties"][LINE_ID_PROPERTY])
+
+
+def linked(w: World, from_type: str, object_id: str, to_type: str) -> set[str]:
+    return {str(t["toObjectId"]) for t in w.hs.associations(from_type, to_type, [object_id]).get(object_id, [])}
+
+
+@pytest.fixture
+def books(world: World) -> dict:
+    """A customer whose contact has a primary company, two items with SKUs."""
+    contact = new_contact(world, "ada@example.com", "Ada", "Lovelace", company="Analytical Engines")
+    customer = new_customer(world, "Ada Lovelace", "ada@example.com")
+    return {"contact": contact, "customer": customer, "widget": new_item(world, "Widget", "W-1", "12.50"),
+            "gadget": new_item(world, "Gadget", "G-1", "3.33")}
+
+
+def hubspot_invoice_with_lines(w: World, contact: str, lines: list[dict], status: str = "open", **props: str) -> str:
+    invoice = w.hs.create("invoices", {"hs_currency": "USD", "hs_invoice_status": "draft", **props},
+                          [{"to": {"id": contact}, "types": [{"associationCategory": "HUBSPOT_DEFINED",
+                                                              "associationTypeId": 177}]}])
+    for item in lines:
+        w.hs.create("line_items", item, [{"to": {"id": invoice["id"]},
+                                          "types": [{"associationCategory": "HUBSPOT_DEFINED",
+                                                     "associationTypeId": 410}]}])
+    if status != "draft":
+        w.hs.update("invoices", invoice["id"], {"hs_invoice_status": status})
+    return str(invoice["id"])
+
+
+def synced_contact(w: World, engine: Engine) -> tuple[str, str]:
+    contact = new_contact(w, "bob@example.com", "Bob", "Builder")
+    engine.run_pass(["contacts"])
+    record = engine.state.by_side_ids("contacts", HUBSPOT, [contact])[contact]
+    assert record.qbo_id
+    return contact, record.qbo_id
+
+

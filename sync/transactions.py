@@ -1,0 +1,649 @@
+"""Planning and writing invoices and payments: documents with lines, links and money, not just fields.
+
+They reuse the generic chunk planner (``engine._Batch``): its QBO batch with intents and requestid,
+its status and activity records. What differs is decided here, each rule cited:
+
+- invoices QBO → HubSpot: the invoice, its line items (products by SKU link), associations to the
+  contact, its primary company (F1) and the deal where known; F9 status; deal properties (F7, F8).
+- invoices HubSpot → QBO: only finalized invoices (B4), customer and items linked first (A1, E2),
+  tax (F4), numbers (F6); afterwards QBO edits are checked (F2) and HubSpot edits flow only to
+  HubSpot-created invoices (F3).
+- payments: a QBO payment on one invoice becomes a HubSpot payment on it (A2); on several it is
+  excluded (G1); a HubSpot payment becomes a QBO payment once completed (G2), with no fee (G3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from decimal import Decimal
+
+import requests
+
+from .clients.http import ApiError
+from .engine import Incomplete, _Batch
+from .mapping import TO_HUBSPOT, TO_QUICKBOOKS, TWO_WAY, qbo_value
+from .merge import merge
+from .outcomes import status_of
+from .rules.contacts import PRIMARY_COMPANY
+from .rules.invoices import (
+    DEAL_PROPERTIES,
+    DRAFT_NOTE,
+    INVOICE_ID_PROPERTY,
+    INVOICE_STATUS_DEFINITION,
+    INVOICE_STATUS_PROPERTY,
+    LINE_ID_DEFINITION,
+    LINE_ID_PROPERTY,
+    PAYMENT_ID_PROPERTY,
+    f9_status,
+    forbidden_edits,
+    locked,
+    money,
+    origin,
+    text,
+)
+from .rules.products import ensure_custom_line_item
+from .state import HUBSPOT, QUICKBOOKS, SYNCED, Activity, Record, chunks
+
+DOC = "__doc__"  # the invoice's own part of the merge base: origin, F2 snapshot, line item ids, deal, F9 status
+LINE_PROPERTIES = ["name", "quantity", "price", "hs_sku", "hs_product_id", "description", "amount"]
+
+
+def doc_of(r: Record) -> dict:
+    return dict((r.base or {}).get(DOC) or {})
+
+
+def with_doc(base: dict | None, doc: dict) -> dict:
+    return {**{k: v for k, v in (base or {}).items() if k != DOC}, DOC: doc}
+
+
+class _Push:
+    """What one invoice needs written to HubSpot."""
+
+    def __init__(self, r: Record, props: dict, creating: bool, lines: list[dict] | None, links: list[tuple[str, str]],
+                 base: dict) -> None:
+        self.r, self.props, self.creating, self.lines, self.links, self.base = r, props, creating, lines, links, base
+
+
+class InvoiceBatch(_Batch):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.pushes: list[_Push] = []
+        self.created_docs: dict[int, dict] = {}  # record id -> doc of an invoice being created in QBO
+        self.today = self.engine.clock.now().date()
+
+    # -- decide ------------------------------------------------------------------------------------
+    def run(self) -> None:
+        to_quickbooks: list[Record] = []
+        for r in self.records:
+            if r.deleted:
+                self._tombstone(r)
+            elif r.qbo_id and not r.hubspot_id:
+                self._plan_to_hubspot(r)
+            elif r.hubspot_id and not r.qbo_id:
+                code = self._why_not_to_quickbooks(r)
+                if code:
+                    self._end(r, status_of(code), code)
+                else:
+                    to_quickbooks.append(r)
+            else:
+                self._plan_linked(r)
+        if to_quickbooks:
+            self._prepare_quickbooks_creates(to_quickbooks)
+        self._write_quickbooks()
+        self._write_invoices_to_hubspot()
+        self._save()
+        self._update_deals()
+
+    def _tombstone(self, r: Record) -> None:
+        """Deleted in QBO (edge 45): with D4's legacy setting the HubSpot invoice is archived; never recreated.
+        Deleted in HubSpot: the books are never touched."""
+        side = r.deleted or QUICKBOOKS
+        if self.settings.on_delete == "deactivate" and side == QUICKBOOKS and r.hubspot_id and r.deleted != "both":
+            try:
+                self.engine.hubspot.archive("invoices", r.hubspot_id)
+            except ApiError as exc:
+                self._end(r, "failed", "rejected_by_hubspot", str(exc))
+                return
+            self.log.append(Activity(r.id or 0, self.pair, "archived", HUBSPOT, rule="D4"))
+            r.deleted = "both"
+        self._end(r, "excluded", "deleted")
+
+    def _allowed(self, towards: str) -> bool:
+        return self.settings.direction in (TWO_WAY, towards)
+
+    # -- QBO → HubSpot -----------------------------------------------------------------------------
+    def _plan_to_hubspot(self, r: Record) -> None:
+        x, doc = r.extra(QUICKBOOKS), doc_of(r)
+        attached = bool(doc.get("links"))  # F10/F11 invoices carry what they are to be added to
+        if not attached:
+            if not self._allowed(TO_HUBSPOT):
+                return self._end(r, "excluded", "direction")
+            if self.engine.settings.legacy:
+                return self._end(r, "excluded", "not_attached")  # F11: only by hand in legacy mode
+            if not self.settings.passes(x.get("props", {}), TO_HUBSPOT):
+                return self._end(r, "excluded", "filtered_out")  # C2
+        if x.get("voided"):
+            return self._end(r, "excluded", "voided")
+        contact = self._contact_of_customer(x.get("customer", ""))
+        if contact is None:
+            return self._end(r, "pending", "customer_not_synced")
+        doc.setdefault("origin", QUICKBOOKS)
+        links = [("contacts", contact), *[tuple(link) for link in doc.get("links", [])]]
+        company = self._primary_companies([contact]).get(contact)
+        if company:
+            links.append(("companies", company))  # F1: the contact's primary company, none if it has none
+        props = self._header_props(r, r.values(QUICKBOOKS), creating=True)
+        self.pushes.append(_Push(r, props, True, self._line_items(r), sorted(set(links)), with_doc(r.base, doc)))
+
+    def _header_props(self, r: Record, values: dict, creating: bool) -> dict:
+        x = r.extra(QUICKBOOKS)
+        props = self.rules.hubspot_properties_for(values, self.settings.mappings)
+        for name, prop in self.settings.custom_fields.items():  # F12
+            if f"custom:{name}" in values:
+                props[prop] = values[f"custom:{name}"]
+        props[INVOICE_STATUS_PROPERTY] = f9_status(x, self.today)
+        if creating:
+            props.update({INVOICE_ID_PROPERTY: r.qbo_id, "hs_invoice_source": origin(r),
+                          "hs_currency": x.get("currency") or "USD", "hs_invoice_status": "open"})
+            props.update({m.hubspot: values.get(m.id, "") for m in self.settings.mappings if m.create_only})
+        if x.get("voided"):
+            props["hs_invoice_status"] = "voided"  # edge 44: voided, nothing deleted
+        return {k: v for k, v in props.items() if v not in (None, "")}
+
+    def _line_items(self, r: Record) -> list[dict]:
+        """HubSpot line items of a QBO invoice's lines, keyed by QBO ids; products linked by item (E1)."""
+        x = r.extra(QUICKBOOKS)
+        items = [line["item"] for line in x.get("lines", []) if line["item"]]
+        products = self.engine.state.by_side_ids("products", QUICKBOOKS, items) if items else {}
+        out = []
+        for line in x.get("lines", []):
+            props = {LINE_ID_PROPERTY: f"{r.qbo_id}:{line['id']}", "name": line["description"] or line["name"],
+                     "quantity": line["qty"], "price": line["price"]}
+            product = products.get(line["item"])
+            if product is not None and product.hubspot_id and product.deleted is None:
+                props["hs_product_id"] = product.hubspot_id
+            if line["description"]:
+                props["description"] = line["description"]
+            out.append(props)
+        if money(x.get("tax")) > 0:  # HubSpot has no invoice tax: a line keeps the two totals equal to the cent
+            out.append({LINE_ID_PROPERTY: f"{r.qbo_id}:tax", "name": "Tax", "quantity": "1", "price": x["tax"]})
+        return out
+
+    def _contact_of_customer(self, customer: str) -> str | None:
+        record = self.engine.state.by_side_ids("contacts", QUICKBOOKS, [customer]).get(customer) if customer else None
+        return record.hubspot_id if record is not None and record.deleted is None else None
+
+    def _primary_companies(self, contacts: list[str]) -> dict[str, str]:
+        links = self.engine.hubspot.associations("contacts", "companies", contacts)
+        return {str(cid): str(t["toObjectId"]) for cid, targets in links.items() for t in targets
+                if any(k.get("typeId") == PRIMARY_COMPANY for k in t.get("associationTypes", []))}
+
+    # -- linked invoices ---------------------------------------------------------------------------
+    def _plan_linked(self, r: Record) -> None:
+        doc, x = doc_of(r), r.extra(QUICKBOOKS)
+        made_in_hubspot = origin(r) == HUBSPOT
+        if made_in_hubspot and doc.get("locked") is not None:
+            bad = forbidden_edits(doc["locked"], locked(x))
+            if bad:  # F2: reported, never overwritten in either direction
+                return self._end(r, "failed", "modified_in_quickbooks",
+                                 f"Changed in QuickBooks: {', '.join(bad)} "
+                                 "(not allowed on an invoice created in HubSpot)")
+            doc["locked"] = locked(x)  # payments added, service dates: allowed
+        # F3: HubSpot edits go to QBO only for HubSpot-created invoices; QBO edits flow to HubSpot as the pair allows
+        if made_in_hubspot:
+            direction = self.settings.direction
+        else:
+            direction = TO_HUBSPOT if self._allowed(TO_HUBSPOT) else ""
+        maps = [m for m in self.settings.mappings if not m.create_only]
+        m = merge(maps, direction, self.settings.conflict, r.base, r.values(HUBSPOT), r.values(QUICKBOOKS)) \
+            if direction else None
+        to_q = m.to_quickbooks if m else {}
+        to_h = dict(m.to_hubspot) if m else {}
+        for name in self.settings.custom_fields:  # F12: QBO's custom fields flow to HubSpot
+            key = f"custom:{name}"
+            if r.values(QUICKBOOKS).get(key, "") != (r.base or {}).get(key, r.values(HUBSPOT).get(key, "")):
+                to_h[key] = r.values(QUICKBOOKS).get(key, "")
+        new_base = with_doc({**(m.base if m else {}), **{k: r.values(QUICKBOOKS).get(k, "")
+                                                         for k in r.values(QUICKBOOKS) if k.startswith("custom:")}},
+                            doc)
+        if to_q and self._allowed(TO_QUICKBOOKS):
+            body = self.rules.qbo_body(r, to_q, self.settings.mappings, False, {}, self.settings)
+            body.update(Id=r.qbo_id, SyncToken=r.qbo_version, sparse=True)
+            self.qbo_items.append({"bId": str(r.id), "operation": "update", "Invoice": body})
+            self.pending_base[r.id or 0] = new_base
+        props = self._header_props(r, to_h, creating=False) if (to_h or self._allowed(TO_HUBSPOT) or made_in_hubspot) \
+            else {}
+        if props.get(INVOICE_STATUS_PROPERTY) == doc.get("status"):
+            props.pop(INVOICE_STATUS_PROPERTY)
+        if not to_h and props.get("hs_invoice_status") == "voided" and doc.get("voided"):
+            props.pop("hs_invoice_status")
+        lines = None
+        if not made_in_hubspot and self._allowed(TO_HUBSPOT):
+            wanted = self._line_items(r)
+            if _lines_digest(wanted) != doc.get("lines_digest"):
+                lines = wanted
+        if props or lines is not None:
+            self.pushes.append(_Push(r, props, False, lines, [], new_base))
+        elif not to_q:
+            r.base = new_base
+            self._end(r, SYNCED)
+
+    # -- HubSpot → QBO -----------------------------------------------------------------------------
+    def _why_not_to_quickbooks(self, r: Record) -> str | None:
+        x = r.extra(HUBSPOT)
+        if not self._allowed(TO_QUICKBOOKS):
+            return "direction"
+        if x.get("status") == "voided":
+            return "voided"
+        if not self.settings.passes(x.get("props", {}), TO_QUICKBOOKS):
+            return "draft"  # B4: HubSpot's own outbound filter, only finalized invoices
+        company = self.engine.company()
+        if self.engine.settings.legacy and company["custom_numbers"]:
+            return "custom_transaction_numbers"  # F6 legacy: refused outright
+        if company["country"] != "US":
+            if not (self.engine.settings.legacy or self.settings.automated_tax) or not self.settings.tax_code:
+                return "tax_required"  # F4
+        return None
+
+    def _prepare_quickbooks_creates(self, records: list[Record]) -> None:
+        hubspot, state = self.engine.hubspot, self.engine.state
+        ids = [r.hubspot_id or "" for r in records]
+        contacts = {k: [str(t["toObjectId"]) for t in v] for k, v in hubspot.associations("invoices", "contacts",
+                                                                                           ids).items()}
+        deals = {k: [str(t["toObjectId"]) for t in v] for k, v in hubspot.associations("invoices", "deals",
+                                                                                        ids).items()}
+        line_links = hubspot.associations("invoices", "line_items", ids)
+        line_ids = sorted({str(t["toObjectId"]) for v in line_links.values() for t in v}, key=_numeric_key)
+        lines = {li["id"]: li.get("properties") or {} for li in hubspot.batch_read("line_items", line_ids,
+                                                                                    LINE_PROPERTIES)}
+        contact_records = state.by_side_ids("contacts", HUBSPOT, sorted({c for v in contacts.values() for c in v}))
+        product_ids = sorted({p.get("hs_product_id") or "" for p in lines.values()} - {""})
+        products = state.by_side_ids("products", HUBSPOT, product_ids) if product_ids else {}
+        company = self.engine.company()
+        custom_item: str | None = None
+        for r in records:
+            customer = next((contact_records[c].qbo_id for c in sorted(contacts.get(r.hubspot_id or "", []),
+                                                                        key=_numeric_key)
+                             if c in contact_records and contact_records[c].qbo_id), None)
+            if customer is None:  # A1 / edge 34: the customer first, in dependency order
+                self._end(r, "pending", "customer_not_synced")
+                continue
+            body_lines = []
+            for lid in sorted((str(t["toObjectId"]) for t in line_links.get(r.hubspot_id or "", [])),
+                              key=_numeric_key):
+                props = lines.get(lid)
+                if props is None:
+                    continue
+                product = products.get(props.get("hs_product_id") or "")
+                item = product.qbo_id if product is not None and product.qbo_id and product.deleted is None else None
+                if item is None:  # E2: booked on "Custom line item", made when first needed
+                    custom_item = custom_item or ensure_custom_line_item(
+                        self.engine.quickbooks, state, self.engine.income_account(self.settings.income_account or ""))
+                    item = custom_item
+                qty, price = money(props.get("quantity") or 1), money(props.get("price"))
+                detail: dict = {"ItemRef": {"value": item}, "Qty": qbo_value(text(qty), "number"),
+                                "UnitPrice": qbo_value(text(price), "number")}
+                if self.settings.tax_code and company["country"] != "US":
+                    detail["TaxCodeRef"] = {"value": self.settings.tax_code}  # F4: legacy / automated tax
+                body_lines.append({"DetailType": "SalesItemLineDetail",
+                                   "Amount": qbo_value(text(qty * price), "number"),
+                                   "Description": props.get("name") or "", "SalesItemLineDetail": detail})
+            values = r.values(HUBSPOT)
+            body = self.rules.qbo_body(r, values, self.settings.maps_towards(TO_QUICKBOOKS), True, {}, self.settings)
+            body.pop("DocNumber", None)
+            body.pop("CurrencyRef", None)
+            if company["custom_numbers"] and values.get("hs_number"):
+                body["DocNumber"] = values["hs_number"]  # F6: the HubSpot number, prefix and all
+            currency = values.get("hs_currency") or company["currency"]
+            if currency != company["currency"]:
+                body["CurrencyRef"] = {"value": currency}  # I8: QBO refuses it unless the customer has it
+            body.update(CustomerRef={"value": customer}, Line=body_lines,
+                        PrivateNote=f"{DRAFT_NOTE} invoice {r.hubspot_id}" if self.engine.settings.legacy
+                        else f"From HubSpot invoice {r.hubspot_id}")
+            custom = {name: values.get(f"custom:{name}", "") for name in self.settings.custom_fields}
+            if any(custom.values()):
+                slots = company["custom_fields"]
+                body["CustomField"] = [{"DefinitionId": slots[n], "Type": "StringType", "StringValue": v}
+                                       for n, v in custom.items() if v and n in slots]
+            self.qbo_items.append({"bId": str(r.id), "operation": "create", "Invoice": body})
+            self.created_docs[r.id or 0] = {"origin": HUBSPOT, "deals": deals.get(r.hubspot_id or "", [])}
+            self.pending_base[r.id or 0] = with_doc({m.id: values.get(m.id, "") for m in self.settings.mappings
+                                                     if not m.create_only}, self.created_docs[r.id or 0])
+
+    def record_quickbooks(self, items: list[dict], answers: list[dict], intent: int | None) -> None:
+        """After QBO answers: a created invoice keeps its F2 snapshot, and its QBO number goes back to HubSpot."""
+        super().record_quickbooks(items, answers, intent)
+        for item, answer in zip(items, answers, strict=True):
+            r = self.by_id.get(int(item["bId"]))
+            if r is None or item["operation"] != "create" or "Invoice" not in answer:
+                continue
+            doc = doc_of(r)
+            doc.update(origin=HUBSPOT, locked=locked(r.extra(QUICKBOOKS)))
+            props = {INVOICE_ID_PROPERTY: r.qbo_id, INVOICE_STATUS_PROPERTY: f9_status(r.extra(QUICKBOOKS), self.today)}
+            number = r.values(QUICKBOOKS).get("hs_number", "")
+            if number and number != r.values(HUBSPOT).get("hs_number", ""):
+                props["hs_number"] = number  # edge 29: QBO assigned the number; HubSpot shows it
+            base = with_doc({**(r.base or {}), "hs_number": number}, doc)
+            r.base = base
+            self.pushes.append(_Push(r, props, False, None, [], base))
+        self._save()
+
+    # -- HubSpot writes ----------------------------------------------------------------------------
+    def _write_invoices_to_hubspot(self) -> None:
+        if not self.pushes:
+            return
+        engine, hubspot = self.engine, self.engine.hubspot
+        engine.ensure_hubspot_property("invoices", self.rules.hubspot_id_definition or {})
+        engine.ensure_hubspot_property("invoices", INVOICE_STATUS_DEFINITION)
+        try:
+            made = self._write_headers([p for p in self.pushes if p.creating],
+                                       [p for p in self.pushes if not p.creating])
+            self._write_lines([p for p in self.pushes if p.lines is not None and p.r.id in made], made)
+            links: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+            for p in self.pushes:
+                for to_type, to_id in p.links:
+                    if p.r.id in made:
+                        links[("invoices", to_type)].append((made[p.r.id or 0]["id"], to_id))
+            for (from_type, to_type), pairs in links.items():
+                hubspot.associate(from_type, to_type, pairs)
+        except (ApiError, requests.RequestException) as exc:
+            self._save()
+            raise Incomplete(f"writing invoices to HubSpot: {exc}") from exc
+        for p in self.pushes:
+            answer = made.get(p.r.id or 0)
+            if answer is None:
+                continue
+            r, doc = p.r, dict(p.base.get(DOC) or {})
+            r.hubspot_id = str(answer["id"])
+            written = {m.id: p.props[m.hubspot] for m in self.settings.mappings if m.hubspot in p.props}
+            r.hubspot_values = {**r.values(HUBSPOT), **written}
+            r.hubspot_version = answer.get("version") or r.hubspot_version
+            if INVOICE_STATUS_PROPERTY in p.props:
+                doc["status"] = p.props[INVOICE_STATUS_PROPERTY]
+            if p.props.get("hs_invoice_status") == "voided":
+                doc["voided"] = True
+            if p.lines is not None:
+                doc["lines_digest"] = _lines_digest(p.lines)
+            if p.links:
+                doc["links"] = []  # added once; re-associating by hand afterwards is the user's (F1)
+                doc["deals"] = sorted({*doc.get("deals", []), *(i for t, i in p.links if t == "deals")})
+            r.base = with_doc(p.base, doc)
+            self.report.created[HUBSPOT] += p.creating
+            self.report.updated[HUBSPOT] += not p.creating
+            self.log.append(Activity(r.id or 0, self.pair, "created" if p.creating else "updated", HUBSPOT,
+                                     detail={"id": r.hubspot_id}))
+            self._end(r, SYNCED)
+
+    def _write_headers(self, creates: list[_Push], updates: list[_Push]) -> dict[int, dict]:
+        """Upsert new invoices by their QBO id (idempotent), update known ones; {record id: HubSpot answer}."""
+        from .rules.pair import hubspot_version
+
+        made: dict[int, dict] = {}
+        hubspot = self.engine.hubspot
+        for chunk in chunks(creates, 100):
+            result = hubspot.batch_upsert("invoices", [{"id": p.r.qbo_id, "properties": p.props} for p in chunk],
+                                          INVOICE_ID_PROPERTY)
+            by_key = {str((x.get("properties") or {}).get(INVOICE_ID_PROPERTY)): x for x in result.results}
+            for p in chunk:
+                self._took(p, by_key.get(str(p.r.qbo_id)), made, hubspot_version)
+        for chunk in chunks(updates, 100):
+            try:
+                result = hubspot.batch_update("invoices", [{"id": p.r.hubspot_id, "properties": p.props}
+                                                           for p in chunk])
+                by_id = {str(x["id"]): x for x in result.results}
+            except ApiError as exc:
+                if exc.status not in (400, 404):
+                    raise
+                by_id = {}
+                for p in chunk:  # one archived invoice fails the batch: one by one
+                    try:
+                        by_id[str(p.r.hubspot_id)] = hubspot.update("invoices", p.r.hubspot_id or "", p.props)
+                    except ApiError as single:
+                        if single.status == 404:
+                            p.r.deleted = HUBSPOT  # archived meanwhile: a tombstone, never recreated
+                            self._end(p.r, "excluded", "deleted")
+                        else:
+                            self._end(p.r, "failed", "rejected_by_hubspot", str(single))
+            for p in chunk:
+                self._took(p, by_id.get(str(p.r.hubspot_id)), made, hubspot_version)
+        return made
+
+    def _took(self, p: _Push, answer: dict | None, made: dict[int, dict], version: object) -> None:
+        if answer is None:
+            if p.r.status == SYNCED or p.r.dirty:
+                self._end(p.r, "failed", "rejected_by_hubspot", "HubSpot did not return the invoice")
+            return
+        values = {m.id: p.props.get(m.hubspot, p.r.values(HUBSPOT).get(m.id, "")) for m in self.settings.mappings}
+        values.update({k: v for k, v in p.r.values(HUBSPOT).items() if k.startswith("custom:")})
+        p.r.hubspot_values = values
+        answer["version"] = version(str(answer.get("updatedAt")), values)  # type: ignore[operator]
+        made[p.r.id or 0] = answer
+
+    def _write_lines(self, pushes: list[_Push], made: dict[int, dict]) -> None:
+        """Upsert every line item by its QBO line id, archive the ones gone, associate the new ones (edge 25)."""
+        if not pushes:
+            return
+        hubspot = self.engine.hubspot
+        self.engine.ensure_hubspot_property("line_items", LINE_ID_DEFINITION)
+        inputs = [{"id": line[LINE_ID_PROPERTY], "properties": line} for p in pushes for line in p.lines or []]
+        result = hubspot.batch_upsert("line_items", inputs, LINE_ID_PROPERTY) if inputs else None
+        ids = {str((x.get("properties") or {}).get(LINE_ID_PROPERTY)): str(x["id"])
+               for x in (result.results if result else [])}
+        if result and result.errors:
+            raise Incomplete(f"HubSpot refused line items: {result.errors[0].get('message')}")
+        current = hubspot.associations("invoices", "line_items", [made[p.r.id or 0]["id"] for p in pushes])
+        pairs, gone = [], []
+        for p in pushes:
+            invoice = made[p.r.id or 0]["id"]
+            linked = {str(t["toObjectId"]) for t in current.get(str(invoice), [])}
+            wanted = {ids[line[LINE_ID_PROPERTY]] for line in p.lines or [] if line[LINE_ID_PROPERTY] in ids}
+            pairs += [(invoice, i) for i in sorted(wanted - linked)]
+            gone += sorted(linked - wanted)
+        if pairs:
+            hubspot.associate("invoices", "line_items", pairs)
+        for line_id in gone:  # a line removed in QBO: its line item goes (it belongs to the invoice alone)
+            hubspot.archive("line_items", line_id)
+
+    # -- deals (F7, F8, F13) -------------------------------------------------------------------------
+    def _update_deals(self) -> None:
+        touched = [r for r in self.done if r.hubspot_id and r.qbo_id and r.status == SYNCED]
+        if not touched:
+            return
+        hubspot, state = self.engine.hubspot, self.engine.state
+        deal_ids: set[str] = set()
+        for r in touched:
+            deal_ids.update(doc_of(r).get("deals", []))
+        found = hubspot.associations("invoices", "deals", [r.hubspot_id or "" for r in touched])
+        deal_ids.update(str(t["toObjectId"]) for v in found.values() for t in v)
+        if not deal_ids:
+            return
+        deals = sorted(deal_ids, key=_numeric_key)
+        invoices_of = hubspot.associations("deals", "invoices", deals)
+        all_invoices = sorted({str(t["toObjectId"]) for v in invoices_of.values() for t in v})
+        records = state.by_side_ids("invoices", HUBSPOT, all_invoices)
+        currency = self.engine.company_currency()
+        current = {d["id"]: d.get("properties") or {}
+                   for d in hubspot.batch_read("deals", deals, list(DEAL_PROPERTIES))}
+        updates = []
+        for deal in deals:
+            candidates = [records[str(t["toObjectId"])] for t in invoices_of.get(deal, [])
+                          if str(t["toObjectId"]) in records and records[str(t["toObjectId"])].qbo_id]
+            # F7: an invoice in another currency than the account's never sets them; F8: the most recently updated
+            candidates = [c for c in candidates if (c.extra(QUICKBOOKS).get("currency") or currency) == currency]
+            if not candidates:
+                continue
+            latest = max(candidates, key=lambda c: (c.extra(QUICKBOOKS).get("updated", ""), int(c.qbo_id or 0)))
+            x = latest.extra(QUICKBOOKS)
+            props = {"qbo_invoice_amount": x.get("total", ""),
+                     "qbo_invoice_recipient": x.get("email") or x.get("customer_name", ""),
+                     "qbo_invoice_number": latest.values(QUICKBOOKS).get("hs_number", ""),
+                     "qbo_invoice_status": f9_status(x, self.today), "qbo_invoice_due_date": x.get("due", "")}
+            have = current.get(deal, {})
+            changed = {k: v for k, v in props.items() if _same(have.get(k)) != _same(v)}
+            if changed:
+                updates.append({"id": deal, "properties": changed})
+        if updates:
+            try:
+                hubspot.batch_update("deals", updates)
+            except (ApiError, requests.RequestException) as exc:
+                raise Incomplete(f"updating deal invoice properties: {exc}") from exc
+            self.report.updated[HUBSPOT] += len(updates)
+
+
+class PaymentBatch(_Batch):
+    """Payments: QBO → HubSpot on one invoice (A2, G1); HubSpot → QBO once completed (G2, G3, G4)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.pushes: list[tuple[Record, dict, str, bool]] = []  # record, props, invoice record's HubSpot id, create
+
+    def run(self) -> None:
+        invoice_settings = self.engine.settings.pairs["invoices"]
+        from_hubspot = [r for r in self.records if r.hubspot_id and not r.qbo_id and not r.deleted]
+        targets = self._invoices_of_hubspot_payments(from_hubspot) if from_hubspot else {}
+        for r in self.records:
+            if r.deleted:
+                self._end(r, "excluded", "deleted")
+            elif r.qbo_id:
+                self._plan_from_quickbooks(r)
+            else:
+                self._plan_from_hubspot(r, targets.get(r.hubspot_id or "", []), invoice_settings.direction)
+        self._write_quickbooks()
+        self._write_payments_to_hubspot()
+        self._save()
+
+    # -- QBO → HubSpot -----------------------------------------------------------------------------
+    def _plan_from_quickbooks(self, r: Record) -> None:
+        x = r.extra(QUICKBOOKS)
+        applied = x.get("applied") or {}
+        if len(applied) > 1:
+            return self._end(r, "excluded", "split_payment")  # G1, even if it was on one invoice before
+        if not applied:
+            if r.hubspot_id and r.values(HUBSPOT).get("status") != "canceled":
+                # unapplied or voided after it was synced: the HubSpot payment stops counting, nothing is deleted
+                self.pushes.append((r, {"hs_latest_status": "canceled"}, "", False))
+                return None
+            return self._end(r, "excluded", "unapplied_payment")  # edge 42: reported, attached to nothing
+        invoice_id, amount = next(iter(applied.items()))
+        invoice = self.engine.state.by_side_ids("invoices", QUICKBOOKS, [invoice_id]).get(invoice_id)
+        if invoice is None or not invoice.hubspot_id:
+            return self._end(r, "pending", "invoice_not_synced")  # edge 41: waits, applies once the invoice syncs
+        if r.hubspot_id and origin(r) == HUBSPOT:
+            return self._end(r, SYNCED)  # the engine wrote it from a HubSpot payment: nothing flows back
+        props = {"hs_initial_amount": amount, "hs_latest_status": "succeeded"}
+        if not r.hubspot_id:
+            props.update({PAYMENT_ID_PROPERTY: r.qbo_id, "hs_initiated_date": x.get("date", ""),
+                          "hs_currency_code": x.get("currency") or "USD", "hs_payment_method_type": x.get("method"),
+                          "hs_reference_number": x.get("reference")})
+        elif {"amount": amount, "status": "succeeded"} == r.values(HUBSPOT):
+            return self._end(r, SYNCED)
+        self.pushes.append((r, {k: v for k, v in props.items() if v not in (None, "")}, invoice.hubspot_id,
+                            not r.hubspot_id))
+        return None
+
+    def _write_payments_to_hubspot(self) -> None:
+        if not self.pushes:
+            return
+        from .rules.pair import hubspot_version
+
+        engine, hubspot = self.engine, self.engine.hubspot
+        engine.ensure_hubspot_property("commerce_payments", self.rules.hubspot_id_definition or {})
+        creates = [p for p in self.pushes if p[3]]
+        updates = [p for p in self.pushes if not p[3]]
+        try:
+            answers: dict[int, dict] = {}
+            for chunk in chunks(creates, 100):
+                result = hubspot.batch_upsert("commerce_payments", [{"id": r.qbo_id, "properties": props}
+                                                                    for r, props, _, _ in chunk], PAYMENT_ID_PROPERTY)
+                by_key = {str((x.get("properties") or {}).get(PAYMENT_ID_PROPERTY)): x for x in result.results}
+                answers.update({r.id or 0: by_key[str(r.qbo_id)] for r, *_ in chunk if str(r.qbo_id) in by_key})
+            for chunk in chunks(updates, 100):
+                result = hubspot.batch_update("commerce_payments", [{"id": r.hubspot_id, "properties": props}
+                                                                    for r, props, _, _ in chunk])
+                by_id = {str(x["id"]): x for x in result.results}
+                answers.update({r.id or 0: by_id[str(r.hubspot_id)] for r, *_ in chunk if str(r.hubspot_id) in by_id})
+            invoice_links = [(answers[r.id or 0]["id"], inv) for r, _, inv, new in creates if r.id in answers]
+            if invoice_links:
+                hubspot.associate("commerce_payments", "invoices", invoice_links)
+                # A2: on the deal's timeline too
+                deals = hubspot.associations("invoices", "deals", sorted({inv for _, inv in invoice_links}))
+                deal_links = [(pay, str(t["toObjectId"])) for pay, inv in invoice_links for t in deals.get(inv, [])]
+                if deal_links:
+                    hubspot.associate("commerce_payments", "deals", deal_links)
+        except (ApiError, requests.RequestException) as exc:
+            self._save()
+            raise Incomplete(f"writing payments to HubSpot: {exc}") from exc
+        for r, props, _, creating in self.pushes:
+            answer = answers.get(r.id or 0)
+            if answer is None:
+                self._end(r, "failed", "rejected_by_hubspot", "HubSpot did not return the payment")
+                continue
+            r.hubspot_id = str(answer["id"])
+            values = {"amount": props.get("hs_initial_amount", r.values(HUBSPOT).get("amount", "")),
+                      "status": props.get("hs_latest_status", r.values(HUBSPOT).get("status", ""))}
+            r.hubspot_values = values
+            r.hubspot_version = hubspot_version(str(answer.get("updatedAt")), values)
+            r.base = {**(r.base or {}), "origin": (r.base or {}).get("origin", QUICKBOOKS)}
+            self.report.created[HUBSPOT] += creating
+            self.report.updated[HUBSPOT] += not creating
+            self.log.append(Activity(r.id or 0, self.pair, "created" if creating else "updated", HUBSPOT,
+                                     detail={"id": r.hubspot_id, **props}))
+            self._end(r, SYNCED)
+
+    # -- HubSpot → QBO -----------------------------------------------------------------------------
+    def _invoices_of_hubspot_payments(self, records: list[Record]) -> dict[str, list[str]]:
+        links = self.engine.hubspot.associations("commerce_payments", "invoices", [r.hubspot_id or "" for r in records])
+        return {k: sorted({str(t["toObjectId"]) for t in v}, key=_numeric_key) for k, v in links.items()}
+
+    def _plan_from_hubspot(self, r: Record, invoices: list[str], direction: str) -> None:
+        values = r.values(HUBSPOT)
+        if not invoices:
+            return self._end(r, "excluded", "unapplied_payment")
+        if len(invoices) > 1:
+            return self._end(r, "excluded", "split_payment")
+        if direction not in (TWO_WAY, TO_QUICKBOOKS):
+            return self._end(r, "excluded", "direction")
+        invoice = self.engine.state.by_side_ids("invoices", HUBSPOT, invoices).get(invoices[0])
+        if invoice is None or not invoice.qbo_id:
+            return self._end(r, "pending", "invoice_not_synced")
+        if values.get("status") == "processing":
+            return self._end(r, "pending", "ach_processing")  # G2: HubSpot shows it paid; QBO waits
+        if values.get("status") != "succeeded":
+            return self._end(r, "excluded", "payment_not_completed")
+        booked = (self.engine.state.get_value("workflow_payments") or {}).get(r.hubspot_id or "")
+        if booked:  # G4: a paid-invoice workflow booked it already; a second booking would duplicate it
+            return self._end(r, "failed", "duplicate_invoice",
+                             f"QuickBooks {booked['type']} {booked['id']} already books HubSpot payment {r.hubspot_id}")
+        amount = money(values.get("amount"))
+        customer = invoice.extra(QUICKBOOKS).get("customer")
+        body = {"CustomerRef": {"value": customer}, "TotalAmt": qbo_value(text(amount), "number"),
+                "Line": [{"Amount": qbo_value(text(amount), "number"),
+                          "LinkedTxn": [{"TxnId": invoice.qbo_id, "TxnType": "Invoice"}]}],
+                "PrivateNote": f"HubSpot payment {r.hubspot_id}"}  # G3: the gross amount, no fee expense
+        if r.extra(HUBSPOT).get("date"):
+            body["TxnDate"] = r.extra(HUBSPOT)["date"]
+        self.qbo_items.append({"bId": str(r.id), "operation": "create", "Payment": body})
+        self.pending_base[r.id or 0] = {"origin": HUBSPOT}
+        return None
+
+
+def _lines_digest(lines: list[dict]) -> str:
+    return hashlib.sha1(repr(sorted(sorted(line.items()) for line in lines)).encode()).hexdigest()[:16]
+
+
+def _numeric_key(value: str) -> tuple[int, str]:
+    return (int(value), value) if value.isdigit() else (1 << 62, value)
+
+
+def _same(value: object) -> str:
+    from .mapping import canonical
+
+    text_value = canonical(value)
+    try:
+        return canonical(Decimal(text_value), "number")
+    except ArithmeticError:
+        return text_value[:10] if len(text_value) >= 10 and text_value[4:5] == "-" else text_value
+
+
+BATCHES = {"invoices": InvoiceBatch, "payments": PaymentBatch}
