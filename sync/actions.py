@@ -172,6 +172,12 @@ def _customer_for(engine: Engine, contact: str | None, picked: str | None = None
     record = engine.state.by_side_ids("contacts", HUBSPOT, [contact or ""])[contact or ""]
     if record.qbo_id:
         return record.qbo_id
+    if record.match_key:  # D3: a customer with this email may exist already
+        email = record.match_key.replace("'", "\\'")
+        found = list(engine.quickbooks.query(f"SELECT * FROM Customer WHERE PrimaryEmailAddr = '{email}'"))
+        if found:
+            engine.observe("contacts", QUICKBOOKS, found[:1], force=True)
+            return str(found[0]["Id"])
     context = rules.prepare(engine, [record], settings)
     body = rules.qbo_body(record, record.values(HUBSPOT), settings.maps_towards(TO_QUICKBOOKS), True, context,
                           settings)

@@ -447,7 +447,7 @@ class InvoiceBatch(_Batch):
 
     # -- deals (F7, F8, F13) -------------------------------------------------------------------------
     def _update_deals(self) -> None:
-        touched = [r for r in self.done if r.hubspot_id and r.qbo_id and r.status == SYNCED]
+        touched = [r for r in self.records if r.hubspot_id and r.qbo_id and r.status == SYNCED and not r.dirty]
         if not touched:
             return
         hubspot, state = self.engine.hubspot, self.engine.state

@@ -229,3 +229,17 @@ def synced_contact(w: World, engine: Engine) -> tuple[str, str]:
     return contact, record.qbo_id
 
 
+
+
+def company_with(w: World, **options: object) -> World:
+    """The same world with another QBO company (country, customTxnNumbers, closingDate, …); the portal stays."""
+    from dataclasses import replace
+
+    company = w.sims.new_qbo_company(**{"country": "US", "seed": "empty", **options})
+    qbo, _ = user_clients(w.sims, company, w.portal, w.clock)
+    return replace(w, company=company, qbo=qbo)
+
+
+def credit_memo(w: World, customer: dict, item: dict, amount: str, number: str) -> dict:
+    return w.qbo.create("CreditMemo", {"CustomerRef": {"value": customer["Id"]}, "DocNumber": number,
+                                       "Line": [line(item, 1, amount)]}, request_id=uuid.uuid4().hex)
