@@ -105,7 +105,13 @@ def test_defaults_of_an_empty_settings_file(tmp_path):
     assert s.state == "sqlite:///hsqbo-sync.db"
     assert s.setup_date == datetime.now(UTC).date()
     assert (s.interval_minutes, s.lookback_seconds, s.quickbooks_webhook_verifier) == (10, 120, None)
-    assert list(s.pairs) == ["contacts", "products"]
+    assert list(s.pairs) == ["contacts", "products", "invoices"]
+    assert s.mode == "current" and not s.legacy
+    i = s.pairs["invoices"]
+    assert i.direction == "to-hubspot"  # C2
+    assert (i.tax_code, i.automated_tax, i.custom_fields) == (None, False, {})
+    # B4: the outbound invoice filter is HubSpot's own: only invoices that are not drafts
+    assert i.filters_to_quickbooks == [[Filter("hs_invoice_status", "NEQ", "draft")]]
     c, p = s.pairs["contacts"], s.pairs["products"]
     assert c.enabled and p.enabled
     assert c.conflict == "hubspot" and c.on_delete == "nothing" and c.recommended_filters
@@ -223,7 +229,7 @@ def test_recommended_filters_fill_only_what_a_pair_leaves_out():
 def test_recommended_filters_false_gives_two_way_and_no_filters():
     s = Settings.from_dict({"pairs": {"contacts": {"recommended_filters": False},
                                       "products": {"recommended_filters": False}}})
-    for pair in s.pairs.values():
+    for pair in (s.pairs["contacts"], s.pairs["products"]):
         assert pair.direction == TWO_WAY and pair.filters_to_quickbooks == [] and pair.filters_to_hubspot == []
         assert pair.recommended_filters is False
 
@@ -262,8 +268,12 @@ def test_recommended_filters_of_an_unknown_pair():
     ({"hubspot": "token"}, "hubspot: must be a mapping of settings, not 'token'"),
     ({"pairs": ["contacts"]}, "pairs: must be a mapping of settings, not ['contacts']"),
     ({"pairs": {"contacts": "on"}}, "pairs.contacts: must be a mapping of settings, not 'on'"),
-    ({"pairs": {"invoice": {}}}, "pairs.invoice: unknown object pair; known pairs: contacts, products"),
-    ({"pairs": {"invoices": {}}}, "pairs.invoices: unknown object pair; known pairs: contacts, products"),
+    ({"pairs": {"invoice": {}}}, "pairs.invoice: unknown object pair; known pairs: contacts, products, invoices"),
+    ({"pairs": {"invoices": {"filters": {"to_quickbooks": []}}}},
+     "pairs.invoices.filters.to_quickbooks: the outbound invoice filter is HubSpot's own and cannot be edited (B4)"),
+    ({"pairs": {"invoices": {"custom_fields": {"a": "x", "b": "y", "c": "z", "d": "w"}}}},
+     "pairs.invoices.custom_fields: QuickBooks shows at most three custom fields on sales forms (F12)"),
+    ({"mode": "old"}, "mode: must be one of current, legacy"),
     ({"interval_minute": 5}, "interval_minute: unknown setting; known: quickbooks, hubspot,"),
     ({"quickbooks": {"realmid": "1"}}, "quickbooks.realmid: unknown setting; known: base_url, token_url, realm_id"),
     (contacts(direciton=TWO_WAY), "pairs.contacts.direciton: unknown setting; known: enabled, direction,"),
