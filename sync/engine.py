@@ -272,6 +272,28 @@ class Engine:
             if object_id not in pending:
                 self.state.set_value(key, sorted(pending | {object_id}))
 
+    def repoint(self, side: str, merged: list[tuple[str, str, str]]) -> None:
+        """Records merged on one side (edge cases 46, 47): the merged-away record's link moves to the survivor when
+        the survivor has none, so it is never created a second time; the other side is never merged."""
+        for pair, old, new in merged:
+            found = self.state.by_side_ids(pair, side, [old, new])
+            gone, survivor = found.get(old), found.get(new)
+            if gone is None or survivor is gone:
+                continue
+            other = QUICKBOOKS if side == HUBSPOT else HUBSPOT
+            if not gone.side_id(other) or (survivor is not None and survivor.side_id(other)):
+                continue  # nothing to move, or both linked: the merged-away one is tombstoned by its delete event
+            now = self.clock.now()
+            if survivor is not None:  # the survivor's own unlinked record gives way
+                setattr(survivor, "hubspot_id" if side == HUBSPOT else "qbo_id", None)
+                survivor.deleted, survivor.status, survivor.reason, survivor.dirty = side, EXCLUDED, "merged", False
+                self.state.save([survivor], now=now)
+            setattr(gone, "hubspot_id" if side == HUBSPOT else "qbo_id", new)
+            setattr(gone, "hubspot_version" if side == HUBSPOT else "qbo_version", None)
+            gone.dirty = True
+            self.state.save([gone], now=now)
+            self.state.log([Activity(gone.id or 0, pair, "repointed", side, detail={"from": old, "to": new})], now)
+
     def has_notifications(self) -> bool:
         """Whether webhooks named records (or left a tombstone) that wait to be applied."""
         return any(self.state.get_value(f"pending:{pair}:{side}")

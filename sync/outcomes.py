@@ -67,6 +67,7 @@ REASONS = {r.code: r for r in [
     # any pair
     Reason("filtered_out", "B4", "The record does not pass the pair's sync filters", excluded=True),
     Reason("direction", "B1", "The pair does not sync records from this side", excluded=True),
+    Reason("merged", "D3", "Merged into another record, which took over its link", excluded=True),
     Reason("deleted", "D4", "The record was deleted on one side; the other side is left as it is", excluded=True),
     Reason("rejected_by_quickbooks", "B5", "QuickBooks refused the record"),
     Reason("rejected_by_hubspot", "B5", "HubSpot refused the record"),

@@ -81,6 +81,25 @@ def quickbooks_events(payload: object) -> list[tuple[str, str, bool]]:
     return out
 
 
+def merges(side: str, payload: object) -> list[tuple[str, str, str]]:
+    """(pair, merged-away id, surviving id) of a delivery: QBO's ``Merge`` operation names the survivor and
+    its ``deletedId``; HubSpot's ``*.merge`` event its ``objectId`` and ``mergedObjectIds`` (edge cases 46, 47)."""
+    out = []
+    if side == QUICKBOOKS and isinstance(payload, dict):
+        for note in payload.get("eventNotifications", []):
+            for e in (note.get("dataChangeEvent") or {}).get("entities", []):
+                pair = QBO_ENTITIES.get(e.get("name", ""))
+                if pair and e.get("operation") == "Merge" and e.get("deletedId"):
+                    out.append((pair, str(e["deletedId"]), str(e.get("id"))))
+    elif side == HUBSPOT and isinstance(payload, list):
+        for e in payload:
+            kind, _, change = str(e.get("subscriptionType", "")).partition(".")
+            pair = HUBSPOT_OBJECTS.get(kind)
+            if pair and change == "merge":
+                out += [(pair, str(m), str(e.get("objectId"))) for m in e.get("mergedObjectIds") or []]
+    return out
+
+
 def hubspot_events(payload: object) -> list[tuple[str, str, bool]]:
     """(pair, id, deleted) of a HubSpot delivery (an array of events)."""
     out = []
@@ -105,7 +124,9 @@ def create_receiver(engine: Engine) -> Flask:
         verifier = settings.quickbooks_webhook_verifier or ""
         if not verify_quickbooks(body, request.headers.get("intuit-signature", ""), verifier):
             return Response("bad signature", status=401)
-        engine.notify(QUICKBOOKS, quickbooks_events(json.loads(body or b"null")))
+        payload = json.loads(body or b"null")
+        engine.repoint(QUICKBOOKS, merges(QUICKBOOKS, payload))
+        engine.notify(QUICKBOOKS, quickbooks_events(payload))
         return Response(status=200)
 
     @app.post("/webhooks/hubspot")
@@ -116,7 +137,9 @@ def create_receiver(engine: Engine) -> Flask:
         if not verify_hubspot(request.method, request.url, body, request.headers.get("X-HubSpot-Request-Timestamp", ""),
                               request.headers.get("X-HubSpot-Signature-v3", ""), secret, now_ms):
             return Response("bad signature", status=401)
-        engine.notify(HUBSPOT, hubspot_events(json.loads(body or b"null")))
+        payload = json.loads(body or b"null")
+        engine.repoint(HUBSPOT, merges(HUBSPOT, payload))
+        engine.notify(HUBSPOT, hubspot_events(payload))
         return Response(status=200)
 
     return app
