@@ -54,7 +54,8 @@ ASSOCIATIONS_READ = 1000  # POST /crm/v4/associations/{from}/{to}/batch/read
 PROPERTY_ENSURE = 2  # GET the product properties + POST quickbooks_item_id
 
 PAIRS = {"contacts": {"direction": "to-quickbooks", "recommended_filters": False},
-         "products": {"direction": "to-hubspot", "recommended_filters": False}}
+         "products": {"direction": "to-hubspot", "recommended_filters": False},
+         "invoices": {"enabled": False}}  # the figures are for contacts and items (the loaded data has no invoices)
 QUIET_GAP = 600.0  # virtual seconds between passes: the engine's default 10-minute schedule
 SETTLE = 600.0  # virtual seconds between loading the data and the first pass
 COMPANY_EVERY = 5  # every fifth contact has a primary company (~20 %)
