@@ -547,7 +547,9 @@ def _show_status(settings: Settings, state: State, args: argparse.Namespace) -> 
     from sync import status as h
     from sync.state import EXCLUDED, FAILED
 
-    pairs = [args.pair] if args.pair else list(settings.pairs)
+    from sync.engine import FOLLOWERS
+
+    pairs = [args.pair] if args.pair else [p for n in settings.pairs for p in (n, FOLLOWERS.get(n)) if p]
     counts = h.counts(state, pairs)
     columns = args.columns or ["id", *h.DEFAULT_COLUMNS, "message"]
     pages = {}

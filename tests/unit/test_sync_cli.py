@@ -266,6 +266,7 @@ def test_watch_runs_the_interval_pass_when_it_is_due(sims, tenants, tmp_path, ca
 def test_status_json_counts_the_synced_records(synced, capsys):
     doc = status_json(capsys, "--settings", synced["path"])
     assert doc["counts"]["contacts"] == {"synced": 2, "failed": 0, "excluded": 0, "pending": 0}
+    assert list(doc["counts"]) == ["contacts", "products", "invoices", "payments"]  # payments follow invoices
     assert set(doc["records"]) == {"failed", "excluded"}  # both by default
     assert doc["records"]["failed"]["total"] == 0
     assert doc["counts"]["products"]["excluded"] == doc["records"]["excluded"]["total"]  # items without a SKU
