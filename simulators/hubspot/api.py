@@ -131,6 +131,13 @@ def gdpr_delete() -> Response:
     return _done(p, None, 204)
 
 
+# -- account information ---------------------------------------------------------------------------
+
+@crm.get("/account-info/v3/details")
+def account_details() -> Response:
+    return json_response(_portal().account_details())
+
+
 # -- properties -------------------------------------------------------------------------------
 
 @crm.route("/crm/v3/properties/<otype>", methods=["GET", "POST"])

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from ..core.runtime import Runtime
 from ..core.storage import Row
@@ -19,12 +20,24 @@ from . import catalog, errors, search
 from .catalog import ObjectType, PropertyDef
 from .errors import HubSpotError
 from .system import new_event
+from .tenant import DEFAULT_TIME_ZONE
 
 MAX_PAGE = 100
 MAX_PAGE_WITH_HISTORY = 50  # the SDK's get_all drops to 50 too when history is asked for
 MAX_HISTORY = 45  # versions kept per property, newest first (our bound: soak runs must not grow without end)
 MAX_BATCH = 100
 MAX_ASSOCIATIONS_PAGE = 500  # v4 association pages default to 500 (notes §3.1); choice: also the maximum
+# accountType of GET /account-info/v3/details per tier. The v3 enum (STANDARD, DEVELOPER_TEST, SANDBOX,
+# APP_DEVELOPER) says what kind of account it is, not its subscription: every tier is a STANDARD account.
+ACCOUNT_TYPES = {"free": "STANDARD", "starter": "STANDARD", "professional": "STANDARD", "enterprise": "STANDARD"}
+UI_DOMAIN = "app.hubspot.com"  # the na1 data centre, as the pat-na1- tokens say
+DATA_HOSTING_LOCATION = "na1"
+# Child type -> the types whose calculated properties sum it: line items (amount) and payments (amount paid).
+CALCULATED_PARENTS = {"line_items": ("invoices", "quotes"), "commerce_payments": ("invoices",)}
+# hs_latest_status values (lower-cased) of a payment that counts towards an invoice's amount paid. "processing":
+# an ACH payment not yet settled already shows the invoice paid in HubSpot (rule G2). Any other status (failed,
+# canceled, refunded, …) does not count.
+PAYMENT_STATUSES_COUNTED = frozenset({"succeeded", "processing"})
 ASSOCIATION = "association"  # store kind of association rows: one per (from type, from id, to type, to id)
 LABEL = "association-label"  # store kind of user-defined association labels
 
@@ -84,6 +97,20 @@ class Portal:
     def _next_id(self, otype: ObjectType) -> int:
         # Ids grow per type from a portal-looking base, so ids of different types rarely coincide.
         return self.store.next_value(self.portal, f"id:{otype.name}", 10_000 * (int(otype.type_id.split("-")[1]) + 1))
+
+    # -- the account ---------------------------------------------------------------------------
+    def account_details(self) -> dict:
+        """``GET /account-info/v3/details``: the portal's id, kind, time zone (offset at the virtual clock's
+        instant) and currencies."""
+        zone = self.settings.get("timeZone") or DEFAULT_TIME_ZONE
+        offset = self.rt.clock.now().astimezone(ZoneInfo(zone)).utcoffset()
+        seconds = int(offset.total_seconds()) if offset is not None else 0
+        sign, rest = ("-" if seconds < 0 else "+"), abs(seconds)
+        return {"portalId": int(self.portal), "accountType": ACCOUNT_TYPES.get(self.settings.get("tier"), "STANDARD"),
+                "timeZone": zone, "companyCurrency": self.settings.get("currency", "USD"), "additionalCurrencies": [],
+                "utcOffset": f"{sign}{rest // 3600:02d}:{rest % 3600 // 60:02d}",
+                "utcOffsetMilliseconds": seconds * 1000,
+                "uiDomain": UI_DOMAIN, "dataHostingLocation": DATA_HOSTING_LOCATION}
 
     # -- properties ----------------------------------------------------------------------------
     def definitions(self, otype: ObjectType) -> dict[str, PropertyDef]:
@@ -228,8 +255,7 @@ class Portal:
             data["updatedAt"] = now
             self._derive(otype, data)
             self._save(otype, data, before)
-            if otype.name == "line_items":
-                self._recalculate_parents(data["id"])
+            self._recalculate_parents(otype, data["id"])
         for name, value in changed.items():
             self.events.append(new_event(data["id"], f"{otype.singular}.propertyChange", self._now_ms(),
                                          propertyName=name, propertyValue=value))
@@ -244,6 +270,7 @@ class Portal:
             now = self.now()
             data.update(archived=True, archivedAt=now, updatedAt=now)
             self._save(otype, data)
+            self._recalculate_parents(otype, data["id"])  # archived line items and payments stop counting
         self.events.append(new_event(data["id"], f"{otype.singular}.deletion", self._now_ms()))
 
     def merge(self, otype: ObjectType, body: object) -> dict:
@@ -324,29 +351,49 @@ class Portal:
         share = 1 - _decimal(props.get("hs_discount_percentage"), Decimal(0)) / 100
         props["amount"] = _number_text(quantity * price * share)
 
-    def _recalculate_parents(self, line_item_id: str) -> None:
-        line_items = catalog.OBJECT_TYPES["line_items"]
-        for parent in ("invoices", "quotes"):
-            for parent_id, _ in self._associations(line_items, line_item_id, catalog.OBJECT_TYPES[parent]):
+    def _recalculate_parents(self, otype: ObjectType, child_id: str) -> None:
+        """Recalculate the records whose totals ``child_id`` (a line item or a payment) counts in."""
+        for parent in CALCULATED_PARENTS.get(otype.name, ()):
+            for parent_id, _ in self._associations(otype, child_id, catalog.OBJECT_TYPES[parent]):
                 self._recalculate(catalog.OBJECT_TYPES[parent], parent_id)
 
+    def _live_children(self, otype: ObjectType, object_id: str, child: str) -> list[dict]:
+        """The properties of the associated, non-archived ``child`` records of a record."""
+        out = []
+        for child_id, _ in self._associations(otype, object_id, catalog.OBJECT_TYPES[child]):
+            row = self.store.get(self.portal, child, int(child_id))
+            if row is not None and not row.deleted and not row.data.get("archived"):
+                out.append(row.data["properties"])
+        return out
+
     def _recalculate(self, otype: ObjectType, object_id: str) -> None:
-        """Invoice and quote totals are the sum of their line items' amounts."""
+        """Invoice and quote totals are the sum of their line items' amounts; an invoice's amount paid is the sum
+        of its payments that succeeded or are still processing, and its balance and statuses follow (rule G2)."""
         row = self.store.get(self.portal, otype.name, int(object_id))
         if row is None or row.deleted:
             return
-        total = Decimal(0)
-        for item_id, _ in self._associations(otype, object_id, catalog.OBJECT_TYPES["line_items"]):
-            item = self.store.get(self.portal, "line_items", int(item_id))
-            if item is not None and not item.deleted and not item.data.get("archived"):
-                total += _decimal(item.data["properties"].get("amount"), Decimal(0))
+        items = self._live_children(otype, object_id, "line_items")
+        total = sum((_decimal(p.get("amount"), Decimal(0)) for p in items), Decimal(0))
         props = row.data["properties"]
         before = dict(props)
         if otype.name == "invoices":
+            payments = [p for p in self._live_children(otype, object_id, "commerce_payments")
+                        if p.get("hs_latest_status", "").strip().lower() in PAYMENT_STATUSES_COUNTED]
+            paid = sum((_decimal(p.get("hs_initial_amount"), Decimal(0)) for p in payments), Decimal(0))
+            balance = total - paid
             props["hs_amount_billed"] = _number_text(total)
-            props["hs_balance_due"] = _number_text(total - _decimal(props.get("hs_amount_paid"), Decimal(0)))
+            props["hs_amount_paid"] = _number_text(paid)
+            props["hs_balance_due"] = _number_text(balance)
+            props["hs_payment_status"] = "PAID" if paid > 0 and balance <= 0 else \
+                "PARTIALLY_PAID" if paid > 0 else "PENDING"
+            status = props.get("hs_invoice_status")
+            if status == "open" and total > 0 and balance <= 0:
+                props["hs_invoice_status"] = "paid"
+            elif status == "paid" and balance > 0:
+                props["hs_invoice_status"] = "open"  # a payment failed, was refunded or removed, or lines grew
         else:
             props["hs_quote_amount"] = _number_text(total)
+        # Choice: calculated values change without touching hs_lastmodifieddate (see docs/decisions.md).
         self._track(row.data, before)
         self.store.put(row)
 
@@ -578,7 +625,7 @@ class Portal:
 
     def _recalculate_pair(self, a_type: ObjectType, a_id: str, b_type: ObjectType, b_id: str) -> None:
         for parent_type, parent_id, child_type in ((a_type, a_id, b_type), (b_type, b_id, a_type)):
-            if parent_type.name in ("invoices", "quotes") and child_type.name == "line_items":
+            if parent_type.name in CALCULATED_PARENTS.get(child_type.name, ()):
                 self._recalculate(parent_type, parent_id)
 
     def _unlink(self, from_type: ObjectType, from_id: str, to_type: ObjectType, to_id: str) -> None:

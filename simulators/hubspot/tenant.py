@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..core.runtime import Runtime
 from .system import ALL_SCOPES, OAUTH_LIFETIMES, TIERS, new_private_app_token
 
 CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD")
+DEFAULT_TIME_ZONE = "America/New_York"  # the account-details examples' zone (choice: see docs/decisions.md)
 
 
 def new_portal_id() -> str:
@@ -24,12 +26,17 @@ def create_portal(runtime: Runtime, options: dict) -> dict:
     currency = str(options.get("currency", "USD")).upper()
     if currency not in CURRENCIES:
         raise ValueError(f"currency must be one of {', '.join(CURRENCIES)}")
+    time_zone = str(options.get("timeZone") or DEFAULT_TIME_ZONE)
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"timeZone must be an IANA time zone such as {DEFAULT_TIME_ZONE}") from exc
     portal = str(options.get("portalId") or new_portal_id())
     if runtime.store.tenant(portal) is not None:
         raise ValueError(f"portal {portal} already exists")
     client_secret = secrets.token_hex(16)  # the OAuth app's secret also signs its webhooks (v3)
     app_id = secrets.randbelow(9_000_000) + 1_000_000
-    settings = {"tier": tier, "currency": currency, "webhooks": [],
+    settings = {"tier": tier, "currency": currency, "timeZone": time_zone, "webhooks": [],
                 "app": {"appId": app_id, "clientSecret": client_secret}}
     creds = runtime.credentials
     with runtime.store.transaction():

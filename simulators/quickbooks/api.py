@@ -20,6 +20,7 @@ from .entities import NOT_SIMULATED, TYPES, EntityType, lookup
 from .errors import QBOError
 from .query import QueryError
 from .system import LIFETIMES, QuickBooks, json_response
+from .tasks import TaskManagerUnavailable, edition, open_tasks
 
 MAX_BODY = 10 * 1024 * 1024
 MAX_BATCH = 30
@@ -27,6 +28,7 @@ INTUIT_HOSTS = ("developer.intuit.com",)  # in-process interception of the real 
 
 oauth = Blueprint("qbo_oauth", __name__)
 v3 = Blueprint("qbo_v3", __name__, url_prefix="/v3/company/<realm>")
+sim = Blueprint("qbo_sim", __name__, url_prefix="/_sim/quickbooks")  # admin routes of QBO alone (no auth)
 
 
 def _qb() -> QuickBooks:
@@ -384,6 +386,22 @@ def unknown(realm: str, rest: str) -> Response:
     raise _no_route()
 
 
+# -- simulator-only admin routes --------------------------------------------------------------------
+
+@sim.get("/<realm>/tasks")
+def tasks(realm: str) -> Response:
+    """QBO Advanced's task manager (rule I9): the open tasks at the virtual clock's time. No public API has it."""
+    tenant = _rt().store.tenant(realm)
+    if tenant is None or tenant["system"] != _qb().name:
+        return json_response({"error": f"no tenant {realm}"}, 404)
+    co = _company(realm)
+    try:
+        found = open_tasks(co)
+    except TaskManagerUnavailable as exc:
+        return json_response({"error": str(exc)}, 404)
+    return json_response({"realmId": realm, "edition": edition(co), "asOf": co.stamp(), "tasks": found})
+
+
 # -- the app -----------------------------------------------------------------------------------
 
 def _discard_body() -> None:
@@ -401,6 +419,7 @@ def create_app(runtime: Runtime) -> Flask:
     admin.register(app)
     app.register_blueprint(oauth)
     app.register_blueprint(v3)
+    app.register_blueprint(sim)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -10,6 +10,10 @@ from .entities import TYPES
 from .transactions import classification_of, currency_name
 
 COUNTRIES = ("US", "GB", "CA", "AU")
+# QuickBooks Online editions (the option ``edition``) and the OfferingSku CompanyInfo names each one by.
+EDITIONS = {"simple": "QuickBooks Online Simple Start", "essentials": "QuickBooks Online Essentials",
+            "plus": "QuickBooks Online Plus", "advanced": "QuickBooks Online Advanced"}
+DEFAULT_EDITION = "plus"
 HOME_CURRENCY = {"US": "USD", "GB": "GBP", "CA": "CAD", "AU": "AUD"}
 ISO3 = {"US": "USA", "GB": "GBR", "CA": "CAN", "AU": "AUS"}
 # Tax codes per country: (code name, [(rate name, percent)])
@@ -48,12 +52,16 @@ def create_company(runtime: Runtime, options: dict) -> str:
     if country not in COUNTRIES:
         raise ValueError(f"country must be one of {', '.join(COUNTRIES)}")
     home = options.get("homeCurrency", HOME_CURRENCY[country])
+    edition = str(options.get("edition") or DEFAULT_EDITION).lower()
+    if edition not in EDITIONS:
+        raise ValueError(f"edition must be one of {', '.join(EDITIONS)}")
     realm = str(options.get("realmId") or new_realm_id())
     if runtime.store.tenant(realm) is not None:
         raise ValueError(f"realm {realm} already exists")
     settings = {
         "country": country,
         "homeCurrency": home,
+        "edition": edition,
         "multiCurrency": bool(options.get("multiCurrency", False)),
         "revenueRecognition": bool(options.get("revenueRecognition", False)),
         "companyName": options.get("companyName") or "Sandbox Company_" + country + "_1",
@@ -88,7 +96,7 @@ def _settings_entities(co: Company, options: dict) -> None:
         "CompanyStartDate": co.today().isoformat(), "SupportedLanguages": "en",
         "NameValue": [{"Name": "NeoEnabled", "Value": "true"}, {"Name": "IsQbdtMigrated", "Value": "false"},
                       {"Name": "SubscriptionStatus", "Value": "SUBSCRIBED"},
-                      {"Name": "OfferingSku", "Value": "QuickBooks Online Plus"},
+                      {"Name": "OfferingSku", "Value": EDITIONS[co.settings["edition"]]},
                       {"Name": "ItemCategoriesFeature", "Value": "true"}],
     })
     custom = options.get("customFields") or []
