@@ -159,3 +159,17 @@ def test_G4_cli_paid_sales_receipt(world: World, tmp_path: object, capsys: pytes
     assert main(["action", "paid-invoice", "--settings", str(path), "--payment", payment, "--sales-receipt"]) == 0
     assert '"SalesReceipt"' in capsys.readouterr().out
     assert len(list(world.qbo.query("SELECT * FROM SalesReceipt"))) == 1
+
+
+def test_F14_I9_a_draft_from_hubspot_waits_in_the_advanced_task_manager(world: World) -> None:
+    import requests
+    from conftest import company_with
+
+    w = company_with(world, edition="advanced")
+    contact = new_contact(w, "adv@example.com", "Ad", "Vanced")
+    deal = deal_with_contact(w, contact)
+    made = actions.create_invoice_from_deal(engine_in(w, "legacy"), deal,
+                                            lines=[{"sku": "none", "quantity": 1, "price": "70"}])
+    tasks = requests.get(f"{w.sims.qbo_url}/_sim/quickbooks/{w.company['realmId']}/tasks", timeout=5).json()["tasks"]
+    assert [(t["entity"]["type"], t["entity"]["id"]) for t in tasks if "draft" in t["workflow"]] == \
+        [("Invoice", made["invoice"])]  # not sent by QBO on its own: it waits for approval (F14)
