@@ -545,9 +545,8 @@ def run_status(args: argparse.Namespace) -> int:
 
 def _show_status(settings: Settings, state: State, args: argparse.Namespace) -> int:
     from sync import status as h
-    from sync.state import EXCLUDED, FAILED
-
     from sync.engine import FOLLOWERS
+    from sync.state import EXCLUDED, FAILED
 
     pairs = [args.pair] if args.pair else [p for n in settings.pairs for p in (n, FOLLOWERS.get(n)) if p]
     counts = h.counts(state, pairs)

@@ -189,7 +189,7 @@ def _customer_for(engine: Engine, contact: str | None, picked: str | None = None
 def _create_invoice(engine: Engine, deal_id: str, contact: str | None, *, quote_id: str | None = None,
                     lines: list[dict] | None = None, customer_id: str | None = None, terms: str | None = None,
                     invoice_date: str | None = None, due_date: str | None = None, message: str | None = None) -> dict:
-    company = engine.company()
+    company = engine.company(fresh=True)  # an action may come between passes, after a settings change
     settings = engine.settings.pairs["invoices"]
     if engine.settings.legacy and company["custom_numbers"]:
         raise ActionError("custom_transaction_numbers")  # F6 legacy

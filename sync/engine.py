@@ -369,10 +369,10 @@ class Engine:
         return [self.state.get(i) for i in ids]  # type: ignore[misc]
 
     # -- look-ups shared by the pairs ---------------------------------------------------------------
-    def company(self) -> dict:
-        """What invoice rules need of the QBO company, read once a pass: country (F4), custom transaction
-        numbers (F6), home currency (I8) and its sales-form custom fields, name → DefinitionId (F12)."""
-        if self._company is None:
+    def company(self, fresh: bool = False) -> dict:
+        """What invoice rules need of the QBO company, read once a pass (``fresh``: now): country (F4), custom
+        transaction numbers (F6), home currency (I8) and its sales-form custom fields, name → DefinitionId (F12)."""
+        if self._company is None or fresh:
             info = next(iter(self.quickbooks.query("SELECT * FROM CompanyInfo")), {})
             prefs = next(iter(self.quickbooks.query("SELECT * FROM Preferences")), {})
             sales = prefs.get("SalesFormsPrefs") or {}

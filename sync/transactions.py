@@ -183,7 +183,11 @@ class InvoiceBatch(_Batch):
     def _plan_linked(self, r: Record) -> None:
         doc, x = doc_of(r), r.extra(QUICKBOOKS)
         made_in_hubspot = origin(r) == HUBSPOT
-        if made_in_hubspot and doc.get("locked") is not None:
+        if x.get("voided") and not doc.get("voided"):  # edge 44: voided in QBO, voided in HubSpot; not an F2 edit
+            props = {"hs_invoice_status": "voided", INVOICE_STATUS_PROPERTY: "voided"}
+            self.pushes.append(_Push(r, props, False, None, [], with_doc(r.base, doc)))
+            return None
+        if made_in_hubspot and doc.get("locked") is not None and not x.get("voided"):
             bad = forbidden_edits(doc["locked"], locked(x))
             if bad:  # F2: reported, never overwritten in either direction
                 return self._end(r, "failed", "modified_in_quickbooks",
@@ -295,9 +299,8 @@ class InvoiceBatch(_Batch):
             body.pop("CurrencyRef", None)
             if company["custom_numbers"] and values.get("hs_number"):
                 body["DocNumber"] = values["hs_number"]  # F6: the HubSpot number, prefix and all
-            currency = values.get("hs_currency") or company["currency"]
-            if currency != company["currency"]:
-                body["CurrencyRef"] = {"value": currency}  # I8: QBO refuses it unless the customer has it
+            # I8: always the invoice's own currency, so QBO refuses one its customer does not have (never relabelled)
+            body["CurrencyRef"] = {"value": values.get("hs_currency") or company["currency"]}
             body.update(CustomerRef={"value": customer}, Line=body_lines,
                         PrivateNote=f"{DRAFT_NOTE} invoice {r.hubspot_id}" if self.engine.settings.legacy
                         else f"From HubSpot invoice {r.hubspot_id}")
@@ -497,6 +500,7 @@ class PaymentBatch(_Batch):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.pushes: list[tuple[Record, dict, str, bool]] = []  # record, props, invoice record's HubSpot id, create
+        self.withdrawn: dict[int, str] = {}  # record id -> the reason it ends with once its payment is canceled
 
     def run(self) -> None:
         invoice_settings = self.engine.settings.pairs["invoices"]
@@ -504,7 +508,8 @@ class PaymentBatch(_Batch):
         targets = self._invoices_of_hubspot_payments(from_hubspot) if from_hubspot else {}
         for r in self.records:
             if r.deleted:
-                self._end(r, "excluded", "deleted")
+                if not (r.deleted == QUICKBOOKS and self._withdraw(r, "deleted")):
+                    self._end(r, "excluded", "deleted")
             elif r.qbo_id:
                 self._plan_from_quickbooks(r)
             else:
@@ -517,14 +522,11 @@ class PaymentBatch(_Batch):
     def _plan_from_quickbooks(self, r: Record) -> None:
         x = r.extra(QUICKBOOKS)
         applied = x.get("applied") or {}
-        if len(applied) > 1:
-            return self._end(r, "excluded", "split_payment")  # G1, even if it was on one invoice before
-        if not applied:
-            if r.hubspot_id and r.values(HUBSPOT).get("status") != "canceled":
-                # unapplied or voided after it was synced: the HubSpot payment stops counting, nothing is deleted
-                self.pushes.append((r, {"hs_latest_status": "canceled"}, "", False))
-                return None
-            return self._end(r, "excluded", "unapplied_payment")  # edge 42: reported, attached to nothing
+        if len(applied) != 1:
+            code = "split_payment" if applied else "unapplied_payment"  # G1; edge 42: reported, attached to nothing
+            if not self._withdraw(r, code):
+                self._end(r, "excluded", code)
+            return None
         invoice_id, amount = next(iter(applied.items()))
         invoice = self.engine.state.by_side_ids("invoices", QUICKBOOKS, [invoice_id]).get(invoice_id)
         if invoice is None or not invoice.hubspot_id:
@@ -541,6 +543,15 @@ class PaymentBatch(_Batch):
         self.pushes.append((r, {k: v for k, v in props.items() if v not in (None, "")}, invoice.hubspot_id,
                             not r.hubspot_id))
         return None
+
+    def _withdraw(self, r: Record, code: str) -> bool:
+        """A payment synced before but split, unapplied, voided or deleted since: its HubSpot payment stops
+        counting (canceled; nothing is deleted) and the record ends with ``code``. False when nothing to do."""
+        if not r.hubspot_id or origin(r) == HUBSPOT or r.values(HUBSPOT).get("status") == "canceled":
+            return False
+        self.pushes.append((r, {"hs_latest_status": "canceled"}, "", False))
+        self.withdrawn[r.id or 0] = code
+        return True
 
     def _write_payments_to_hubspot(self) -> None:
         if not self.pushes:
@@ -589,7 +600,11 @@ class PaymentBatch(_Batch):
             self.report.updated[HUBSPOT] += not creating
             self.log.append(Activity(r.id or 0, self.pair, "created" if creating else "updated", HUBSPOT,
                                      detail={"id": r.hubspot_id, **props}))
-            self._end(r, SYNCED)
+            code = self.withdrawn.get(r.id or 0)
+            if code:
+                self._end(r, "excluded", code)
+            else:
+                self._end(r, SYNCED)
 
     # -- HubSpot → QBO -----------------------------------------------------------------------------
     def _invoices_of_hubspot_payments(self, records: list[Record]) -> dict[str, list[str]]:

@@ -283,6 +283,13 @@ class Store:
             self._put_value(tenant_id, name, value, cur is None)
             return value
 
+    def raise_value(self, tenant_id: str, name: str, at_least: int) -> None:
+        """Move a sequence up to ``at_least`` (never down): the next value follows it."""
+        with self.transaction():
+            cur = self.peek_value(tenant_id, name)
+            if cur is None or cur < at_least:
+                self._put_value(tenant_id, name, at_least, cur is None)
+
     def peek_value(self, tenant_id: str, name: str) -> int | None:
         with self._lock:
             value = self._counters.get((tenant_id, name))

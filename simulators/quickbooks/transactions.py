@@ -198,6 +198,8 @@ def _doc_number(co: Company, etype: EntityType, data: dict, old: dict | None, op
     if len(given) > 21:
         raise errors.string_length("DocNumber", 21, len(given))
     data["DocNumber"] = given
+    if given.isdigit():  # QBO's own numbering goes on from the highest number used
+        co.store.raise_value(co.realm, f"doc:{etype.doc_numbers[0]}", int(given))
     if custom and "allowduplicatedocnum" not in options:
         clash = co.store.find_doc_number(co.realm, etype.doc_numbers, given)
         if clash is not None and not (old is not None and clash.kind == etype.name
