@@ -70,6 +70,7 @@ class InvoiceBatch(_Batch):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.pushes: list[_Push] = []
         self.created_docs: dict[int, dict] = {}  # record id -> doc of an invoice being created in QBO
+        self.companies: dict[str, str] | None = None  # contact -> primary company (F1), read once a chunk
         self.today = self.engine.clock.now().date()
 
     # -- decide ------------------------------------------------------------------------------------
@@ -130,7 +131,7 @@ class InvoiceBatch(_Batch):
             return self._end(r, "pending", "customer_not_synced")
         doc.setdefault("origin", QUICKBOOKS)
         links = [("contacts", contact), *[tuple(link) for link in doc.get("links", [])]]
-        company = self._primary_companies([contact]).get(contact)
+        company = self._primary_company(contact)
         if company:
             links.append(("companies", company))  # F1: the contact's primary company, none if it has none
         props = self._header_props(r, r.values(QUICKBOOKS), creating=True)
@@ -174,10 +175,15 @@ class InvoiceBatch(_Batch):
         record = self.engine.state.by_side_ids("contacts", QUICKBOOKS, [customer]).get(customer) if customer else None
         return record.hubspot_id if record is not None and record.deleted is None else None
 
-    def _primary_companies(self, contacts: list[str]) -> dict[str, str]:
-        links = self.engine.hubspot.associations("contacts", "companies", contacts)
-        return {str(cid): str(t["toObjectId"]) for cid, targets in links.items() for t in targets
-                if any(k.get("typeId") == PRIMARY_COMPANY for k in t.get("associationTypes", []))}
+    def _primary_company(self, contact: str) -> str | None:
+        """F1: the contact's primary company; looked up once for every invoice of the chunk going to HubSpot."""
+        if self.companies is None:
+            customers = [r.extra(QUICKBOOKS).get("customer", "") for r in self.records if r.qbo_id and not r.hubspot_id]
+            contacts = sorted({c for c in map(self._contact_of_customer, customers) if c} | {contact})
+            links = self.engine.hubspot.associations("contacts", "companies", contacts)
+            self.companies = {str(cid): str(t["toObjectId"]) for cid, targets in links.items() for t in targets
+                              if any(k.get("typeId") == PRIMARY_COMPANY for k in t.get("associationTypes", []))}
+        return self.companies.get(contact)
 
     # -- linked invoices ---------------------------------------------------------------------------
     def _plan_linked(self, r: Record) -> None:
