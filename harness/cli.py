@@ -62,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     scenario_sub = scenario.add_subparsers(dest="scenario_command", required=True)
     run = scenario_sub.add_parser("run", help="run scenario files and print a pass/fail report")
     run.add_argument("targets", nargs="+", metavar="FILE|DIR", help="scenario files, or folders of *.yaml")
+    run.add_argument("--sync-command", metavar="CMD", help="the sync under test is this shell command, run once a "
+                     "pass with the simulators served on loopback and their URLs and credentials in its environment "
+                     "(HSQBO_SETTINGS, HSQBO_QUICKBOOKS_URL, ...: see harness/command_sync.py); default: the "
+                     "reference engine in-process")
+    run.add_argument("--sync-timeout", type=float, default=300.0, metavar="SECONDS",
+                     help="with --sync-command: seconds one pass may take (default 300)")
     run.set_defaults(run=run_scenarios)
     saved = scenario_sub.add_parser("from-failure", help="turn the last history the property tests ran (after a "
                                     "failure: the shrunk failing one) into a scenario file")
@@ -219,14 +225,19 @@ def run_scenarios(args: argparse.Namespace) -> int:
     from harness.scenario import ScenarioError, discover, run
 
     console = _console()
-    table = Table(title="Scenarios")
+    make_sync = None
+    if args.sync_command:
+        from harness.command_sync import CommandSync
+
+        make_sync = CommandSync.factory(args.sync_command, args.sync_timeout)
+    table = Table(title="Scenarios" + (f" — sync: {args.sync_command}" if args.sync_command else ""))
     for column in ("file", "scenario", "rules", "steps", "time", "result"):
         table.add_column(column)
     failed = broken = 0
     for target in args.targets:
         for path in discover(target):
             try:
-                result = run(path)
+                result = run(path, make_sync=make_sync)
             except ScenarioError as err:
                 broken += 1
                 table.add_row(path.name, "", "", "", "", f"[red]error[/red]\n{err}")

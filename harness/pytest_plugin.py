@@ -17,6 +17,15 @@ from simulators.sims import Simulators
 MARKER_OPTIONS = {"rate_limits", "clock", "start"}
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("hsqbo")
+    group.addoption("--hsqbo-sync-command", metavar="CMD", default=None,
+                    help="run scenario files against this shell command as the sync (one run a pass, the simulators "
+                         "served on loopback; see harness/command_sync.py) instead of the reference engine")
+    group.addoption("--hsqbo-sync-timeout", type=float, default=300.0, metavar="SECONDS",
+                    help="with --hsqbo-sync-command: seconds one pass may take (default 300)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
@@ -78,7 +87,13 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         from harness.scenario import run
 
-        result = run(self.path)
+        make_sync = None
+        command = self.config.getoption("hsqbo_sync_command", None)
+        if command:
+            from harness.command_sync import CommandSync
+
+            make_sync = CommandSync.factory(command, self.config.getoption("hsqbo_sync_timeout"))
+        result = run(self.path, make_sync=make_sync)
         if not result.passed:
             raise ScenarioFailed(f"{self.path.name}: {result.scenario.name}\n" +
                                  "\n".join(f"  {f}" for f in result.failures))

@@ -346,6 +346,9 @@ class Engine:
             records = self._records(payload["record_ids"])
             batch = self.batch(rules, settings, report, records)
             batch.pending_base = {int(k): v for k, v in payload.get("bases", {}).items()}
+            by_id = {r.id: r for r in records}
+            batch.hubspot_updates = [(by_id[int(k)], values, batch.pending_base.get(int(k), by_id[int(k)].base))
+                                     for k, values in payload.get("hubspot", {}).items() if int(k) in by_id]
             try:
                 if intent["target"] == QUICKBOOKS:
                     answers = self.quickbooks.batch(payload["items"], request_id=intent["request_id"])
@@ -477,7 +480,10 @@ class _Batch:
             and r.extra(QUICKBOOKS).get("active") is False
 
     def after_replay(self) -> None:
-        """What a pair does after an unfinished write is replayed (invoices: the HubSpot side of a create)."""
+        """After an unfinished QBO write is replayed: the HubSpot half of its merges."""
+        if self.hubspot_updates:
+            self._write_hubspot()
+        self._save()
 
     def _tombstone(self, r: Record) -> None:
         """Deleted on one side: never recreated; with D4's legacy setting the other side is deactivated too."""
@@ -571,7 +577,9 @@ class _Batch:
             ids = [int(i["bId"]) for i in chunk]
             intent = None
             if any(i["operation"] == "create" for i in chunk):
-                payload = {"items": chunk, "record_ids": ids, "bases": self._bases(ids)}
+                # with what the merge still sends to HubSpot: a replay must not lose that half (a crash after QBO)
+                payload = {"items": chunk, "record_ids": ids, "bases": self._bases(ids),
+                           "hubspot": {str(r.id): values for r, values, _ in self.hubspot_updates if r.id in ids}}
                 intent = self.engine.state.add_intent(self.pair, QUICKBOOKS, request_id, payload,
                                                       self.engine.clock.now())
             try:

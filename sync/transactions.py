@@ -338,6 +338,11 @@ class InvoiceBatch(_Batch):
             self.pushes.append(_Push(r, props, False, None, [], base))
         self._save()
 
+    def after_replay(self) -> None:
+        """After a replayed create: the HubSpot side (the QBO number mirrored back, F2's snapshot kept)."""
+        self._write_invoices_to_hubspot()
+        self._save()
+
     # -- HubSpot writes ----------------------------------------------------------------------------
     def _write_invoices_to_hubspot(self) -> None:
         if not self.pushes:
