@@ -545,10 +545,10 @@ def run_status(args: argparse.Namespace) -> int:
 
 def _show_status(settings: Settings, state: State, args: argparse.Namespace) -> int:
     from sync import status as h
-    from sync.engine import FOLLOWERS
+    from sync.engine import with_followers
     from sync.state import EXCLUDED, FAILED
 
-    pairs = [args.pair] if args.pair else [p for n in settings.pairs for p in (n, FOLLOWERS.get(n)) if p]
+    pairs = [args.pair] if args.pair else with_followers(settings.pairs)
     counts = h.counts(state, pairs)
     columns = args.columns or ["id", *h.DEFAULT_COLUMNS, "message"]
     pages = {}

@@ -10,13 +10,13 @@ import uuid
 from datetime import date
 from typing import TYPE_CHECKING
 
+from .engine import _numeric
 from .mapping import TO_QUICKBOOKS, qbo_value
 from .outcomes import REASONS, Reason
 from .rules import contacts as contact_rules
-from .rules.invoices import DRAFT_NOTE, locked, money, text
+from .rules.invoices import DOC, DRAFT_NOTE, doc_of, locked, money, text, with_doc
 from .rules.products import ensure_custom_line_item
 from .state import HUBSPOT, QUICKBOOKS
-from .transactions import DOC, doc_of, with_doc
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -140,7 +140,7 @@ def workflow_paid_invoice(engine: Engine, payment_id: str, *, sales_receipt: boo
 def _first_contact(engine: Engine, from_type: str, object_id: str, required: bool = True) -> str | None:
     """Legacy (edge 48): the first associated contact."""
     found = engine.hubspot.associations(from_type, "contacts", [object_id]).get(object_id, [])
-    ids = sorted((str(t["toObjectId"]) for t in found), key=lambda i: (len(i), i))
+    ids = sorted((str(t["toObjectId"]) for t in found), key=_numeric)
     if not ids and required:
         raise ActionError("no_contact", f"{from_type} {object_id}")
     return ids[0] if ids else None

@@ -35,6 +35,11 @@ from .state import EXCLUDED, FAILED, HUBSPOT, QUICKBOOKS, SYNCED, Activity, Obse
 RULES: dict[str, PairRules] = {r.name: r for r in (contacts.RULES, products.RULES, invoices.INVOICES,
                                                     invoices.PAYMENTS)}
 FOLLOWERS = {"invoices": "payments"}  # payments sync with their invoices, under the invoice pair's settings
+
+
+def with_followers(names: Iterable[str]) -> list[str]:
+    """Pair names, each followed by the pair that syncs under its settings (invoices, then payments)."""
+    return [n for name in names for n in (name, FOLLOWERS.get(name)) if n]
 QBO_BATCH = 30
 HUBSPOT_BATCH = 100
 PLAN_CHUNK = 990  # dirty records planned together: 33 QBO batches, one round of look-ups
@@ -130,11 +135,8 @@ class Engine:
 
     def _runs(self, names: Iterable[str]) -> list[str]:
         """The enabled pairs among ``names``, each followed by the pair that syncs under its settings."""
-        out: list[str] = []
-        for name in names:
-            if name in self.settings.pairs and self.settings.pairs[name].enabled:  # A4: off keeps the state
-                out += [name, *([FOLLOWERS[name]] if name in FOLLOWERS else [])]
-        return out
+        pairs = self.settings.pairs
+        return with_followers(n for n in names if n in pairs and pairs[n].enabled)  # A4: off keeps the state
 
     def pair_settings(self, name: str) -> PairSettings:
         """A pair's settings; a follower (payments) runs under its leader's (invoices)."""

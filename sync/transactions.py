@@ -21,13 +21,14 @@ from decimal import Decimal
 import requests
 
 from .clients.http import ApiError
-from .engine import Incomplete, _Batch
-from .mapping import TO_HUBSPOT, TO_QUICKBOOKS, TWO_WAY, qbo_value
+from .engine import Incomplete, _Batch, _numeric
+from .mapping import TO_HUBSPOT, TO_QUICKBOOKS, TWO_WAY, canonical, qbo_value
 from .merge import merge
 from .outcomes import status_of
 from .rules.contacts import PRIMARY_COMPANY
 from .rules.invoices import (
     DEAL_PROPERTIES,
+    DOC,
     DRAFT_NOTE,
     INVOICE_ID_PROPERTY,
     INVOICE_STATUS_DEFINITION,
@@ -35,26 +36,20 @@ from .rules.invoices import (
     LINE_ID_DEFINITION,
     LINE_ID_PROPERTY,
     PAYMENT_ID_PROPERTY,
+    doc_of,
     f9_status,
     forbidden_edits,
     locked,
     money,
     origin,
     text,
+    with_doc,
 )
+from .rules.pair import hubspot_version
 from .rules.products import ensure_custom_line_item
 from .state import HUBSPOT, QUICKBOOKS, SYNCED, Activity, Record, chunks
 
-DOC = "__doc__"  # the invoice's own part of the merge base: origin, F2 snapshot, line item ids, deal, F9 status
 LINE_PROPERTIES = ["name", "quantity", "price", "hs_sku", "hs_product_id", "description", "amount"]
-
-
-def doc_of(r: Record) -> dict:
-    return dict((r.base or {}).get(DOC) or {})
-
-
-def with_doc(base: dict | None, doc: dict) -> dict:
-    return {**{k: v for k, v in (base or {}).items() if k != DOC}, DOC: doc}
 
 
 class _Push:
@@ -264,7 +259,7 @@ class InvoiceBatch(_Batch):
         deals = {k: [str(t["toObjectId"]) for t in v] for k, v in hubspot.associations("invoices", "deals",
                                                                                         ids).items()}
         line_links = hubspot.associations("invoices", "line_items", ids)
-        line_ids = sorted({str(t["toObjectId"]) for v in line_links.values() for t in v}, key=_numeric_key)
+        line_ids = sorted({str(t["toObjectId"]) for v in line_links.values() for t in v}, key=_numeric)
         lines = {li["id"]: li.get("properties") or {} for li in hubspot.batch_read("line_items", line_ids,
                                                                                     LINE_PROPERTIES)}
         contact_records = state.by_side_ids("contacts", HUBSPOT, sorted({c for v in contacts.values() for c in v}))
@@ -274,14 +269,14 @@ class InvoiceBatch(_Batch):
         custom_item: str | None = None
         for r in records:
             customer = next((contact_records[c].qbo_id for c in sorted(contacts.get(r.hubspot_id or "", []),
-                                                                        key=_numeric_key)
+                                                                        key=_numeric)
                              if c in contact_records and contact_records[c].qbo_id), None)
             if customer is None:  # A1 / edge 34: the customer first, in dependency order
                 self._end(r, "pending", "customer_not_synced")
                 continue
             body_lines = []
             for lid in sorted((str(t["toObjectId"]) for t in line_links.get(r.hubspot_id or "", [])),
-                              key=_numeric_key):
+                              key=_numeric):
                 props = lines.get(lid)
                 if props is None:
                     continue
@@ -391,8 +386,6 @@ class InvoiceBatch(_Batch):
 
     def _write_headers(self, creates: list[_Push], updates: list[_Push]) -> dict[int, dict]:
         """Upsert new invoices by their QBO id (idempotent), update known ones; {record id: HubSpot answer}."""
-        from .rules.pair import hubspot_version
-
         made: dict[int, dict] = {}
         hubspot = self.engine.hubspot
         for chunk in chunks(creates, 100):
@@ -400,7 +393,7 @@ class InvoiceBatch(_Batch):
                                           INVOICE_ID_PROPERTY)
             by_key = {str((x.get("properties") or {}).get(INVOICE_ID_PROPERTY)): x for x in result.results}
             for p in chunk:
-                self._took(p, by_key.get(str(p.r.qbo_id)), made, hubspot_version)
+                self._took(p, by_key.get(str(p.r.qbo_id)), made)
         for chunk in chunks(updates, 100):
             try:
                 result = hubspot.batch_update("invoices", [{"id": p.r.hubspot_id, "properties": p.props}
@@ -420,10 +413,10 @@ class InvoiceBatch(_Batch):
                         else:
                             self._end(p.r, "failed", "rejected_by_hubspot", str(single))
             for p in chunk:
-                self._took(p, by_id.get(str(p.r.hubspot_id)), made, hubspot_version)
+                self._took(p, by_id.get(str(p.r.hubspot_id)), made)
         return made
 
-    def _took(self, p: _Push, answer: dict | None, made: dict[int, dict], version: object) -> None:
+    def _took(self, p: _Push, answer: dict | None, made: dict[int, dict]) -> None:
         if answer is None:
             if p.r.status == SYNCED or p.r.dirty:
                 self._end(p.r, "failed", "rejected_by_hubspot", "HubSpot did not return the invoice")
@@ -431,7 +424,7 @@ class InvoiceBatch(_Batch):
         values = {m.id: p.props.get(m.hubspot, p.r.values(HUBSPOT).get(m.id, "")) for m in self.settings.mappings}
         values.update({k: v for k, v in p.r.values(HUBSPOT).items() if k.startswith("custom:")})
         p.r.hubspot_values = values
-        answer["version"] = version(str(answer.get("updatedAt")), values)  # type: ignore[operator]
+        answer["version"] = hubspot_version(str(answer.get("updatedAt")), values)
         made[p.r.id or 0] = answer
 
     def _write_lines(self, pushes: list[_Push], made: dict[int, dict]) -> None:
@@ -472,7 +465,7 @@ class InvoiceBatch(_Batch):
         deal_ids.update(str(t["toObjectId"]) for v in found.values() for t in v)
         if not deal_ids:
             return
-        deals = sorted(deal_ids, key=_numeric_key)
+        deals = sorted(deal_ids, key=_numeric)
         invoices_of = hubspot.associations("deals", "invoices", deals)
         all_invoices = sorted({str(t["toObjectId"]) for v in invoices_of.values() for t in v})
         records = state.by_side_ids("invoices", HUBSPOT, all_invoices)
@@ -567,8 +560,6 @@ class PaymentBatch(_Batch):
     def _write_payments_to_hubspot(self) -> None:
         if not self.pushes:
             return
-        from .rules.pair import hubspot_version
-
         engine, hubspot = self.engine, self.engine.hubspot
         engine.ensure_hubspot_property("commerce_payments", self.rules.hubspot_id_definition or {})
         creates = [p for p in self.pushes if p[3]]
@@ -620,7 +611,7 @@ class PaymentBatch(_Batch):
     # -- HubSpot → QBO -----------------------------------------------------------------------------
     def _invoices_of_hubspot_payments(self, records: list[Record]) -> dict[str, list[str]]:
         links = self.engine.hubspot.associations("commerce_payments", "invoices", [r.hubspot_id or "" for r in records])
-        return {k: sorted({str(t["toObjectId"]) for t in v}, key=_numeric_key) for k, v in links.items()}
+        return {k: sorted({str(t["toObjectId"]) for t in v}, key=_numeric) for k, v in links.items()}
 
     def _plan_from_hubspot(self, r: Record, invoices: list[str], direction: str) -> None:
         values = r.values(HUBSPOT)
@@ -658,13 +649,7 @@ def _lines_digest(lines: list[dict]) -> str:
     return hashlib.sha1(repr(sorted(sorted(line.items()) for line in lines)).encode()).hexdigest()[:16]
 
 
-def _numeric_key(value: str) -> tuple[int, str]:
-    return (int(value), value) if value.isdigit() else (1 << 62, value)
-
-
 def _same(value: object) -> str:
-    from .mapping import canonical
-
     text_value = canonical(value)
     try:
         return canonical(Decimal(text_value), "number")

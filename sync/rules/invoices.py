@@ -47,6 +47,15 @@ INVOICE_STATUS_DEFINITION = {
 DEAL_PROPERTIES = ("qbo_invoice_amount", "qbo_invoice_recipient", "qbo_invoice_number", "qbo_invoice_status",
                    "qbo_invoice_due_date")
 DRAFT_NOTE = "Draft from HubSpot"  # legacy: how QBO Advanced's task manager knows drafts to approve (F14, I9)
+DOC = "__doc__"  # the invoice's own part of the merge base: origin, F2 snapshot, line items, deals, F9 status
+
+
+def doc_of(r: Record) -> dict:
+    return dict((r.base or {}).get(DOC) or {})
+
+
+def with_doc(base: dict | None, doc: dict) -> dict:
+    return {**{k: v for k, v in (base or {}).items() if k != DOC}, DOC: doc}
 
 
 def money(value: object) -> Decimal:
@@ -198,7 +207,7 @@ class Invoices(PairRules):
         if engine.state.get_value("invoices:overdue_checked") != today:
             late = [r for r in engine.state.records("invoices", status="synced", limit=None)
                     if r.qbo_id and r.hubspot_id and f9_status(r.extra(QUICKBOOKS), engine.clock.now().date())
-                    != ((r.base or {}).get("__doc__") or {}).get("status")]
+                    != doc_of(r).get("status")]
             for r in late:
                 r.dirty = True
             engine.state.save(late, now=engine.clock.now())
@@ -279,8 +288,7 @@ class Payments(PairRules):
 
 def origin(record: Record) -> str:
     """Where an invoice was created: F2/F3 treat HubSpot-created invoices differently."""
-    base = record.base or {}
-    made = (base.get("__doc__") or {}).get("origin") or base.get("origin")
+    made = doc_of(record).get("origin") or (record.base or {}).get("origin")  # payments keep it at the top
     return made or (QUICKBOOKS if record.qbo_id and not record.hubspot_id else HUBSPOT)
 
 
