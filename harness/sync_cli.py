@@ -197,6 +197,7 @@ def _line_arg(text: str) -> dict:
 
 def run_action(args: argparse.Namespace) -> int:
     from sync import actions
+    from sync.clients.http import ApiError
     from sync.engine import Engine
 
     settings = _load(args.settings)
@@ -222,6 +223,9 @@ def run_action(args: argparse.Namespace) -> int:
     except ValueError as bad:
         _err(str(bad))
         return EXIT_USAGE
+    except ApiError as answer:  # e.g. a deal, quote, invoice or payment id that does not exist
+        _err(f"the action stopped: {answer}")
+        return EXIT_INCOMPLETE
     finally:
         engine.state.engine.dispose()
     _print_json({k: v for k, v in result.items() if not k.startswith("__")})

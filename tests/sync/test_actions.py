@@ -173,3 +173,18 @@ def test_F14_I9_a_draft_from_hubspot_waits_in_the_advanced_task_manager(world: W
     tasks = requests.get(f"{w.sims.qbo_url}/_sim/quickbooks/{w.company['realmId']}/tasks", timeout=5).json()["tasks"]
     assert [(t["entity"]["type"], t["entity"]["id"]) for t in tasks if "draft" in t["workflow"]] == \
         [("Invoice", made["invoice"])]  # not sent by QBO on its own: it waits for approval (F14)
+
+
+def test_F10_cli_an_unknown_quote_is_reported_not_a_stack_trace(world: World, books: dict, tmp_path: object,
+                                                capsys: pytest.CaptureFixture) -> None:
+    import yaml
+
+    engine = engine_in(world, "legacy")
+    doc = engine.settings.to_dict()
+    doc["state"] = f"sqlite:///{tmp_path}/state.db"
+    path = tmp_path / "settings.yaml"  # type: ignore[operator]
+    path.write_text(yaml.safe_dump(doc))
+    deal = deal_with_contact(world, books["contact"])
+    assert main(["action", "invoice-from-deal", "--settings", str(path), "--deal", deal, "--quote", "999999"]) == 1
+    assert "404" in capsys.readouterr().err  # HubSpot's answer, no stack trace
+    assert list(world.qbo.query("SELECT * FROM Invoice")) == []  # nothing half-written
