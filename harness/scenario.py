@@ -280,21 +280,19 @@ class EngineSync:
         if self._crash_at is None:
             yield
             return
-        from sync import engine as module
+        point = self._crash_at
 
-        name = {"quickbooks": "record_quickbooks", "hubspot": "record_hubspot_creates"}[self._crash_at]
-        original = getattr(module._Batch, name)
+        def die(side: str) -> None:
+            if side == point:
+                raise _Crash
 
-        def die(*args: object, **kwargs: object) -> None:
-            raise _Crash
-
-        setattr(module._Batch, name, die)
+        self.engine.before_record = die
         try:
             yield
         except _Crash:
             pass
         finally:
-            setattr(module._Batch, name, original)
+            self.engine.before_record = None
             self._crash_at = None
 
     def receiver(self) -> object:
@@ -611,12 +609,7 @@ class _World:
         receipts: an update with include=void)."""
         _, entity, oid = self._ref(a, line)
         current = self.qbo.get(entity, oid)
-        body = {"Id": oid, "SyncToken": current["SyncToken"]}
-        if entity == "Invoice":
-            self.qbo._write(entity, body, uuid.uuid4().hex, operation="void")  # noqa: SLF001 - no public void
-        else:
-            self.qbo._write(entity, {**body, "sparse": True}, uuid.uuid4().hex,  # noqa: SLF001
-                            operation="update", include="void")
+        self.qbo.void(entity, {"Id": oid, "SyncToken": current["SyncToken"]}, request_id=uuid.uuid4().hex)
 
     def _step_quickbooks_delete(self, a: dict, line: int | None) -> None:
         _, entity, oid = self._ref(a, line)
@@ -643,21 +636,10 @@ class _World:
             current = next(iter(self.qbo.query("SELECT * FROM Preferences")))
             self.qbo.update("Preferences", {"Id": current["Id"], "SyncToken": current["SyncToken"], **body},
                             request_id=uuid.uuid4().hex)
-        if "closingDate" in a:
-            import copy
-
-            from simulators.quickbooks.company import Company
-            from simulators.quickbooks.entities import TYPES
-
-            company = Company(self.sims.runtime, self.company["realmId"])
-            with company.store.transaction():
-                prefs = copy.deepcopy(company.row(TYPES["Preferences"], 1).data)
-                info = prefs.setdefault("AccountingInfoPrefs", {})
-                if a["closingDate"]:
-                    info["BookCloseDate"] = str(a["closingDate"])
-                else:
-                    info.pop("BookCloseDate", None)
-                company.touch(TYPES["Preferences"], prefs)
+        if "closingDate" in a:  # the simulator's admin route: QBO's API cannot write it
+            when = str(a["closingDate"]) if a["closingDate"] else None
+            self.qbo.session.post(f"{self.qbo.base_url}/_sim/quickbooks/{self.company['realmId']}/closing-date",
+                                  json={"date": when}).raise_for_status()
 
     def _step_action(self, a: dict, line: int | None) -> None:
         """Call one of the sync's actions with refs resolved; ``refused`` expects its refusal, ``ref`` /

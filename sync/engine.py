@@ -95,6 +95,8 @@ class Engine:
         self._company: dict | None = None  # read once a pass (QBO settings can change between passes)
         self._currency: str | None = None
         self._ensured: set[str] = set()
+        # A seam for crash tests: called with the side after a batch write was answered, before it is recorded.
+        self.before_record: Callable[[str], None] | None = None
 
     # -- clients, with the rotated QBO refresh token kept in the state -----------------------------
     def _quickbooks_client(self) -> QuickBooksClient:
@@ -152,6 +154,11 @@ class Engine:
         self._observe_hubspot(rules, settings, report)
         report.problems += rules.before_apply(self, settings)
         self._apply(rules, settings, report)
+
+    def checkpoint(self, side: str) -> None:
+        """A batch written to ``side`` was answered and is about to be recorded (crash tests stop here)."""
+        if self.before_record is not None:
+            self.before_record(side)
 
     def _tell(self, pair: str, phase: str, done: int) -> None:
         if self.progress is not None:
@@ -589,6 +596,7 @@ class _Batch:
             except (ApiError, requests.RequestException) as exc:
                 self._save()
                 raise Incomplete(f"writing to QuickBooks: {exc}") from exc
+            self.engine.checkpoint(QUICKBOOKS)
             self.record_quickbooks(chunk, answers, intent)
 
     def record_quickbooks(self, items: list[dict], answers: list[dict], intent: int | None) -> None:
@@ -655,6 +663,7 @@ class _Batch:
             except requests.RequestException as exc:
                 self._save()
                 raise Incomplete(f"writing to HubSpot: {exc}") from exc
+            self.engine.checkpoint(HUBSPOT)
             self.record_hubspot_creates(inputs, [r for r, _ in chunk], result, intent)
         for chunk in chunks(self.hubspot_updates, HUBSPOT_BATCH):
             self._update_hubspot(chunk)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, redirect, request
@@ -400,6 +400,30 @@ def tasks(realm: str) -> Response:
     except TaskManagerUnavailable as exc:
         return json_response({"error": str(exc)}, 404)
     return json_response({"realmId": realm, "edition": edition(co), "asOf": co.stamp(), "tasks": found})
+
+
+@sim.post("/<realm>/closing-date")
+def closing_date(realm: str) -> Response:
+    """Set or clear the books' closing date (rule I4), as a person does in QBO's settings: the API reads
+    ``AccountingInfoPrefs.BookCloseDate`` but cannot write it. Body: ``{"date": "YYYY-MM-DD" | null}``."""
+    tenant = _rt().store.tenant(realm)
+    if tenant is None or tenant["system"] != _qb().name:
+        return json_response({"error": f"no tenant {realm}"}, 404)
+    body = request.get_json(silent=True)
+    when = body.get("date") if isinstance(body, dict) else "missing"
+    if when is not None and not (isinstance(when, str) and _is_date(when)):
+        return json_response({"error": 'expected {"date": "YYYY-MM-DD"} or {"date": null}'}, 400)
+    co = _company(realm)
+    co.set_closing_date(when)
+    return json_response({"realmId": realm, "BookCloseDate": when})
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 # -- the app -----------------------------------------------------------------------------------

@@ -75,6 +75,17 @@ class Company:
     def pref(self, group: str, key: str, default: object = None) -> object:
         return self.preferences().get(group, {}).get(key, default)
 
+    def set_closing_date(self, when: str | None) -> None:
+        """The books' closing date as a person sets it in QBO's settings (the API cannot write it)."""
+        with self.store.transaction():
+            prefs = copy.deepcopy(self.row(TYPES["Preferences"], 1).data)
+            info = prefs.setdefault("AccountingInfoPrefs", {})
+            if when:
+                info["BookCloseDate"] = when
+            else:
+                info.pop("BookCloseDate", None)
+            self.touch(TYPES["Preferences"], prefs)
+
     # -- reads -------------------------------------------------------------------------------
     def row(self, etype: EntityType, entity_id: object) -> Row:
         try:

@@ -256,6 +256,14 @@ class QuickBooksClient(HttpClient):
         return self._write(entity, {"Id": body["Id"], "SyncToken": body["SyncToken"]}, request_id,
                            operation="delete")
 
+    def void(self, entity: str, body: dict, request_id: str) -> dict:
+        """Void a transaction (``Id`` + ``SyncToken``): QBO keeps it with zero amounts. Invoices take
+        ``operation=void``; payments and sales receipts a sparse update with ``include=void``."""
+        ref = {"Id": body["Id"], "SyncToken": body["SyncToken"]}
+        if entity == "Invoice":
+            return self._write(entity, ref, request_id, operation="void")
+        return self._write(entity, {**ref, "sparse": True}, request_id, operation="update", include="void")
+
     def batch(self, items: list[dict], request_id: str) -> list[dict]:
         """Up to 30 independent operations in one call; answers in the order of ``items`` (matched by ``bId``).
 
