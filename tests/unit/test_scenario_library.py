@@ -1,6 +1,6 @@
-"""The scenario library: every rule of the rule book has a scenario file, except the ones listed as
-pending below (not built yet, or checked where a scenario cannot express them); scenario files fail with
-file:line errors."""
+"""The scenario library: every rule of the project's rule book (docs/integration-rules.md) has a scenario
+file, except the ones listed as pending below (not built yet, or checked where a scenario cannot express
+them); every rule names its generations; scenario files fail with file:line errors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 from harness.scenario import ScenarioError, discover, load, run
 
 ROOT = Path(__file__).resolve().parents[2]
-RULE_BOOK = ROOT.parent / "shared" / "docs" / "integration-rules.md"
+RULE_BOOK = ROOT / "docs" / "integration-rules.md"  # the project's own copy: nothing outside the repo
+GENERATIONS = ("current", "2023", "legacy")  # the order a rule's "Generations:" line lists them in
 # Rules whose behaviour is not built yet, or is checked where a scenario cannot express it. This list
 # may only shrink: a pending rule that gains a scenario fails the test until it is removed from here.
 PENDING = {
@@ -22,10 +23,20 @@ PENDING = {
 }
 
 
-def rule_ids() -> set[str]:
+def rule_book() -> str:
     if not RULE_BOOK.exists():
-        pytest.fail(f"the rule book is expected beside the project at {RULE_BOOK}")
-    return set(re.findall(r"^- \*\*([A-I]\d+)\*\*", RULE_BOOK.read_text(encoding="utf-8"), re.M))
+        pytest.fail(f"the project's rule book is missing: {RULE_BOOK}")
+    return RULE_BOOK.read_text(encoding="utf-8")
+
+
+def rule_ids() -> set[str]:
+    return set(re.findall(r"^- \*\*([A-I]\d+)\*\*", rule_book(), re.M))
+
+
+def rule_generations() -> dict[str, list[str]]:
+    """Each rule's generations: the "  Generations: a, b" line right under its title line."""
+    found = re.findall(r"^- \*\*([A-I]\d+)\*\*.*\n  Generations: (.*)$", rule_book(), re.M)
+    return {rule: [name.strip() for name in names.split(",")] for rule, names in found}
 
 
 def covered() -> set[str]:
@@ -43,6 +54,14 @@ def test_the_pending_list_only_shrinks() -> None:
     done = sorted(PENDING & covered())
     assert done == [], f"these rules have scenarios now: remove them from PENDING: {', '.join(done)}"
     assert PENDING <= rule_ids()
+
+
+def test_every_rule_names_its_generations() -> None:
+    tagged = rule_generations()
+    assert sorted(rule_ids() - tagged.keys()) == [], "rules with no Generations: line under their title"
+    wrong = {rule: names for rule, names in tagged.items()
+             if not names or not set(names) <= set(GENERATIONS) or names != sorted(set(names), key=GENERATIONS.index)}
+    assert wrong == {}, f"Generations: must list some of {', '.join(GENERATIONS)}, in that order"
 
 
 def test_scenarios_name_only_real_rules() -> None:
