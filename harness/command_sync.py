@@ -135,9 +135,9 @@ class CommandSync:
         order = list(getattr(self.settings, "pairs", {}) or {})
         found = [row for row in self._status["records"] if _side_id(row, side) == str(record_id)]
         if kind is not None:
-            from sync.engine import RULES
+            from sync.pairs import PAIRS
 
-            pairs = {name for name, rules in RULES.items() if kind in (rules.hubspot_type, rules.qbo_entity)}
+            pairs = {name for name, p in PAIRS.items() if kind in (p.hubspot_type, p.qbo_entity)}
             found = [row for row in found if row.get("pair") in pairs] if pairs else found
         found.sort(key=lambda row: order.index(row.get("pair")) if row.get("pair") in order else len(order))
         if not found:

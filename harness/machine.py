@@ -26,8 +26,9 @@ from harness.users import api_writes, user_clients
 from simulators.core.clock import parse_iso
 from simulators.sims import Simulators
 from sync.clock import VirtualClock
-from sync.mapping import DEFAULT_MAPPINGS, canonical
+from sync.mapping import canonical
 from sync.outcomes import REASONS, status_of
+from sync.pairs import configurable
 from sync.settings import Settings
 from sync.state import EXCLUDED, FAILED, PENDING, STATUSES, SYNCED
 
@@ -63,7 +64,7 @@ LAST_HISTORY = Path(".hypothesis") / "hsqbo-last-history.yaml"
 
 def machine_pairs(conflict: str, direction: str) -> dict:
     """The pair settings of a history: contacts in the drawn direction, products two-way, any other pair off."""
-    pairs: dict = {name: {"enabled": False} for name in DEFAULT_MAPPINGS if name not in PAIRS}
+    pairs: dict = {name: {"enabled": False} for name in configurable() if name not in PAIRS}
     pairs["contacts"] = {"direction": direction, "conflict": conflict, "recommended_filters": False}
     pairs["products"] = {"direction": "two-way", "conflict": conflict, "recommended_filters": False}
     return pairs

@@ -78,11 +78,11 @@ def settings_yaml(doc: Mapping, header: str = "") -> str:
     """A settings document as YAML, a comment before each top-level setting."""
     import yaml
 
-    from sync.mapping import DEFAULT_MAPPINGS
+    from sync.pairs import PAIRS, configurable
 
     notes = dict(_SECTION_NOTES)
-    notes["pairs"] += "".join(f"\n{name}: default mappings (ids for mappings.off): {', '.join(m.id for m in maps)}"
-                              for name, maps in DEFAULT_MAPPINGS.items())
+    notes["pairs"] += "".join(f"\n{name}: default mappings (ids for mappings.off): "
+                              f"{', '.join(m.id for m in PAIRS[name].mappings)}" for name in configurable())
     lines = [f"# {line}".rstrip() for line in header.splitlines()]
     for key, value in doc.items():
         note = notes.get(key)
@@ -549,7 +549,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 def _show_status(settings: Settings, state: State, args: argparse.Namespace) -> int:
     from sync import status as h
-    from sync.engine import with_followers
+    from sync.pairs import with_followers
     from sync.state import EXCLUDED, FAILED
 
     pairs = [args.pair] if args.pair else with_followers(settings.pairs)

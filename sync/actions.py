@@ -10,12 +10,13 @@ import uuid
 from datetime import date
 from typing import TYPE_CHECKING
 
-from .engine import _numeric
+from .clients import qbo_query as q
 from .mapping import TO_QUICKBOOKS, qbo_value
 from .outcomes import REASONS, Reason
-from .rules import contacts as contact_rules
-from .rules.invoices import DOC, DRAFT_NOTE, doc_of, locked, money, text, with_doc
-from .rules.products import ensure_custom_line_item
+from .pairs.contacts import CONTACTS
+from .pairs.documents import DOC, DRAFT_NOTE, doc_of, locked, money, text, with_doc
+from .pairs.products import ensure_custom_line_item
+from .planner import numeric_order
 from .state import HUBSPOT, QUICKBOOKS
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ def workflow_paid_invoice(engine: Engine, payment_id: str, *, sales_receipt: boo
 def _first_contact(engine: Engine, from_type: str, object_id: str, required: bool = True) -> str | None:
     """Legacy (edge 48): the first associated contact."""
     found = engine.hubspot.associations(from_type, "contacts", [object_id]).get(object_id, [])
-    ids = sorted((str(t["toObjectId"]) for t in found), key=_numeric)
+    ids = sorted((str(t["toObjectId"]) for t in found), key=numeric_order)
     if not ids and required:
         raise ActionError("no_contact", f"{from_type} {object_id}")
     return ids[0] if ids else None
@@ -148,7 +149,7 @@ def _first_contact(engine: Engine, from_type: str, object_id: str, required: boo
 
 def _passes_contact_filters(engine: Engine, contact: str | None) -> bool:
     settings = engine.settings.pairs["contacts"]
-    rules = contact_rules.RULES
+    rules = CONTACTS
     props = (engine.hubspot.get("contacts", contact or "", rules.hubspot_properties(settings)).get("properties")
              or {})
     if settings.needs_invoices(TO_QUICKBOOKS):
@@ -166,7 +167,7 @@ def _customer_for(engine: Engine, contact: str | None, picked: str | None = None
     record = engine.state.by_side_ids("contacts", HUBSPOT, [contact or ""]).get(contact or "")
     if record is not None and record.qbo_id:
         return record.qbo_id
-    rules, settings = contact_rules.RULES, engine.settings.pairs["contacts"]
+    rules, settings = CONTACTS, engine.settings.pairs["contacts"]
     found = engine.hubspot.get("contacts", contact or "", rules.hubspot_properties(settings))
     engine.observe("contacts", HUBSPOT, [found], force=True)
     record = engine.state.by_side_ids("contacts", HUBSPOT, [contact or ""])[contact or ""]
@@ -174,7 +175,7 @@ def _customer_for(engine: Engine, contact: str | None, picked: str | None = None
         return record.qbo_id
     if record.match_key:  # D3: a customer with this email may exist already
         email = record.match_key.replace("'", "\\'")
-        found = list(engine.quickbooks.query(f"SELECT * FROM Customer WHERE PrimaryEmailAddr = '{email}'"))
+        found = list(engine.quickbooks.query(q.select("Customer", q.equals("PrimaryEmailAddr", email))))
         if found:
             engine.observe("contacts", QUICKBOOKS, found[:1], force=True)
             return str(found[0]["Id"])
@@ -205,7 +206,7 @@ def _create_invoice(engine: Engine, deal_id: str, contact: str | None, *, quote_
     body: dict = {"CustomerRef": {"value": customer}, "Line": body_lines, "EmailStatus": "NotSet",
                   "PrivateNote": f"{DRAFT_NOTE} deal {deal_id}"}  # a draft, not sent by QBO on its own (F14)
     if terms:
-        term = next(iter(engine.quickbooks.query(f"SELECT * FROM Term WHERE Name = '{terms}'")), None)
+        term = next(iter(engine.quickbooks.query(q.select("Term", q.equals("Name", terms)))), None)
         if term is None:
             raise ValueError(f"QuickBooks has no payment terms named {terms!r}")
         body["SalesTermRef"] = {"value": term["Id"]}
@@ -252,7 +253,7 @@ def _product_lines(engine: Engine, lines: list[dict]) -> list[dict]:
             product = engine.state.by_side_ids("products", HUBSPOT, [str(line["product"])]).get(str(line["product"]))
             item = product.qbo_id if product is not None and product.qbo_id else ""
         if not item and line.get("sku"):
-            found = next(iter(engine.quickbooks.query(f"SELECT * FROM Item WHERE Sku = '{line['sku']}'")), None)
+            found = next(iter(engine.quickbooks.query(q.select("Item", q.equals("Sku", line["sku"])))), None)
             item = str(found["Id"]) if found else ""
         if not item:
             item = ensure_custom_line_item(engine.quickbooks, engine.state,

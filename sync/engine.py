@@ -13,72 +13,26 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import requests
 
+from .clients import qbo_query as q
 from .clients.http import ApiError
-from .clients.hubspot import BatchResult, HubSpotClient
+from .clients.hubspot import HubSpotClient
 from .clients.quickbooks import QuickBooksClient
 from .clock import Clock, SystemClock
-from .mapping import TO_HUBSPOT, TO_QUICKBOOKS, snapshot_hubspot, snapshot_qbo
-from .merge import merge
-from .outcomes import reason, status_of
-from .rules import contacts, invoices, products
-from .rules.pair import PairRules, hubspot_version
+from .pairs import PAIRS, Pair, leader, with_followers
+from .planner import PLAN_CHUNK, ChunkPlanner, Incomplete, PairReport, PassReport, numeric_order, pages
 from .settings import PairSettings, Settings
-from .state import EXCLUDED, FAILED, HUBSPOT, QUICKBOOKS, SYNCED, Activity, Observation, Record, State, chunks
+from .state import EXCLUDED, HUBSPOT, QUICKBOOKS, Activity, Observation, Record, State, chunks
 
-RULES: dict[str, PairRules] = {r.name: r for r in (contacts.RULES, products.RULES, invoices.INVOICES,
-                                                    invoices.PAYMENTS)}
-FOLLOWERS = {"invoices": "payments"}  # payments sync with their invoices, under the invoice pair's settings
-
-
-def with_followers(names: Iterable[str]) -> list[str]:
-    """Pair names, each followed by the pair that syncs under its settings (invoices, then payments)."""
-    return [n for name in names for n in (name, FOLLOWERS.get(name)) if n]
-QBO_BATCH = 30
-HUBSPOT_BATCH = 100
-PLAN_CHUNK = 990  # dirty records planned together: 33 QBO batches, one round of look-ups
+__all__ = ["Engine", "Incomplete", "PairReport", "PassReport", "with_followers"]
+RULES = PAIRS  # TEMPORARY: harness/scenario is being moved
 
 Progress = Callable[[str, str, int], None]  # (pair, phase, records done)
-
-
-@dataclass
-class PairReport:
-    observed: dict[str, int] = field(default_factory=lambda: {HUBSPOT: 0, QUICKBOOKS: 0})
-    created: dict[str, int] = field(default_factory=lambda: {HUBSPOT: 0, QUICKBOOKS: 0})
-    updated: dict[str, int] = field(default_factory=lambda: {HUBSPOT: 0, QUICKBOOKS: 0})
-    failed: int = 0
-    excluded: int = 0
-    conflicts: int = 0
-    complete: bool = True
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def writes(self) -> int:
-        return sum(self.created.values()) + sum(self.updated.values())
-
-
-@dataclass
-class PassReport:
-    pairs: dict[str, PairReport] = field(default_factory=dict)
-    calls: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def writes(self) -> int:
-        return sum(p.writes for p in self.pairs.values())
-
-    @property
-    def complete(self) -> bool:
-        return all(p.complete for p in self.pairs.values())
-
-
-class Incomplete(Exception):
-    """A pair's pass stopped on a transient failure; its dirty records wait for the next pass."""
 
 
 class Engine:
@@ -127,7 +81,7 @@ class Engine:
             settings = self.pair_settings(name)
             pair_report = report.pairs.setdefault(name, PairReport())
             try:
-                self._sync_pair(RULES[name], settings, pair_report)
+                self._sync_pair(PAIRS[name], settings, pair_report)
             except (Incomplete, ApiError, requests.RequestException) as stop:
                 pair_report.complete = False  # what was applied is recorded; the rest waits for the next pass
                 pair_report.problems.append(str(stop))
@@ -144,11 +98,10 @@ class Engine:
         """A pair's settings; a follower (payments) runs under its leader's (invoices)."""
         if name in self.settings.pairs:
             return self.settings.pairs[name]
-        leader = next(k for k, v in FOLLOWERS.items() if v == name)
-        return replace(self.settings.pairs[leader], name=name, mappings=[], filters_to_hubspot=[],
+        return replace(self.settings.pairs[leader(name)], name=name, mappings=[], filters_to_hubspot=[],
                        filters_to_quickbooks=[])
 
-    def _sync_pair(self, rules: PairRules, settings: PairSettings, report: PairReport) -> None:
+    def _sync_pair(self, rules: Pair, settings: PairSettings, report: PairReport) -> None:
         self._replay_intents(rules, settings, report)
         self._observe_quickbooks(rules, settings, report)
         self._observe_hubspot(rules, settings, report)
@@ -169,17 +122,17 @@ class Engine:
         mark = self.state.watermark(pair, side)
         return mark - timedelta(seconds=self.settings.lookback_seconds) if mark else None
 
-    def _observe_quickbooks(self, rules: PairRules, settings: PairSettings, report: PairReport) -> None:
+    def _observe_quickbooks(self, rules: Pair, settings: PairSettings, report: PairReport) -> None:
         pages = self.quickbooks.query_pages(rules.qbo_statement(self._since(rules.name, QUICKBOOKS)))
         self._read(rules, QUICKBOOKS, pages, lambda e: rules.observe_qbo(e, settings), report)
 
-    def _observe_hubspot(self, rules: PairRules, settings: PairSettings, report: PairReport) -> None:
+    def _observe_hubspot(self, rules: Pair, settings: PairSettings, report: PairReport) -> None:
         records = self.hubspot.search_modified_since(rules.hubspot_type, rules.hubspot_modified,
                                                      self._since(rules.name, HUBSPOT),
                                                      rules.hubspot_properties(settings))
-        self._read(rules, HUBSPOT, _pages(records, 200), lambda r: rules.observe_hubspot(r, settings), report)
+        self._read(rules, HUBSPOT, pages(records, 200), lambda r: rules.observe_hubspot(r, settings), report)
 
-    def _read(self, rules: PairRules, side: str, pages: Iterable[list[dict]], make: Callable[[dict], Observation],
+    def _read(self, rules: Pair, side: str, pages: Iterable[list[dict]], make: Callable[[dict], Observation],
               report: PairReport) -> None:
         """Observe a side's changes page by page; then move its watermark to the server's time of the first answer."""
         client = self.quickbooks if side == QUICKBOOKS else self.hubspot
@@ -197,7 +150,7 @@ class Engine:
 
     def observe(self, pair: str, side: str, items: list[dict], force: bool = False) -> None:
         """Observe records read outside a pass (a webhook's re-read); ``force`` plans them even if unchanged."""
-        rules, settings = RULES[pair], self.pair_settings(pair)
+        rules, settings = PAIRS[pair], self.pair_settings(pair)
         make = rules.observe_hubspot if side == HUBSPOT else rules.observe_qbo
         self._observe(pair, [make(item, settings) for item in items], force)
 
@@ -236,7 +189,7 @@ class Engine:
     def _match(candidates: list[Record], side: str, other: str) -> Record | None:
         """The oldest record of the other side with this key and no partner yet (edge case 6)."""
         free = [c for c in candidates if c.side_id(side) is None and c.side_id(other) and c.deleted is None]
-        return min(free, key=lambda c: _numeric(c.side_id(other))) if free else None
+        return min(free, key=lambda c: numeric_order(c.side_id(other))) if free else None
 
     @staticmethod
     def _take(record: Record, o: Observation) -> None:
@@ -252,7 +205,7 @@ class Engine:
         record.dirty = True
 
     # -- plan and apply ----------------------------------------------------------------------------
-    def _apply(self, rules: PairRules, settings: PairSettings, report: PairReport) -> None:
+    def _apply(self, rules: Pair, settings: PairSettings, report: PairReport) -> None:
         after, done = 0, 0
         while True:
             records = self.state.dirty(rules.name, after, PLAN_CHUNK)
@@ -276,10 +229,7 @@ class Engine:
                     record.deleted, record.dirty = side, True
                     self.state.save([record], now=self.clock.now())
                 continue
-            key = f"pending:{pair}:{side}"
-            pending = set(self.state.get_value(key) or [])
-            if object_id not in pending:
-                self.state.set_value(key, sorted(pending | {object_id}))
+            self.state.notify(pair, side, [object_id])
 
     def repoint(self, side: str, merged: list[tuple[str, str, str]]) -> None:
         """Records merged on one side (edge cases 46, 47): the merged-away record's link moves to the survivor when
@@ -305,9 +255,8 @@ class Engine:
 
     def has_notifications(self) -> bool:
         """Whether webhooks named records (or left a tombstone) that wait to be applied."""
-        return any(self.state.get_value(f"pending:{pair}:{side}")
-                   or any(r.deleted for r in self.state.dirty(pair, 0, 50))
-                   for pair in self._runs(self.settings.pairs) for side in (HUBSPOT, QUICKBOOKS))
+        return any(self.state.notifications(pair) or any(r.deleted for r in self.state.dirty(pair, 0, 50))
+                   for pair in self._runs(self.settings.pairs))
 
     def run_notifications(self) -> PassReport:
         """Re-read the records webhooks named, and apply what changed (watermarks stay where they are)."""
@@ -316,15 +265,14 @@ class Engine:
         self._company = None
         for name in self._runs(self.settings.pairs):
             settings = self.pair_settings(name)
-            rules, pair_report = RULES[name], report.pairs.setdefault(name, PairReport())
+            rules, pair_report = PAIRS[name], report.pairs.setdefault(name, PairReport())
             try:
                 self._replay_intents(rules, settings, pair_report)
                 for side in (QUICKBOOKS, HUBSPOT):
-                    key = f"pending:{name}:{side}"
-                    ids = self.state.get_value(key) or []
+                    ids = self.state.notifications(name, side)
                     if ids:
                         pair_report.observed[side] += self._reread(rules, settings, side, ids)
-                        self.state.set_value(key, [])
+                        self.state.drop_notifications(name, side, ids)  # exactly these: newer ones wait
                 self._apply(rules, settings, pair_report)
             except (Incomplete, ApiError, requests.RequestException) as stop:
                 pair_report.complete = False
@@ -333,23 +281,21 @@ class Engine:
                         HUBSPOT: self.hubspot.calls - before[HUBSPOT]}
         return report
 
-    def _reread(self, rules: PairRules, settings: PairSettings, side: str, ids: list[str]) -> int:
+    def _reread(self, rules: Pair, settings: PairSettings, side: str, ids: list[str]) -> int:
         try:
             if side == HUBSPOT:
                 items = self.hubspot.batch_read(rules.hubspot_type, ids, rules.hubspot_properties(settings))
             else:
                 items = []
                 for chunk in chunks(ids, 500):
-                    quoted = ", ".join(f"'{i}'" for i in chunk)
-                    active = " AND Active IN (true, false)" if rules.qbo_has_active else ""
-                    items += self.quickbooks.query(f"SELECT * FROM {rules.qbo_entity} WHERE Id IN ({quoted}){active}")
+                    items += self.quickbooks.query(rules.qbo_by_ids(chunk))
         except (ApiError, requests.RequestException) as exc:
             raise Incomplete(f"re-reading records named by webhooks: {exc}") from exc
         self.observe(rules.name, side, list(items))
         return len(items)
 
     # -- intents: creates whose answers may have been lost -----------------------------------------
-    def _replay_intents(self, rules: PairRules, settings: PairSettings, report: PairReport) -> None:
+    def _replay_intents(self, rules: Pair, settings: PairSettings, report: PairReport) -> None:
         for intent in self.state.intents(rules.name):
             payload = intent["payload"]
             records = self._records(payload["record_ids"])
@@ -370,11 +316,9 @@ class Engine:
             except (ApiError, requests.RequestException) as exc:
                 raise Incomplete(f"replaying an unfinished write: {exc}") from exc
 
-    def batch(self, rules: PairRules, settings: PairSettings, report: PairReport, records: list[Record]) -> _Batch:
-        """The planner of one chunk: the generic one, or a pair's own (invoices, payments: sync/transactions.py)."""
-        from .transactions import BATCHES
-
-        return BATCHES.get(rules.name, _Batch)(self, rules, settings, report, records)
+    def batch(self, rules: Pair, settings: PairSettings, report: PairReport, records: list[Record]) -> ChunkPlanner:
+        """The planner of one chunk: the generic one, or the pair's own."""
+        return rules.planner(self, rules, settings, report, records)
 
     def _records(self, ids: list[int]) -> list[Record]:
         """The records of ``ids``, in that order (a missing one would be a bug: fail loudly)."""
@@ -385,8 +329,8 @@ class Engine:
         """What invoice rules need of the QBO company, read once a pass (``fresh``: now): country (F4), custom
         transaction numbers (F6), home currency (I8) and its sales-form custom fields, name → DefinitionId (F12)."""
         if self._company is None or fresh:
-            info = next(iter(self.quickbooks.query("SELECT * FROM CompanyInfo")), {})
-            prefs = next(iter(self.quickbooks.query("SELECT * FROM Preferences")), {})
+            info = next(iter(self.quickbooks.query(q.select("CompanyInfo"))), {})
+            prefs = next(iter(self.quickbooks.query(q.select("Preferences"))), {})
             sales = prefs.get("SalesFormsPrefs") or {}
             flags, names = {}, {}
             for group in sales.get("CustomField") or []:
@@ -416,7 +360,7 @@ class Engine:
     def income_account(self, wanted: str) -> dict:
         """The QBO income account (by Id or name) items created from HubSpot are booked on."""
         if wanted not in self._income_accounts:
-            accounts = list(self.quickbooks.query("SELECT * FROM Account WHERE AccountType = 'Income'"))
+            accounts = list(self.quickbooks.query(q.select("Account", q.equals("AccountType", "Income"))))
             found = next((a for a in accounts if wanted in (a["Id"], a.get("Name"))), None) or \
                 (accounts[0] if accounts else None)
             if found is None:
@@ -434,362 +378,3 @@ class Engine:
             self.hubspot.create_property(object_type, definition)
         self.state.set_value(f"property:{key}", True)
         self._ensured.add(key)
-
-
-class _Batch:
-    """One chunk of dirty records: decide each, write in batches, record the outcome."""
-
-    def __init__(self, engine: Engine, rules: PairRules, settings: PairSettings, report: PairReport,
-                 records: list[Record]) -> None:
-        self.engine, self.rules, self.settings, self.report = engine, rules, settings, report
-        self.pair = rules.name
-        self.records = records
-        self.by_id = {r.id: r for r in records}
-        self.log: list[Activity] = []
-        self.done: list[Record] = []
-        self.qbo_items: list[dict] = []
-        self.hubspot_creates: list[tuple[Record, dict]] = []
-        self.hubspot_updates: list[tuple[Record, dict, dict]] = []  # record, values, new base
-        self.pending_base: dict[int, dict] = {}
-        self.invoices: dict[str, list[dict]] | None = None
-
-    # -- decide ------------------------------------------------------------------------------------
-    def run(self) -> None:
-        s = self.settings
-        creates_to_qbo = []
-        for r in self.records:
-            if r.deleted or self._deactivated_in_quickbooks(r):
-                self._tombstone(r)
-            elif bool(r.hubspot_id) != bool(r.qbo_id):  # on one side only: create it on the other?
-                source, towards = (HUBSPOT, TO_QUICKBOOKS) if r.hubspot_id else (QUICKBOOKS, TO_HUBSPOT)
-                code = self._why_not_create(r, source, towards)
-                if code:
-                    self._end(r, status_of(code), code)
-                elif source == HUBSPOT:
-                    creates_to_qbo.append(r)
-                else:
-                    self.hubspot_creates.append((r, r.values(QUICKBOOKS)))
-            else:
-                self._plan_linked(r)
-        context = self.rules.prepare(self.engine, creates_to_qbo, s) if creates_to_qbo else {}
-        maps = s.maps_towards(TO_QUICKBOOKS)
-        for r in creates_to_qbo:
-            body = self.rules.qbo_body(r, r.values(HUBSPOT), maps, True, context, s)
-            self.qbo_items.append({"bId": str(r.id), "operation": "create", self.rules.qbo_entity: body})
-            self.pending_base[r.id or 0] = {m.id: r.values(HUBSPOT).get(m.id, "") for m in s.mappings
-                                            if not m.create_only}
-        self._write_quickbooks()
-        self._write_hubspot()
-        self._save()
-
-    def _deactivated_in_quickbooks(self, r: Record) -> bool:
-        """QBO never deletes a customer or item: it makes it inactive. Only D4's legacy setting reads that as a delete
-        (edge case 10: otherwise inactive records go on syncing)."""
-        return self.settings.on_delete == "deactivate" and bool(r.qbo_id and r.hubspot_id) \
-            and r.extra(QUICKBOOKS).get("active") is False
-
-    def after_replay(self) -> None:
-        """After an unfinished QBO write is replayed: the HubSpot half of its merges."""
-        if self.hubspot_updates:
-            self._write_hubspot()
-        self._save()
-
-    def _tombstone(self, r: Record) -> None:
-        """Deleted on one side: never recreated; with D4's legacy setting the other side is deactivated too."""
-        side = r.deleted or QUICKBOOKS
-        if self.settings.on_delete == "deactivate" and r.deleted != "both":
-            try:
-                if side == HUBSPOT and r.qbo_id:
-                    body = {"Id": r.qbo_id, "SyncToken": r.qbo_version, "sparse": True, "Active": False}
-                    entity = self.engine.quickbooks.update(self.rules.qbo_entity, body,
-                                                           request_id=f"hsqbo-off-{self.pair}-{r.qbo_id}")
-                    r.qbo_version = str(entity.get("SyncToken", ""))
-                    self.log.append(Activity(r.id or 0, self.pair, "deactivated", QUICKBOOKS, rule="D4"))
-                elif side == QUICKBOOKS and r.hubspot_id:
-                    self.engine.hubspot.archive(self.rules.hubspot_type, r.hubspot_id)
-                    self.log.append(Activity(r.id or 0, self.pair, "archived", HUBSPOT, rule="D4"))
-            except ApiError as exc:
-                self._end(r, FAILED, "rejected_by_quickbooks" if side == HUBSPOT else "rejected_by_hubspot", str(exc))
-                return
-            r.deleted = "both"
-        r.deleted = r.deleted or side
-        self._end(r, EXCLUDED, "deleted")
-
-    def _why_not_create(self, r: Record, source: str, towards: str) -> str | None:
-        s = self.settings
-        if s.direction not in ("two-way", towards):
-            return "direction"
-        code = self.rules.exclusion(r, source, s)
-        if code:
-            return code
-        if not s.passes(self._filter_props(r, source), towards):
-            return "filtered_out"
-        if r.match_key:
-            others = [o for o in self.engine.state.by_match_keys(self.pair, [r.match_key]).get(r.match_key, [])
-                      if o.id != r.id and o.deleted is None]
-            mine = _numeric(r.side_id(source))
-            # edge case 6: of several records sharing a key, only the oldest is created; never a third record
-            if any((o.hubspot_id and o.qbo_id) or (o.side_id(source) and _numeric(o.side_id(source)) < mine)
-                   for o in others):
-                return "duplicate_email" if self.pair == "contacts" else "duplicate_sku"
-            if self.pair == "products" and self.engine.state.folded_match(self.pair, r.match_key, r.id):
-                return "sku_case_mismatch"  # edge case 32: reported, never created as a near-twin
-        return None
-
-    def _filter_props(self, r: Record, side: str) -> dict:
-        props = dict(r.extra(side).get("props", {}))
-        if side == HUBSPOT and self.settings.needs_invoices(TO_QUICKBOOKS):
-            props["__invoices__"] = self._invoices().get(r.hubspot_id or "", [])
-        return props
-
-    def _invoices(self) -> dict[str, list[dict]]:
-        """C1: the HubSpot invoices associated with this chunk's records, read once per chunk."""
-        if self.invoices is None:
-            ids = [r.hubspot_id for r in self.records if r.hubspot_id]
-            links = self.engine.hubspot.associations(self.rules.hubspot_type, "invoices", ids) if ids else {}
-            invoice_ids = sorted({str(t["toObjectId"]) for targets in links.values() for t in targets})
-            wanted = sorted({f.invoice_property for g in self.settings.filters_to_quickbooks for f in g
-                             if f.on_invoice})
-            found = {i["id"]: i.get("properties") or {}
-                     for i in (self.engine.hubspot.batch_read("invoices", invoice_ids, wanted) if invoice_ids else [])}
-            self.invoices = {str(k): [found[str(t["toObjectId"])] for t in v if str(t["toObjectId"]) in found]
-                             for k, v in links.items()}
-        return self.invoices
-
-    def _plan_linked(self, r: Record) -> None:
-        s = self.settings
-        to_q = s.direction in ("two-way", TO_QUICKBOOKS) and s.passes(self._filter_props(r, HUBSPOT), TO_QUICKBOOKS)
-        to_h = s.direction in ("two-way", TO_HUBSPOT) and s.passes(self._filter_props(r, QUICKBOOKS), TO_HUBSPOT)
-        if not (to_q or to_h):
-            self._end(r, EXCLUDED, "filtered_out")  # B4: stops syncing; nothing is deleted on either side
-            return
-        direction = "two-way" if to_q and to_h else (TO_QUICKBOOKS if to_q else TO_HUBSPOT)
-        m = merge(s.mappings, direction, s.conflict, r.base, r.values(HUBSPOT), r.values(QUICKBOOKS))
-        for c in m.conflicts:
-            self.report.conflicts += 1
-            self.log.append(Activity(r.id or 0, self.pair, "conflict", rule="B2", detail=c))
-        if m.to_quickbooks:
-            body = self.rules.qbo_body(r, m.to_quickbooks, s.mappings, False, {}, s)
-            body.update(Id=r.qbo_id, SyncToken=r.qbo_version, sparse=True)
-            self.qbo_items.append({"bId": str(r.id), "operation": "update", self.rules.qbo_entity: body})
-        if m.to_hubspot:
-            self.hubspot_updates.append((r, m.to_hubspot, m.base))
-        self.pending_base[r.id or 0] = m.base
-        if not m.to_quickbooks and not m.to_hubspot:
-            r.base = m.base
-            self._end(r, SYNCED)
-
-    # -- QuickBooks writes -------------------------------------------------------------------------
-    def _write_quickbooks(self) -> None:
-        for chunk in chunks(self.qbo_items, QBO_BATCH):
-            request_id = f"hsqbo-{uuid.uuid4().hex[:24]}"  # ≤ 36 characters for a batch
-            ids = [int(i["bId"]) for i in chunk]
-            intent = None
-            if any(i["operation"] == "create" for i in chunk):
-                # with what the merge still sends to HubSpot: a replay must not lose that half (a crash after QBO)
-                payload = {"items": chunk, "record_ids": ids, "bases": self._bases(ids),
-                           "hubspot": {str(r.id): values for r, values, _ in self.hubspot_updates if r.id in ids}}
-                intent = self.engine.state.add_intent(self.pair, QUICKBOOKS, request_id, payload,
-                                                      self.engine.clock.now())
-            try:
-                answers = self.engine.quickbooks.batch(chunk, request_id=request_id)
-            except (ApiError, requests.RequestException) as exc:
-                self._save()
-                raise Incomplete(f"writing to QuickBooks: {exc}") from exc
-            self.engine.checkpoint(QUICKBOOKS)
-            self.record_quickbooks(chunk, answers, intent)
-
-    def record_quickbooks(self, items: list[dict], answers: list[dict], intent: int | None) -> None:
-        stale = []
-        for item, answer in zip(items, answers, strict=True):
-            r = self.by_id.get(int(item["bId"]))
-            if r is None:
-                continue
-            creating = item["operation"] == "create"
-            error = QuickBooksClient.fault_of(answer)
-            if error is None:
-                entity = answer[self.rules.qbo_entity]
-                r.qbo_id, r.qbo_version = str(entity["Id"]), str(entity.get("SyncToken", ""))
-                r.qbo_values = snapshot_qbo(entity, self.settings.mappings)
-                r.qbo_extra = self.rules.observe_qbo(entity, self.settings).extra
-                r.base = self.pending_base.get(r.id or 0, r.base)
-                self.report.created[QUICKBOOKS] += creating
-                self.report.updated[QUICKBOOKS] += not creating
-                self.log.append(Activity(r.id or 0, self.pair, "created" if creating else "updated", QUICKBOOKS,
-                                         detail={"id": r.qbo_id}))
-                if not any(u[0] is r for u in self.hubspot_updates):
-                    self._end(r, SYNCED)
-            elif error.code == "5010" and not creating:
-                stale.append(r)  # edge case 24: someone edited it meanwhile; re-read and merge again
-            else:
-                code = self.rules.qbo_failure(error, creating)
-                self._end(r, FAILED, code, f"{error.message}: {error.detail}".strip(": "))
-                self.hubspot_updates = [u for u in self.hubspot_updates if u[0] is not r]
-        self._save(intent)
-        if stale:
-            self._retry_stale(stale)
-
-    def _retry_stale(self, stale: list[Record]) -> None:
-        ids = ", ".join(f"'{r.qbo_id}'" for r in stale)
-        active = " AND Active IN (true, false)" if self.rules.qbo_has_active else ""
-        fresh = list(self.engine.quickbooks.query(f"SELECT * FROM {self.rules.qbo_entity} WHERE Id IN ({ids}){active}"))
-        self.engine.observe(self.pair, QUICKBOOKS, fresh)
-        for r in stale:  # still dirty: the next chunk of this pass or the next pass merges them again
-            self.log.append(Activity(r.id or 0, self.pair, "stale", QUICKBOOKS, rule="I5"))
-
-    # -- HubSpot writes ----------------------------------------------------------------------------
-    def _write_hubspot(self) -> None:
-        rules, hubspot = self.rules, self.engine.hubspot
-        if self.hubspot_creates and rules.hubspot_id_definition:
-            self.engine.ensure_hubspot_property(rules.hubspot_type, rules.hubspot_id_definition)
-        maps = self.settings.maps_towards(TO_HUBSPOT)
-        for chunk in chunks(self.hubspot_creates, HUBSPOT_BATCH):
-            inputs = []
-            for r, values in chunk:
-                key, props = rules.hubspot_create(r, values, maps)
-                inputs.append({"id": key, "idProperty": rules.hubspot_id_property, "properties": props})
-                self.pending_base[r.id or 0] = {m.id: values.get(m.id, "") for m in self.settings.mappings
-                                                if not m.create_only}
-            ids = [r.id or 0 for r, _ in chunk]
-            payload = {"inputs": inputs, "record_ids": ids, "bases": self._bases(ids)}
-            intent = self.engine.state.add_intent(self.pair, HUBSPOT, "", payload, self.engine.clock.now())
-            try:
-                result = hubspot.batch_upsert(rules.hubspot_type, inputs, rules.hubspot_id_property)
-            except ApiError as exc:
-                if exc.status != 400:
-                    self._save()
-                    raise Incomplete(f"writing to HubSpot: {exc}") from exc
-                result = self._one_by_one(chunk, inputs)  # a batch fails whole: find the bad input
-            except requests.RequestException as exc:
-                self._save()
-                raise Incomplete(f"writing to HubSpot: {exc}") from exc
-            self.engine.checkpoint(HUBSPOT)
-            self.record_hubspot_creates(inputs, [r for r, _ in chunk], result, intent)
-        for chunk in chunks(self.hubspot_updates, HUBSPOT_BATCH):
-            self._update_hubspot(chunk)
-
-    def _one_by_one(self, chunk: list, inputs: list[dict]) -> object:
-        results, errors = [], []
-        for inp in inputs:
-            try:
-                results += self.engine.hubspot.batch_upsert(self.rules.hubspot_type, [inp],
-                                                            self.rules.hubspot_id_property).results
-            except ApiError as exc:
-                body = exc.body if isinstance(exc.body, dict) else {"message": str(exc.body)}
-                errors.append({**body, "context": {"id": [inp["id"]]}})
-        return BatchResult(results=results, errors=errors)
-
-    def _bases(self, ids: list[int]) -> dict[str, dict]:
-        return {str(i): self.pending_base[i] for i in ids if i in self.pending_base}
-
-    def record_hubspot_creates(self, inputs: list[dict], records: list[Record], result: object,
-                               intent: int | None) -> None:
-        key_prop = self.rules.hubspot_id_property
-        by_key = {}
-        for made in result.results:  # type: ignore[attr-defined]
-            props = made.get("properties") or {}
-            by_key[str(props.get(key_prop, "")).lower()] = made
-        failed = {str(i).lower() for e in result.errors for i in (e.get("context") or {}).get("id", [])}  # type: ignore[attr-defined]
-        taken = self.engine.state.by_side_ids(self.pair, HUBSPOT, [str(m["id"]) for m in by_key.values()])
-        for inp, r in zip(inputs, records, strict=True):
-            made = by_key.get(str(inp["id"]).lower())
-            holder = taken.get(str(made["id"])) if made is not None else None
-            if holder is not None and holder.id != r.id:
-                # the upsert met a HubSpot record another record is already linked with: never link it twice
-                self._end(r, EXCLUDED, "duplicate_email" if self.pair == "contacts" else "duplicate_sku")
-            elif made is not None:
-                r.hubspot_id = str(made["id"])
-                r.hubspot_values = snapshot_hubspot({"properties": {**inp["properties"],
-                                                                    **(made.get("properties") or {})}},
-                                                    self.settings.mappings)
-                r.hubspot_version = hubspot_version(str(made.get("updatedAt")), r.hubspot_values)
-                r.base = self.pending_base.get(r.id or 0, r.base)
-                self.report.created[HUBSPOT] += 1
-                self.log.append(Activity(r.id or 0, self.pair, "created", HUBSPOT, detail={"id": r.hubspot_id}))
-                self._end(r, SYNCED)
-            else:
-                error = next((e for e in result.errors  # type: ignore[attr-defined]
-                              if str(inp["id"]).lower() in failed), {})
-                self._end(r, FAILED, self.rules.hubspot_failure(error), error.get("message"))
-        self._save(intent)
-
-    def _update_hubspot(self, chunk: list[tuple[Record, dict, dict]]) -> None:
-        maps = self.settings.mappings
-        inputs = [{"id": r.hubspot_id, "properties": self.rules.hubspot_properties_for(values, maps)}
-                  for r, values, _ in chunk]
-        try:
-            results = {str(x["id"]): x for x in self.engine.hubspot.batch_update(self.rules.hubspot_type,
-                                                                                   inputs).results}
-            errors: dict[str, dict] = {}
-        except ApiError as exc:
-            if exc.status not in (400, 404):
-                self._save()
-                raise Incomplete(f"writing to HubSpot: {exc}") from exc
-            results, errors = {}, {}
-            for inp in inputs:  # one bad value fails a whole batch: write one by one to find it
-                try:
-                    results[str(inp["id"])] = self.engine.hubspot.update(self.rules.hubspot_type, inp["id"],
-                                                                         inp["properties"])
-                except ApiError as single:
-                    errors[str(inp["id"])] = single.body if isinstance(single.body, dict) else {}
-                    errors[str(inp["id"])]["status"] = single.status
-        for r, values, base in chunk:
-            made = results.get(str(r.hubspot_id))
-            if made is not None:
-                r.hubspot_values = {**r.values(HUBSPOT), **values}
-                r.hubspot_version = hubspot_version(str(made.get("updatedAt")), r.hubspot_values)
-                r.base = base
-                self.report.updated[HUBSPOT] += 1
-                self.log.append(Activity(r.id or 0, self.pair, "updated", HUBSPOT, detail=values))
-                self._end(r, SYNCED)
-            elif errors.get(str(r.hubspot_id), {}).get("status") == 404:
-                r.deleted = HUBSPOT  # archived in HubSpot meanwhile: a tombstone, never recreated (edge 9)
-                self._end(r, EXCLUDED, "deleted")
-            else:
-                error = errors.get(str(r.hubspot_id), {})
-                self._end(r, FAILED, self.rules.hubspot_failure(error), error.get("message"))
-        self._save()
-
-    # -- record ------------------------------------------------------------------------------------
-    def _end(self, r: Record, status: str, code: str | None = None, message: str | None = None) -> None:
-        why = reason(code) if code else None
-        changed = (r.status, r.reason) != (status, code)
-        r.status, r.reason, r.rule = status, code, why.rule if why else None
-        r.message = message or (why.text if why else None)
-        r.dirty = bool(why and why.waits)  # a pending record is planned again every pass
-        if status == FAILED:
-            self.report.failed += 1
-        elif status == EXCLUDED:
-            self.report.excluded += 1
-        if changed and status != SYNCED:
-            self.log.append(Activity(r.id or 0, self.pair, status, reason=code, rule=r.rule,
-                                     detail={"message": r.message}))
-        if r not in self.done:
-            self.done.append(r)
-
-    def _save(self, intent: int | None = None) -> None:
-        state, now = self.engine.state, self.engine.clock.now()
-        with state.transaction() as conn:
-            state.save(self.done, conn, now)
-            state.log(self.log, now, conn)
-            if intent is not None:
-                state.drop_intent(intent, conn)
-        self.done, self.log = [], []
-
-
-
-
-def _pages(items: Iterable, size: int) -> Iterator[list]:
-    page: list = []
-    for item in items:
-        page.append(item)
-        if len(page) == size:
-            yield page
-            page = []
-    if page:
-        yield page
-
-
-def _numeric(value: str | None) -> tuple[int, str]:
-    text = value or ""
-    return (int(text), text) if text.isdigit() else (1 << 62, text)

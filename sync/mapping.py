@@ -7,6 +7,8 @@ through either API never looks like a change.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -90,6 +92,15 @@ def qbo_value(value: str, kind: str) -> object:
     return value
 
 
+def hubspot_version(updated_at: str, values: dict) -> str:
+    """A HubSpot record's version: its update time plus a digest of the mapped values.
+
+    Two edits within one timestamp (HubSpot stamps to the millisecond) still differ in their values.
+    """
+    digest = hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]
+    return f"{updated_at}#{digest}"
+
+
 def snapshot_qbo(entity: dict, maps: list[FieldMap]) -> dict[str, str]:
     return {m.id: canonical(read_qbo(entity, m.quickbooks), m.type) for m in maps}
 
@@ -99,69 +110,9 @@ def snapshot_hubspot(record: dict, maps: list[FieldMap]) -> dict[str, str]:
     return {m.id: canonical(props.get(m.hubspot), m.type) for m in maps}
 
 
-# -- the defaults of each pair (B3: each can be switched off in the settings) -----------------------
+def __getattr__(name: str) -> object:  # TEMPORARY: DEFAULT_MAPPINGS moved to the pair registry
+    if name == "DEFAULT_MAPPINGS":
+        from .pairs import PAIRS
 
-CONTACT_MAPPINGS = [
-    FieldMap("email", "PrimaryEmailAddr.Address", "email"),  # also the match key (D3)
-    FieldMap("firstname", "GivenName"),
-    FieldMap("lastname", "FamilyName"),
-    FieldMap("phone", "PrimaryPhone.FreeFormNumber"),
-    FieldMap("company", "CompanyName"),
-    FieldMap("address", "BillAddr.Line1"),
-    FieldMap("city", "BillAddr.City"),
-    FieldMap("state", "BillAddr.CountrySubDivisionCode"),
-    FieldMap("zip", "BillAddr.PostalCode"),
-    FieldMap("country", "BillAddr.Country"),
-    # D1: the customer's DisplayName comes from the primary company, else "First Last"; the engine
-    # computes it (``displayname`` is not a HubSpot property) and writes it once, at creation.
-    FieldMap("displayname", "DisplayName", direction=TO_QUICKBOOKS, create_only=True),
-]
-
-PRODUCT_MAPPINGS = [
-    FieldMap("hs_sku", "Sku"),  # also the match key (E1)
-    FieldMap("name", "Name"),
-    FieldMap("price", "UnitPrice", "number"),
-    FieldMap("description", "Description"),
-    FieldMap("hs_cost_of_goods_sold", "PurchaseCost", "number"),
-]
-
-# Invoice headers. Lines, tax, payments and associations are the invoice rules' own (sync/rules/invoices.py).
-INVOICE_MAPPINGS = [
-    FieldMap("hs_number", "DocNumber"),  # F6: the HubSpot number with custom transaction numbers on, else QBO's
-    FieldMap("hs_invoice_date", "TxnDate", "date"),
-    FieldMap("hs_due_date", "DueDate", "date"),
-    FieldMap("hs_currency", "CurrencyRef.value", create_only=True),  # I8: a document keeps its currency
-]
-
-DEFAULT_MAPPINGS: dict[str, list[FieldMap]] = {"contacts": CONTACT_MAPPINGS, "products": PRODUCT_MAPPINGS,
-                                               "invoices": INVOICE_MAPPINGS}
-
-# What QBO fields custom mappings may name, with their types (the QBO API reference's Customer and
-# Item entities; read-only ones such as Balance and QtyOnHand are left out).
-QBO_FIELDS: dict[str, dict[str, str]] = {
-    "contacts": {
-        **{f: "text" for f in ("DisplayName", "Title", "GivenName", "MiddleName", "FamilyName", "Suffix",
-                               "CompanyName", "PrintOnCheckName", "Notes", "ResaleNum",
-                               "PrimaryPhone.FreeFormNumber", "Mobile.FreeFormNumber", "Fax.FreeFormNumber",
-                               "AlternatePhone.FreeFormNumber", "WebAddr.URI")},
-        **{f"{a}.{p}": "text" for a in ("BillAddr", "ShipAddr")
-           for p in ("Line1", "Line2", "Line3", "City", "CountrySubDivisionCode", "PostalCode", "Country")},
-        "PrimaryEmailAddr.Address": "email",
-        "Taxable": "bool",
-        "Active": "bool",
-        "OpenBalanceDate": "date",
-    },
-    "products": {
-        **{f: "text" for f in ("Name", "Sku", "Description", "PurchaseDesc")},
-        "UnitPrice": "number",
-        "PurchaseCost": "number",
-        "Taxable": "bool",
-        "Active": "bool",
-        "InvStartDate": "date",
-    },
-    "invoices": {
-        **{f: "text" for f in ("DocNumber", "PrivateNote", "CustomerMemo.value", "TrackingNum",
-                               "BillEmail.Address")},
-        **{f: "date" for f in ("TxnDate", "DueDate", "ShipDate")},
-    },
-}
+        return {n: p.mappings for n, p in PAIRS.items() if p.mappings}
+    raise AttributeError(name)

@@ -5,9 +5,9 @@ already parsed, and checked as a whole when loaded, before anything syncs (B5): 
 collected and reported together in one :class:`SettingsError`, each naming its setting by its path
 (``pairs.contacts.direction: must be one of two-way, to-quickbooks, to-hubspot, not 'both'``).
 
-The object pairs are data: their names are the keys of :data:`sync.mapping.DEFAULT_MAPPINGS`, their
-pair-specific options are in :data:`PAIR_OPTIONS` and their recommended filters (C1-C3) in
-:func:`recommended_filters`. Adding a pair (``invoices``) means adding entries there, not code here.
+The object pairs are data: each pair's module in ``sync/pairs/`` declares its default mappings, the QBO
+fields custom mappings may name, its own options, its recommended filters (C1-C3) and any filter that is
+the system's own; this module reads them from the registry and names no pair.
 
 Choices made where the rule book is silent
     * A pair missing from ``pairs`` is present with its defaults (enabled, recommended filters).
@@ -43,9 +43,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from .mapping import (
-    DEFAULT_MAPPINGS,
     DIRECTIONS,
-    QBO_FIELDS,
     TO_HUBSPOT,
     TO_QUICKBOOKS,
     TWO_WAY,
@@ -53,9 +51,10 @@ from .mapping import (
     FieldMap,
     read_qbo,
 )
+from .pairs import PAIRS, Option, configurable
 
 __all__ = [
-    "CONFLICTS", "ON_DELETE", "OPERATORS", "PAIR_OPTIONS", "TIERS", "Filter", "HubSpotConnection", "PairSettings",
+    "CONFLICTS", "ON_DELETE", "OPERATORS", "TIERS", "Filter", "HubSpotConnection", "PairSettings",
     "QuickBooksConnection", "Settings", "SettingsError", "group_matches", "groups_match", "load_settings",
     "needs_invoices",
     "recommended_filters",
@@ -85,19 +84,7 @@ DEFAULT_STATE = "sqlite:///hsqbo-sync.db"
 DEFAULT_INTERVAL_MINUTES = 10  # A3: at most 10 minutes after a change
 DEFAULT_LOOKBACK_SECONDS = 120
 
-# Options only some pairs have, with their defaults. E1: products sync only with a SKU; the income account
-# books items created from HubSpot (and, for the coming invoices pair, the "Custom line item" of E2).
-PAIR_OPTIONS: dict[str, dict[str, object]] = {
-    "products": {"require_sku": True, "income_account": "Sales of Product Income"},
-    # E2's "Custom line item" is booked on income_account; F4: tax_code goes on every line sent to a non-US
-    # company (legacy mode, or with automated_tax on); F12: custom_fields maps QBO sales-form custom fields
-    # (by name) to HubSpot invoice properties.
-    "invoices": {"income_account": "Sales of Product Income", "tax_code": None, "automated_tax": False,
-                 "custom_fields": {}},
-}
 MODES = ("current", "legacy")  # which version of HubSpot's integration the engine behaves as
-# B4: the outbound invoice filter is HubSpot's own and cannot be edited: only invoices that are not drafts
-OUTBOUND_INVOICE_FILTER = [[{"property": "hs_invoice_status", "operator": "NEQ", "value": "draft"}]]
 _COMMON_PAIR_KEYS = ("enabled", "direction", "conflict", "mappings", "filters", "on_delete", "recommended_filters")
 _TOP_KEYS = ("quickbooks", "hubspot", "quickbooks_webhook_verifier", "state", "setup_date", "interval_minutes",
              "lookback_seconds", "mode", "pairs")
@@ -334,25 +321,12 @@ def needs_invoices(groups: Sequence[Sequence[Filter]]) -> bool:
 # ----------------------------------------------------------------------------------------------------------
 
 def recommended_filters(pair: str, setup_date: date) -> dict:
-    """The recommended direction and filters of a pair, in the YAML shape of a pair's block.
-
-    C1 contacts: two-way; every QBO customer goes to HubSpot; a HubSpot contact goes to QBO only when it is
-    on an invoice that is not a draft, was created after the setup date and whose source is HubSpot.
-    C2 invoices: one-way QBO -> HubSpot, invoices created after 12:00 (UTC) of the setup day.
-    C3 products: one-way QBO -> HubSpot, all products and services.
-    """
-    day = setup_date.isoformat()
-    if pair == "contacts":
-        group = [{"property": "invoice.hs_invoice_status", "operator": "NEQ", "value": "draft"},
-                 {"property": "invoice.hs_createdate", "operator": "GT", "value": f"{day}T00:00:00Z"},
-                 {"property": "invoice.hs_invoice_source", "operator": "EQ", "value": "hubspot"}]
-        return {"direction": TWO_WAY, "filters": {"to_quickbooks": [group], "to_hubspot": []}}
-    if pair == "invoices":
-        group = [{"property": "MetaData.CreateTime", "operator": "GT", "value": f"{day}T12:00:00Z"}]
-        return {"direction": TO_HUBSPOT, "filters": {"to_quickbooks": [], "to_hubspot": [group]}}
-    if pair == "products":
-        return {"direction": TO_HUBSPOT, "filters": {"to_quickbooks": [], "to_hubspot": []}}
-    raise ValueError(f"no recommended filters for pair {pair!r}; known: contacts, invoices, products")
+    """The recommended direction and filters of a pair (C1-C3), in the YAML shape of a pair's block."""
+    found = PAIRS[pair].recommended(setup_date) if pair in PAIRS else None
+    if found is None:
+        with_some = [n for n in configurable() if PAIRS[n].recommended(setup_date) is not None]
+        raise ValueError(f"no recommended filters for pair {pair!r}; known: {', '.join(with_some)}")
+    return found
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -439,7 +413,7 @@ class PairSettings:
         return pair
 
     def to_dict(self) -> dict:
-        defaults = DEFAULT_MAPPINGS.get(self.name, [])
+        defaults = PAIRS[self.name].mappings
         kept = {m.id for m in self.mappings if not m.custom}
         custom = []
         for m in self.mappings:
@@ -458,9 +432,9 @@ class PairSettings:
             "on_delete": self.on_delete,
             "recommended_filters": self.recommended_filters,
         }
-        if self.name == "invoices":
-            del out["filters"]["to_quickbooks"]  # HubSpot's own (B4): not a setting
-        for key in PAIR_OPTIONS.get(self.name, {}):
+        if PAIRS[self.name].fixed_filters_to_quickbooks is not None:
+            del out["filters"]["to_quickbooks"]  # the system's own (B4): not a setting
+        for key in PAIRS[self.name].options:
             out[key] = getattr(self, key)
         return out
 
@@ -722,9 +696,9 @@ def _parse_settings(raw: object, problems: list[str]) -> Settings:
     verifier = _str(data, "quickbooks_webhook_verifier", "", problems)
     mode = _choice(data, "mode", MODES, "current", "", problems)
     pairs_raw = _mapping(data.get("pairs"), "pairs", problems)
-    known = list(DEFAULT_MAPPINGS)
+    known = configurable()
     for name in pairs_raw:
-        if name not in DEFAULT_MAPPINGS:
+        if name not in known:
             problems.append(f"pairs.{name}: unknown object pair; known pairs: {', '.join(known)}")
     pairs = {name: _parse_pair(name, pairs_raw.get(name), setup_date, hubspot.tier, problems) for name in known}
     return Settings(quickbooks=quickbooks, hubspot=hubspot, state=state, setup_date=setup_date,
@@ -735,11 +709,11 @@ def _parse_settings(raw: object, problems: list[str]) -> Settings:
 def _parse_pair(name: str, raw: object, setup_date: date, tier: str, problems: list[str]) -> PairSettings:
     path = f"pairs.{name}"
     data = _mapping(raw, path, problems)
-    options = PAIR_OPTIONS.get(name, {})
+    options = PAIRS[name].options
     for key in data:
         if key in _COMMON_PAIR_KEYS or key in options:
             continue
-        users = [pair for pair, keys in PAIR_OPTIONS.items() if key in keys]
+        users = [pair for pair in configurable() if key in PAIRS[pair].options]
         if users:
             problems.append(f"{path}.{key}: not a setting of the {name} pair (only of: {', '.join(users)})")
         else:
@@ -759,40 +733,26 @@ def _parse_pair(name: str, raw: object, setup_date: date, tier: str, problems: l
     mappings = _parse_mappings(name, data.get("mappings"), direction if direction_ok else "", tier, path, problems)
     filters = _parse_filters(data, recommended.get("filters", {}), path, problems)
     on_delete = _choice(data, "on_delete", ON_DELETE, "nothing", path, problems)
-    extra: dict = {}
-    for key, default in options.items():
-        if key == "require_sku":
-            extra[key] = _bool(data, key, bool(default), path, problems)
-        elif key == "income_account":
-            extra[key] = _str(data, key, path, problems) or default
-        elif key == "tax_code":
-            extra[key] = _str(data, key, path, problems)
-        elif key == "automated_tax":
-            extra[key] = _bool(data, key, False, path, problems)
-        elif key == "custom_fields":
-            extra[key] = _custom_fields(data.get(key), f"{path}.{key}", problems)
-    if name == "invoices":
+    extra = {key: _option(data, key, option, path, problems) for key, option in options.items()}
+    fixed = PAIRS[name].fixed_filters_to_quickbooks
+    if fixed is not None:
         if "to_quickbooks" in (data.get("filters") or {}):
-            problems.append(f"{path}.filters.to_quickbooks: the outbound invoice filter is HubSpot's own and cannot "
-                            "be edited (B4): only invoices that are not drafts go to QuickBooks")
-        filters["to_quickbooks"] = _parse_groups(OUTBOUND_INVOICE_FILTER, path, problems)
+            problems.append(f"{path}.filters.to_quickbooks: the outbound {PAIRS[name].hubspot_webhook} filter is "
+                            "HubSpot's own and cannot be edited (B4): only invoices that are not drafts go to "
+                            "QuickBooks")
+        filters["to_quickbooks"] = _parse_groups(fixed, path, problems)
     return PairSettings(name=name, enabled=enabled, direction=direction, conflict=conflict, mappings=mappings,
                         filters_to_quickbooks=filters["to_quickbooks"], filters_to_hubspot=filters["to_hubspot"],
                         on_delete=on_delete, recommended_filters=use_recommended, **extra)
 
 
-def _custom_fields(raw: object, path: str, problems: list[str]) -> dict[str, str]:
-    """F12: {QBO custom field name: HubSpot invoice property}; QBO has three sales-form custom fields at most."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and k and v
-                                               for k, v in raw.items()):
-        problems.append(f"{path}: must map QuickBooks custom field names to HubSpot invoice properties, not {raw!r}")
-        return {}
-    if len(raw) > 3:
-        problems.append(f"{path}: QuickBooks shows at most three custom fields on sales forms (F12); "
-                        f"{len(raw)} are mapped")
-    return dict(raw)
+def _option(data: Mapping, key: str, option: Option, path: str, problems: list[str]) -> object:
+    """A pair's own setting, read as its declaration says."""
+    if option.check is not None:
+        return option.check(data.get(key), f"{path}.{key}", problems)
+    if option.kind == "bool":
+        return _bool(data, key, bool(option.default), path, problems)
+    return _str(data, key, path, problems) or option.default
 
 
 def _parse_filters(data: Mapping, recommended: Mapping, path: str, problems: list[str]) -> dict[str, list]:
@@ -862,7 +822,7 @@ def _parse_mappings(name: str, raw: object, direction: str, tier: str, path: str
     if False in block and "off" not in block:  # yaml.safe_load (YAML 1.1) reads the key `off` as False
         block = {("off" if key is False else key): value for key, value in block.items()}
     _unknown(block, ("off", "custom"), mpath, problems)
-    defaults = DEFAULT_MAPPINGS.get(name, [])
+    defaults = PAIRS[name].mappings
     default_ids = [m.id for m in defaults]
     off_raw = block.get("off") or []
     off: set[str] = set()
@@ -908,7 +868,7 @@ def _parse_custom(pair: str, raw: object, pair_direction: str, existing: list[Fi
     if label is not None and (not isinstance(label, str) or not label.strip()):
         problems.append(f"{path}.name: must be a non-empty string, not {label!r}")
         label = None
-    fields = QBO_FIELDS.get(pair, {})
+    fields = PAIRS[pair].qbo_fields
     if kind not in TYPES:
         problems.append(f"{path}.type: must be one of {', '.join(TYPES)}, not {kind!r}")
     if qbo_field not in fields:

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -38,9 +39,30 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-SYNCED, FAILED, EXCLUDED, PENDING = "synced", "failed", "excluded", "pending"
-STATUSES = (SYNCED, FAILED, EXCLUDED, PENDING)
-HUBSPOT, QUICKBOOKS = "hubspot", "quickbooks"
+
+class Status(StrEnum):
+    """A record's sync status, as HubSpot's sync overview shows it (H1); stored as its text."""
+
+    SYNCED = "synced"
+    FAILED = "failed"
+    EXCLUDED = "excluded"
+    PENDING = "pending"
+
+
+class Side(StrEnum):
+    """One of the two systems; stored as its text."""
+
+    HUBSPOT = "hubspot"
+    QUICKBOOKS = "quickbooks"
+
+    @property
+    def other(self) -> Side:
+        return Side.QUICKBOOKS if self is Side.HUBSPOT else Side.HUBSPOT
+
+
+SYNCED, FAILED, EXCLUDED, PENDING = Status
+STATUSES = tuple(Status)
+HUBSPOT, QUICKBOOKS = Side
 
 metadata = MetaData()
 records_table = Table(
@@ -98,6 +120,12 @@ intents_table = Table(
     Column("request_id", String(64), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+notifications_table = Table(  # records named by webhooks, waiting to be re-read: one row each
+    "sync_notifications", metadata,
+    Column("pair", String(32), primary_key=True),
+    Column("side", String(16), primary_key=True),
+    Column("object_id", String(64), primary_key=True),
 )
 settings_table = Table(
     "sync_kv", metadata,
@@ -309,16 +337,6 @@ class State:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
-    def activity_count(self, pair: str | None = None, action: str | None = None) -> int:
-        where = []
-        if pair:
-            where.append(activity_table.c.pair == pair)
-        if action:
-            where.append(activity_table.c.action == action)
-        query = select(func.count()).select_from(activity_table).where(*where)
-        with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
-
     # -- watermarks ------------------------------------------------------------------------------
     def watermark(self, pair: str, side: str) -> datetime | None:
         query = select(watermarks_table.c.value).where(and_(watermarks_table.c.pair == pair,
@@ -339,11 +357,6 @@ class State:
                 c.execute(update(watermarks_table).where(and_(watermarks_table.c.pair == pair,
                                                               watermarks_table.c.side == side)).values(value=value))
 
-    def reset_watermarks(self, pair: str) -> None:
-        """Forget a pair's watermarks: the next pass re-reads everything (a full reindex)."""
-        with self.transaction() as conn:
-            conn.execute(watermarks_table.delete().where(watermarks_table.c.pair == pair))
-
     # -- intents: writes sent but not yet recorded ----------------------------------------------
     def add_intent(self, pair: str, target: str, request_id: str, payload: dict, now: datetime) -> int:
         with self.transaction() as conn:
@@ -358,6 +371,31 @@ class State:
     def drop_intent(self, intent_id: int, conn: Connection | None = None) -> None:
         with self._conn(conn, write=True) as c:
             c.execute(intents_table.delete().where(intents_table.c.id == intent_id))
+
+    # -- notifications: records webhooks named, waiting to be re-read ----------------------------
+    def notify(self, pair: str, side: str, ids: Sequence[str]) -> None:
+        """Add ids to re-read; one row each, inserted on its own: a notification arriving while a re-read
+        runs is a new row that the re-read's :meth:`drop_notifications` leaves alone."""
+        t = notifications_table
+        with self.transaction() as conn:
+            have = set(conn.execute(select(t.c.object_id).where(t.c.pair == pair, t.c.side == side,
+                                                                  t.c.object_id.in_(list(ids)))).scalars())
+            new = sorted(set(ids) - have)
+            if new:
+                conn.execute(insert(t), [{"pair": pair, "side": side, "object_id": i} for i in new])
+
+    def notifications(self, pair: str | None = None, side: str | None = None) -> list[str]:
+        t = notifications_table
+        where = [c == v for c, v in ((t.c.pair, pair), (t.c.side, side)) if v is not None]
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(t.c.object_id).where(*where).order_by(t.c.object_id)).scalars())
+
+    def drop_notifications(self, pair: str, side: str, ids: Sequence[str]) -> None:
+        """Forget exactly the ids that were re-read."""
+        t = notifications_table
+        with self.transaction() as conn:
+            for chunk in chunks(list(ids), 500):
+                conn.execute(t.delete().where(t.c.pair == pair, t.c.side == side, t.c.object_id.in_(chunk)))
 
     # -- small values (rotated tokens, ensured properties) --------------------------------------
     def get_value(self, key: str) -> Any:

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
 
+from .pairs import PAIRS
 from .state import HUBSPOT, QUICKBOOKS
 
 if TYPE_CHECKING:
     from .engine import Engine, PassReport
 
-QBO_ENTITIES = {"Customer": "contacts", "Item": "products", "Invoice": "invoices", "Payment": "payments"}
-HUBSPOT_OBJECTS = {"contact": "contacts", "product": "products", "invoice": "invoices",
-                   "commerce_payment": "payments"}
+QBO_ENTITIES = {p.qbo_entity: name for name, p in PAIRS.items()}  # webhook entity name -> pair
+HUBSPOT_OBJECTS = {p.hubspot_webhook: name for name, p in PAIRS.items()}  # subscription object -> pair
 HUBSPOT_MAX_AGE_MS = 5 * 60 * 1000  # HubSpot: reject v3 signatures older than five minutes
 
 

@@ -12,7 +12,7 @@ from email.utils import parsedate_to_datetime
 import requests
 
 from ..clock import Clock
-from .http import EPOCH, ApiError, HttpClient, Pacer, ms_epoch, parse_when
+from .http import ApiError, HttpClient, Pacer, ms_epoch, parse_when
 
 API = "https://api.hubapi.com"
 MAX_BATCH = 100  # inputs per CRM batch call
@@ -405,7 +405,3 @@ class HubSpotClient(HttpClient):
     def create_property(self, object_type: str, definition: dict) -> dict:
         return self._call("POST", f"/crm/v3/properties/{object_type}", kind="write", safe=False, json=definition)
 
-
-def from_ms(value: int | str) -> datetime:
-    """An epoch-milliseconds value as an aware UTC datetime (exact, no float rounding)."""
-    return EPOCH + timedelta(milliseconds=int(value))

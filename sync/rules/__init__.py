@@ -1,1 +1,1 @@
-"""One module per object pair; each rule cites its rule-book ID."""
+"""TEMPORARY: old import paths kept while harness/scenario is being moved; removed in the same session."""

@@ -15,6 +15,7 @@ from harness.cli import main
 from harness.machine import LAST_HISTORY, SyncMachine
 from harness.scenario import load, run
 from sync import engine as engine_module
+from sync import planner as planner_module
 from sync.merge import Merge
 
 
@@ -48,7 +49,7 @@ def no_merge_base_failure(folder: Path) -> tuple[AssertionError, str]:
     """The machine's search with the no-merge-base bug planted, once for the tests of this module (a search and
     its shrinking cost half a minute): the error, and the history it saved (in ``folder``)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine_module, "merge", naive_merge)
+        patch.setattr(planner_module, "merge", naive_merge)
         patch.chdir(folder)  # the history is written under .hypothesis/ of the working folder
         try:
             run_state_machine_as_test(SyncMachine, settings=SEARCH)
@@ -82,7 +83,7 @@ def test_the_failing_history_becomes_a_regression_scenario(monkeypatch: pytest.M
     assert main(["scenario", "from-failure", "--out", str(out), "--name", "no merge base"]) == 0
     scenario = load(out)
     assert scenario.name == "no merge base" and any(step.kind == "sync" for step in scenario.steps)
-    monkeypatch.setattr(engine_module, "merge", naive_merge)
+    monkeypatch.setattr(planner_module, "merge", naive_merge)
     with_bug = run(out)
     assert not with_bug.passed and "in HubSpot but" in " ".join(with_bug.failures)
     monkeypatch.undo()

@@ -21,7 +21,7 @@ from sync.clients.hubspot import HubSpotClient
 from sync.clients.quickbooks import QuickBooksClient
 from sync.clock import VirtualClock
 from sync.engine import Engine
-from sync.rules.invoices import INVOICE_ID_PROPERTY, INVOICE_STATUS_PROPERTY, LINE_ID_PROPERTY
+from sync.pairs.documents import INVOICE_ID_PROPERTY, INVOICE_STATUS_PROPERTY, LINE_ID_PROPERTY
 from sync.settings import Settings
 from sync.state import HUBSPOT, State
 

@@ -20,7 +20,7 @@ from conftest import (
 from harness.cli import main
 from sync import actions
 from sync.engine import Engine
-from sync.rules.invoices import DRAFT_NOTE
+from sync.pairs.documents import DRAFT_NOTE
 from sync.state import FAILED, HUBSPOT, SYNCED
 
 pytestmark = pytest.mark.hsqbo(rate_limits=False, clock="frozen", start="2026-03-02T09:00:00Z")

@@ -25,7 +25,7 @@ from conftest import (
 )
 
 from sync.engine import Engine
-from sync.rules.invoices import DEAL_PROPERTIES, INVOICE_STATUS_PROPERTY
+from sync.pairs.documents import DEAL_PROPERTIES, INVOICE_STATUS_PROPERTY
 from sync.state import EXCLUDED, FAILED, HUBSPOT, QUICKBOOKS, SYNCED
 
 pytestmark = pytest.mark.hsqbo(rate_limits=False, clock="frozen", start="2026-03-02T09:00:00Z")

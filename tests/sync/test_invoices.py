@@ -23,8 +23,8 @@ from conftest import (
     synced_contact,
 )
 
-from sync.rules.invoices import INVOICE_STATUS_PROPERTY
-from sync.rules.products import CUSTOM_LINE_ITEM
+from sync.pairs.documents import INVOICE_STATUS_PROPERTY
+from sync.pairs.products import CUSTOM_LINE_ITEM
 from sync.settings import Settings
 from sync.state import EXCLUDED, FAILED, HUBSPOT, PENDING, QUICKBOOKS, SYNCED
 

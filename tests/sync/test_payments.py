@@ -20,7 +20,7 @@ from conftest import (
     synced_contact,
 )
 
-from sync.rules.invoices import INVOICE_STATUS_PROPERTY, PAYMENT_ID_PROPERTY
+from sync.pairs.documents import INVOICE_STATUS_PROPERTY, PAYMENT_ID_PROPERTY
 from sync.state import EXCLUDED, HUBSPOT, PENDING, QUICKBOOKS, SYNCED
 
 pytestmark = pytest.mark.hsqbo(rate_limits=False, clock="frozen", start="2026-03-02T09:00:00Z")

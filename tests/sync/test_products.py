@@ -7,7 +7,7 @@ import uuid
 import pytest
 from conftest import World
 
-from sync.rules.products import CUSTOM_LINE_ITEM, ITEM_ID_PROPERTY, ensure_custom_line_item
+from sync.pairs.products import CUSTOM_LINE_ITEM, ITEM_ID_PROPERTY, ensure_custom_line_item
 from sync.state import EXCLUDED, FAILED, HUBSPOT, QUICKBOOKS, SYNCED
 
 pytestmark = pytest.mark.hsqbo(rate_limits=False, clock="frozen", start="2026-03-02T09:00:00Z")

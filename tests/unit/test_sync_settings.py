@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sync.mapping import CONTACT_MAPPINGS, PRODUCT_MAPPINGS, TO_HUBSPOT, TO_QUICKBOOKS, TWO_WAY, FieldMap
+from sync.mapping import TO_HUBSPOT, TO_QUICKBOOKS, TWO_WAY, FieldMap
+from sync.pairs.contacts import CONTACT_MAPPINGS
+from sync.pairs.products import PRODUCT_MAPPINGS
 from sync.settings import (
     OPERATORS,
     Filter,

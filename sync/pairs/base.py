@@ -1,50 +1,74 @@
-"""What every object pair tells the engine: where its records live, how they match, how they are built.
+"""What one object pair declares: everything the engine, the settings, the webhook receiver, the status
+views and the harness need to know about it, in one place.
 
-The engine is generic; a pair's module (contacts, products, …) subclasses ``PairRules`` and states
-its rules, each citing its rule-book ID.
+A pair's module subclasses :class:`Pair`, states its facts as class attributes and overrides the
+hooks whose default does not fit, each citing its rule-book ID; ``sync/pairs/__init__.py`` lists it
+in the registry. The engine is generic: it names no pair.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, ClassVar
 
-from ..mapping import DEFAULT_MAPPINGS, FieldMap, canonical, read_qbo, snapshot_hubspot, snapshot_qbo, write_qbo
+from ..clients import qbo_query as q
+from ..mapping import (
+    FieldMap,
+    canonical,
+    hubspot_version,
+    read_qbo,
+    snapshot_hubspot,
+    snapshot_qbo,
+    write_qbo,
+)
+from ..planner import ChunkPlanner
 from ..state import HUBSPOT, QUICKBOOKS, Observation, Record
 
 if TYPE_CHECKING:
     from ..clients.quickbooks import QuickBooksError
-    from ..engine import Engine
+    from ..planner import SyncContext
     from ..settings import PairSettings
 
 
-def hubspot_version(updated_at: str, values: dict) -> str:
-    """A HubSpot record's version: its update time plus a digest of the mapped values.
+@dataclass(frozen=True)
+class Option:
+    """A setting only some pairs have. ``kind``: bool, text (may be empty: ``default``) or custom (``check``
+    reads and validates the raw value: ``check(raw, path, problems) -> value``)."""
 
-    Two edits within one timestamp (HubSpot stamps to the millisecond) still differ in their values.
-    """
-    digest = hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]
-    return f"{updated_at}#{digest}"
-
-
-class Outcome:
-    """A record's end state when it is not synced: excluded or failed, with a reason code."""
-
-    def __init__(self, status: str, code: str, message: str | None = None) -> None:
-        self.status, self.code, self.message = status, code, message
+    default: object
+    kind: str = "text"
+    check: Callable[[object, str, list[str]], object] | None = None
 
 
-class PairRules:
+class Pair:
+    # -- where its records live -------------------------------------------------------------------
     name = ""
     hubspot_type = ""  # CRM object type
+    hubspot_webhook = ""  # the object name in HubSpot webhook subscription types ("contact.creation")
     hubspot_modified = "hs_lastmodifieddate"  # the property incremental reads follow
-    qbo_entity = ""
+    qbo_entity = ""  # also its name in QBO webhook notifications
     qbo_has_active = True  # names (customers, items) are made inactive, never deleted; transactions have no flag
+
+    # -- how records match and are created ---------------------------------------------------------
     key_field = ""  # the mapping id holding the match key
+    key_is_case_sensitive = False  # a key differing only in case is reported, never created as a near-twin
+    duplicate_reason = ""  # the reason a second record with a linked key is excluded with
     hubspot_id_property = ""  # a unique HubSpot property: creates are upserts keyed by it (idempotent)
     hubspot_id_definition: dict | None = None  # its definition when the engine must create it (not HubSpot's own)
+    planner: ClassVar[type[ChunkPlanner]] = ChunkPlanner  # plans one chunk of dirty records
+
+    # -- settings ----------------------------------------------------------------------------------
+    mappings: ClassVar[list[FieldMap]] = []  # the default field mappings (B3: each can be switched off)
+    qbo_fields: ClassVar[dict[str, str]] = {}  # QBO fields custom mappings may name, with their types
+    options: ClassVar[dict[str, Option]] = {}  # settings only this pair has
+    fixed_filters_to_quickbooks: ClassVar[list | None] = None  # a filter that is the system's own, not a setting
+    follows = ""  # a pair with no settings of its own syncs after, and under the settings of, this one
+
+    def recommended(self, setup_date: date) -> dict | None:
+        """C1-C3: the recommended direction and filters in the YAML shape of a pair's block (None: none)."""
+        return None
 
     # -- reading -------------------------------------------------------------------------------
     def hubspot_properties(self, settings: PairSettings) -> list[str]:
@@ -56,13 +80,15 @@ class PairRules:
 
     def qbo_statement(self, since: datetime | None) -> str:
         """Every record changed since ``since`` (all when None), inactive ones included (edge case 10)."""
-        where = ["Active IN (true, false)"] if self.qbo_has_active else []  # transactions have no Active flag
+        where = [q.ANY_ACTIVE] if self.qbo_has_active else []  # transactions have no Active flag
         if since is not None:
             stamp = (since - timedelta(microseconds=since.microsecond)).strftime("%Y-%m-%dT%H:%M:%S%z")
-            stamp = stamp[:-2] + ":" + stamp[-2:]
-            where.append(f"MetaData.LastUpdatedTime >= '{stamp}'")
-        condition = f" WHERE {' AND '.join(where)}" if where else ""
-        return f"SELECT * FROM {self.qbo_entity}{condition} ORDERBY MetaData.LastUpdatedTime"
+            where.append(f"MetaData.LastUpdatedTime >= {q.quote(stamp[:-2] + ':' + stamp[-2:])}")
+        return q.select(self.qbo_entity, *where, order_by="MetaData.LastUpdatedTime")
+
+    def qbo_by_ids(self, ids: list[str]) -> str:
+        """These records by id, inactive ones included."""
+        return q.select(self.qbo_entity, q.one_of("Id", ids), *([q.ANY_ACTIVE] if self.qbo_has_active else []))
 
     def match_key(self, value: str) -> str | None:
         return value or None
@@ -70,7 +96,7 @@ class PairRules:
     @property
     def key_map(self) -> FieldMap:
         """Matching happens apart from the mappings: the key is read even when its mapping is off."""
-        return next(m for m in DEFAULT_MAPPINGS[self.name] if m.id == self.key_field)
+        return next(m for m in self.mappings if m.id == self.key_field)
 
     def observe_hubspot(self, record: dict, settings: PairSettings) -> Observation:
         values = snapshot_hubspot(record, settings.mappings)
@@ -105,12 +131,12 @@ class PairRules:
         """A reason code when the record must not be created on the other side."""
         return None
 
-    def before_apply(self, engine: Engine, settings: PairSettings) -> list[str]:
+    def before_apply(self, ctx: SyncContext, settings: PairSettings) -> list[str]:
         """Mark records dirty that must be planned again though neither side changed (e.g. overdue invoices);
         returns problems to report with the pair."""
         return []
 
-    def prepare(self, engine: Engine, creates: list[Record], settings: PairSettings) -> dict:
+    def prepare(self, ctx: SyncContext, creates: list[Record], settings: PairSettings) -> dict:
         """Look up what creating these records in QBO needs (one round of batched reads)."""
         return {}
 

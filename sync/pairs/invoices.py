@@ -1,54 +1,82 @@
-"""Planning and writing invoices and payments: documents with lines, links and money, not just fields.
+"""HubSpot invoices ⇄ QBO invoices (rules C2, F1-F14, A1, B4, E2, I8).
 
-They reuse the generic chunk planner (``engine._Batch``): its QBO batch with intents and requestid,
-its status and activity records. What differs is decided here, each rule cited:
+What an invoice is to the engine: its header fields (mapped like any pair), plus what only invoices
+have: lines, tax, the payments applied to it, its customer, its F9 status. These live in the
+observation's ``extra`` and are compared here; the writes reuse the generic chunk planner:
 
-- invoices QBO → HubSpot: the invoice, its line items (products by SKU link), associations to the
-  contact, its primary company (F1) and the deal where known; F9 status; deal properties (F7, F8).
-- invoices HubSpot → QBO: only finalized invoices (B4), customer and items linked first (A1, E2),
-  tax (F4), numbers (F6); afterwards QBO edits are checked (F2) and HubSpot edits flow only to
-  HubSpot-created invoices (F3).
-- payments: a QBO payment on one invoice becomes a HubSpot payment on it (A2); on several it is
-  excluded (G1); a HubSpot payment becomes a QBO payment once completed (G2), with no fee (G3).
+- QBO → HubSpot: the invoice, its line items (products by SKU link), associations to the contact, its
+  primary company (F1) and the deal where known; F9 status; deal properties (F7, F8).
+- HubSpot → QBO: only finalized invoices (B4), customer and items linked first (A1, E2), tax (F4),
+  numbers (F6); afterwards QBO edits are checked (F2) and HubSpot edits flow only to HubSpot-created
+  invoices (F3).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
 
 import requests
 
-from .clients.http import ApiError
-from .engine import Incomplete, _Batch, _numeric
-from .mapping import TO_HUBSPOT, TO_QUICKBOOKS, TWO_WAY, canonical, qbo_value
-from .merge import merge
-from .outcomes import status_of
-from .rules.contacts import PRIMARY_COMPANY
-from .rules.invoices import (
+from ..clients.http import ApiError
+from ..mapping import (
+    TO_HUBSPOT,
+    TO_QUICKBOOKS,
+    TWO_WAY,
+    FieldMap,
+    canonical,
+    hubspot_version,
+    qbo_value,
+    read_qbo,
+    snapshot_hubspot,
+    snapshot_qbo,
+)
+from ..merge import merge
+from ..outcomes import status_of
+from ..planner import ChunkPlanner, Incomplete, PairReport, numeric_order
+from ..state import EXCLUDED, FAILED, HUBSPOT, PENDING, QUICKBOOKS, SYNCED, Activity, Observation, Record, chunks
+from .base import Option, Pair
+from .contacts import PRIMARY_COMPANY
+from .documents import (
     DEAL_PROPERTIES,
     DOC,
     DRAFT_NOTE,
+    INVOICE_ID_DEFINITION,
     INVOICE_ID_PROPERTY,
     INVOICE_STATUS_DEFINITION,
     INVOICE_STATUS_PROPERTY,
     LINE_ID_DEFINITION,
     LINE_ID_PROPERTY,
-    PAYMENT_ID_PROPERTY,
     doc_of,
     f9_status,
     forbidden_edits,
+    invoice_failure,
+    is_voided,
     locked,
     money,
     origin,
+    qbo_lines,
     text,
     with_doc,
 )
-from .rules.pair import hubspot_version
-from .rules.products import ensure_custom_line_item
-from .state import HUBSPOT, QUICKBOOKS, SYNCED, Activity, Record, chunks
+from .products import ensure_custom_line_item
 
+if TYPE_CHECKING:
+    from ..clients.quickbooks import QuickBooksError
+    from ..planner import SyncContext
+    from ..settings import PairSettings
+
+# Invoice headers. Lines, tax, payments and associations are the invoice rules' own (below).
+INVOICE_MAPPINGS = [
+    FieldMap("hs_number", "DocNumber"),  # F6: the HubSpot number with custom transaction numbers on, else QBO's
+    FieldMap("hs_invoice_date", "TxnDate", "date"),
+    FieldMap("hs_due_date", "DueDate", "date"),
+    FieldMap("hs_currency", "CurrencyRef.value", create_only=True),  # I8: a document keeps its currency
+]
 LINE_PROPERTIES = ["name", "quantity", "price", "hs_sku", "hs_product_id", "description", "amount"]
 
 
@@ -60,13 +88,14 @@ class _Push:
         self.r, self.props, self.creating, self.lines, self.links, self.base = r, props, creating, lines, links, base
 
 
-class InvoiceBatch(_Batch):
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+class InvoicePlanner(ChunkPlanner):
+    def __init__(self, ctx: SyncContext, rules: Pair, settings: PairSettings, report: PairReport,
+                 records: list[Record]) -> None:
+        super().__init__(ctx, rules, settings, report, records)
         self.pushes: list[_Push] = []
         self.created_docs: dict[int, dict] = {}  # record id -> doc of an invoice being created in QBO
         self.companies: dict[str, str] | None = None  # contact -> primary company (F1), read once a chunk
-        self.today = self.engine.clock.now().date()
+        self.today = self.ctx.clock.now().date()
 
     # -- decide ------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -97,13 +126,13 @@ class InvoiceBatch(_Batch):
         side = r.deleted or QUICKBOOKS
         if self.settings.on_delete == "deactivate" and side == QUICKBOOKS and r.hubspot_id and r.deleted != "both":
             try:
-                self.engine.hubspot.archive("invoices", r.hubspot_id)
+                self.ctx.hubspot.archive("invoices", r.hubspot_id)
             except ApiError as exc:
-                self._end(r, "failed", "rejected_by_hubspot", str(exc))
+                self._end(r, FAILED, "rejected_by_hubspot", str(exc))
                 return
             self.log.append(Activity(r.id or 0, self.pair, "archived", HUBSPOT, rule="D4"))
             r.deleted = "both"
-        self._end(r, "excluded", "deleted")
+        self._end(r, EXCLUDED, "deleted")
 
     def _allowed(self, towards: str) -> bool:
         return self.settings.direction in (TWO_WAY, towards)
@@ -114,16 +143,16 @@ class InvoiceBatch(_Batch):
         attached = bool(doc.get("links"))  # F10/F11 invoices carry what they are to be added to
         if not attached:
             if not self._allowed(TO_HUBSPOT):
-                return self._end(r, "excluded", "direction")
-            if self.engine.settings.legacy:
-                return self._end(r, "excluded", "not_attached")  # F11: only by hand in legacy mode
+                return self._end(r, EXCLUDED, "direction")
+            if self.ctx.settings.legacy:
+                return self._end(r, EXCLUDED, "not_attached")  # F11: only by hand in legacy mode
             if not self.settings.passes(x.get("props", {}), TO_HUBSPOT):
-                return self._end(r, "excluded", "filtered_out")  # C2
+                return self._end(r, EXCLUDED, "filtered_out")  # C2
         if x.get("voided"):
-            return self._end(r, "excluded", "voided")
+            return self._end(r, EXCLUDED, "voided")
         contact = self._contact_of_customer(x.get("customer", ""))
         if contact is None:
-            return self._end(r, "pending", "customer_not_synced")
+            return self._end(r, PENDING, "customer_not_synced")
         doc.setdefault("origin", QUICKBOOKS)
         links = [("contacts", contact), *[tuple(link) for link in doc.get("links", [])]]
         company = self._primary_company(contact)
@@ -151,7 +180,7 @@ class InvoiceBatch(_Batch):
         """HubSpot line items of a QBO invoice's lines, keyed by QBO ids; products linked by item (E1)."""
         x = r.extra(QUICKBOOKS)
         items = [line["item"] for line in x.get("lines", []) if line["item"]]
-        products = self.engine.state.by_side_ids("products", QUICKBOOKS, items) if items else {}
+        products = self.ctx.state.by_side_ids("products", QUICKBOOKS, items) if items else {}
         out = []
         for line in x.get("lines", []):
             props = {LINE_ID_PROPERTY: f"{r.qbo_id}:{line['id']}", "name": line["description"] or line["name"],
@@ -167,7 +196,7 @@ class InvoiceBatch(_Batch):
         return out
 
     def _contact_of_customer(self, customer: str) -> str | None:
-        record = self.engine.state.by_side_ids("contacts", QUICKBOOKS, [customer]).get(customer) if customer else None
+        record = self.ctx.state.by_side_ids("contacts", QUICKBOOKS, [customer]).get(customer) if customer else None
         return record.hubspot_id if record is not None and record.deleted is None else None
 
     def _primary_company(self, contact: str) -> str | None:
@@ -175,7 +204,7 @@ class InvoiceBatch(_Batch):
         if self.companies is None:
             customers = [r.extra(QUICKBOOKS).get("customer", "") for r in self.records if r.qbo_id and not r.hubspot_id]
             contacts = sorted({c for c in map(self._contact_of_customer, customers) if c} | {contact})
-            links = self.engine.hubspot.associations("contacts", "companies", contacts)
+            links = self.ctx.hubspot.associations("contacts", "companies", contacts)
             self.companies = {str(cid): str(t["toObjectId"]) for cid, targets in links.items() for t in targets
                               if any(k.get("typeId") == PRIMARY_COMPANY for k in t.get("associationTypes", []))}
         return self.companies.get(contact)
@@ -191,7 +220,7 @@ class InvoiceBatch(_Batch):
         if made_in_hubspot and doc.get("locked") is not None and not x.get("voided"):
             bad = forbidden_edits(doc["locked"], locked(x))
             if bad:  # F2: reported, never overwritten in either direction
-                return self._end(r, "failed", "modified_in_quickbooks",
+                return self._end(r, FAILED, "modified_in_quickbooks",
                                  f"Changed in QuickBooks: {', '.join(bad)} "
                                  "(not allowed on an invoice created in HubSpot)")
             doc["locked"] = locked(x)  # payments added, service dates: allowed
@@ -243,40 +272,40 @@ class InvoiceBatch(_Batch):
             return "voided"
         if not self.settings.passes(x.get("props", {}), TO_QUICKBOOKS):
             return "draft"  # B4: HubSpot's own outbound filter, only finalized invoices
-        company = self.engine.company()
-        if self.engine.settings.legacy and company["custom_numbers"]:
+        company = self.ctx.company()
+        if self.ctx.settings.legacy and company["custom_numbers"]:
             return "custom_transaction_numbers"  # F6 legacy: refused outright
         if company["country"] != "US":
-            if not (self.engine.settings.legacy or self.settings.automated_tax) or not self.settings.tax_code:
+            if not (self.ctx.settings.legacy or self.settings.automated_tax) or not self.settings.tax_code:
                 return "tax_required"  # F4
         return None
 
     def _prepare_quickbooks_creates(self, records: list[Record]) -> None:
-        hubspot, state = self.engine.hubspot, self.engine.state
+        hubspot, state = self.ctx.hubspot, self.ctx.state
         ids = [r.hubspot_id or "" for r in records]
         contacts = {k: [str(t["toObjectId"]) for t in v] for k, v in hubspot.associations("invoices", "contacts",
                                                                                            ids).items()}
         deals = {k: [str(t["toObjectId"]) for t in v] for k, v in hubspot.associations("invoices", "deals",
                                                                                         ids).items()}
         line_links = hubspot.associations("invoices", "line_items", ids)
-        line_ids = sorted({str(t["toObjectId"]) for v in line_links.values() for t in v}, key=_numeric)
+        line_ids = sorted({str(t["toObjectId"]) for v in line_links.values() for t in v}, key=numeric_order)
         lines = {li["id"]: li.get("properties") or {} for li in hubspot.batch_read("line_items", line_ids,
                                                                                     LINE_PROPERTIES)}
         contact_records = state.by_side_ids("contacts", HUBSPOT, sorted({c for v in contacts.values() for c in v}))
         product_ids = sorted({p.get("hs_product_id") or "" for p in lines.values()} - {""})
         products = state.by_side_ids("products", HUBSPOT, product_ids) if product_ids else {}
-        company = self.engine.company()
+        company = self.ctx.company()
         custom_item: str | None = None
         for r in records:
             customer = next((contact_records[c].qbo_id for c in sorted(contacts.get(r.hubspot_id or "", []),
-                                                                        key=_numeric)
+                                                                        key=numeric_order)
                              if c in contact_records and contact_records[c].qbo_id), None)
             if customer is None:  # A1 / edge 34: the customer first, in dependency order
-                self._end(r, "pending", "customer_not_synced")
+                self._end(r, PENDING, "customer_not_synced")
                 continue
             body_lines = []
             for lid in sorted((str(t["toObjectId"]) for t in line_links.get(r.hubspot_id or "", [])),
-                              key=_numeric):
+                              key=numeric_order):
                 props = lines.get(lid)
                 if props is None:
                     continue
@@ -284,7 +313,7 @@ class InvoiceBatch(_Batch):
                 item = product.qbo_id if product is not None and product.qbo_id and product.deleted is None else None
                 if item is None:  # E2: booked on "Custom line item", made when first needed
                     custom_item = custom_item or ensure_custom_line_item(
-                        self.engine.quickbooks, state, self.engine.income_account(self.settings.income_account or ""))
+                        self.ctx.quickbooks, state, self.ctx.income_account(self.settings.income_account or ""))
                     item = custom_item
                 qty, price = money(props.get("quantity") or 1), money(props.get("price"))
                 detail: dict = {"ItemRef": {"value": item}, "Qty": qbo_value(text(qty), "number"),
@@ -303,7 +332,7 @@ class InvoiceBatch(_Batch):
             # I8: always the invoice's own currency, so QBO refuses one its customer does not have (never relabelled)
             body["CurrencyRef"] = {"value": values.get("hs_currency") or company["currency"]}
             body.update(CustomerRef={"value": customer}, Line=body_lines,
-                        PrivateNote=f"{DRAFT_NOTE} invoice {r.hubspot_id}" if self.engine.settings.legacy
+                        PrivateNote=f"{DRAFT_NOTE} invoice {r.hubspot_id}" if self.ctx.settings.legacy
                         else f"From HubSpot invoice {r.hubspot_id}")
             custom = {name: values.get(f"custom:{name}", "") for name in self.settings.custom_fields}
             if any(custom.values()):
@@ -342,9 +371,9 @@ class InvoiceBatch(_Batch):
     def _write_invoices_to_hubspot(self) -> None:
         if not self.pushes:
             return
-        engine, hubspot = self.engine, self.engine.hubspot
-        engine.ensure_hubspot_property("invoices", self.rules.hubspot_id_definition or {})
-        engine.ensure_hubspot_property("invoices", INVOICE_STATUS_DEFINITION)
+        ctx, hubspot = self.ctx, self.ctx.hubspot
+        ctx.ensure_hubspot_property("invoices", self.rules.hubspot_id_definition or {})
+        ctx.ensure_hubspot_property("invoices", INVOICE_STATUS_DEFINITION)
         try:
             made = self._write_headers([p for p in self.pushes if p.creating],
                                        [p for p in self.pushes if not p.creating])
@@ -387,7 +416,7 @@ class InvoiceBatch(_Batch):
     def _write_headers(self, creates: list[_Push], updates: list[_Push]) -> dict[int, dict]:
         """Upsert new invoices by their QBO id (idempotent), update known ones; {record id: HubSpot answer}."""
         made: dict[int, dict] = {}
-        hubspot = self.engine.hubspot
+        hubspot = self.ctx.hubspot
         for chunk in chunks(creates, 100):
             result = hubspot.batch_upsert("invoices", [{"id": p.r.qbo_id, "properties": p.props} for p in chunk],
                                           INVOICE_ID_PROPERTY)
@@ -409,9 +438,9 @@ class InvoiceBatch(_Batch):
                     except ApiError as single:
                         if single.status == 404:
                             p.r.deleted = HUBSPOT  # archived meanwhile: a tombstone, never recreated
-                            self._end(p.r, "excluded", "deleted")
+                            self._end(p.r, EXCLUDED, "deleted")
                         else:
-                            self._end(p.r, "failed", "rejected_by_hubspot", str(single))
+                            self._end(p.r, FAILED, "rejected_by_hubspot", str(single))
             for p in chunk:
                 self._took(p, by_id.get(str(p.r.hubspot_id)), made)
         return made
@@ -419,7 +448,7 @@ class InvoiceBatch(_Batch):
     def _took(self, p: _Push, answer: dict | None, made: dict[int, dict]) -> None:
         if answer is None:
             if p.r.status == SYNCED or p.r.dirty:
-                self._end(p.r, "failed", "rejected_by_hubspot", "HubSpot did not return the invoice")
+                self._end(p.r, FAILED, "rejected_by_hubspot", "HubSpot did not return the invoice")
             return
         values = {m.id: p.props.get(m.hubspot, p.r.values(HUBSPOT).get(m.id, "")) for m in self.settings.mappings}
         values.update({k: v for k, v in p.r.values(HUBSPOT).items() if k.startswith("custom:")})
@@ -431,8 +460,8 @@ class InvoiceBatch(_Batch):
         """Upsert every line item by its QBO line id, archive the ones gone, associate the new ones (edge 25)."""
         if not pushes:
             return
-        hubspot = self.engine.hubspot
-        self.engine.ensure_hubspot_property("line_items", LINE_ID_DEFINITION)
+        hubspot = self.ctx.hubspot
+        self.ctx.ensure_hubspot_property("line_items", LINE_ID_DEFINITION)
         inputs = [{"id": line[LINE_ID_PROPERTY], "properties": line} for p in pushes for line in p.lines or []]
         result = hubspot.batch_upsert("line_items", inputs, LINE_ID_PROPERTY) if inputs else None
         ids = {str((x.get("properties") or {}).get(LINE_ID_PROPERTY)): str(x["id"])
@@ -457,7 +486,7 @@ class InvoiceBatch(_Batch):
         touched = [r for r in self.records if r.hubspot_id and r.qbo_id and r.status == SYNCED and not r.dirty]
         if not touched:
             return
-        hubspot, state = self.engine.hubspot, self.engine.state
+        hubspot, state = self.ctx.hubspot, self.ctx.state
         deal_ids: set[str] = set()
         for r in touched:
             deal_ids.update(doc_of(r).get("deals", []))
@@ -465,11 +494,11 @@ class InvoiceBatch(_Batch):
         deal_ids.update(str(t["toObjectId"]) for v in found.values() for t in v)
         if not deal_ids:
             return
-        deals = sorted(deal_ids, key=_numeric)
+        deals = sorted(deal_ids, key=numeric_order)
         invoices_of = hubspot.associations("deals", "invoices", deals)
         all_invoices = sorted({str(t["toObjectId"]) for v in invoices_of.values() for t in v})
         records = state.by_side_ids("invoices", HUBSPOT, all_invoices)
-        currency = self.engine.company_currency()
+        currency = self.ctx.company_currency()
         current = {d["id"]: d.get("properties") or {}
                    for d in hubspot.batch_read("deals", deals, list(DEAL_PROPERTIES))}
         updates = []
@@ -498,153 +527,6 @@ class InvoiceBatch(_Batch):
             self.report.updated[HUBSPOT] += len(updates)
 
 
-class PaymentBatch(_Batch):
-    """Payments: QBO → HubSpot on one invoice (A2, G1); HubSpot → QBO once completed (G2, G3, G4)."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.pushes: list[tuple[Record, dict, str, bool]] = []  # record, props, invoice record's HubSpot id, create
-        self.withdrawn: dict[int, str] = {}  # record id -> the reason it ends with once its payment is canceled
-
-    def run(self) -> None:
-        invoice_settings = self.engine.settings.pairs["invoices"]
-        from_hubspot = [r for r in self.records if r.hubspot_id and not r.qbo_id and not r.deleted]
-        targets = self._invoices_of_hubspot_payments(from_hubspot) if from_hubspot else {}
-        for r in self.records:
-            if r.deleted:
-                if not (r.deleted == QUICKBOOKS and self._withdraw(r, "deleted")):
-                    self._end(r, "excluded", "deleted")
-            elif r.qbo_id:
-                self._plan_from_quickbooks(r)
-            else:
-                self._plan_from_hubspot(r, targets.get(r.hubspot_id or "", []), invoice_settings.direction)
-        self._write_quickbooks()
-        self._write_payments_to_hubspot()
-        self._save()
-
-    # -- QBO → HubSpot -----------------------------------------------------------------------------
-    def _plan_from_quickbooks(self, r: Record) -> None:
-        x = r.extra(QUICKBOOKS)
-        applied = x.get("applied") or {}
-        if len(applied) != 1:
-            code = "split_payment" if applied else "unapplied_payment"  # G1; edge 42: reported, attached to nothing
-            if not self._withdraw(r, code):
-                self._end(r, "excluded", code)
-            return None
-        invoice_id, amount = next(iter(applied.items()))
-        invoice = self.engine.state.by_side_ids("invoices", QUICKBOOKS, [invoice_id]).get(invoice_id)
-        if invoice is None or not invoice.hubspot_id:
-            return self._end(r, "pending", "invoice_not_synced")  # edge 41: waits, applies once the invoice syncs
-        if r.hubspot_id and origin(r) == HUBSPOT:
-            return self._end(r, SYNCED)  # the engine wrote it from a HubSpot payment: nothing flows back
-        props = {"hs_initial_amount": amount, "hs_latest_status": "succeeded"}
-        if not r.hubspot_id:
-            props.update({PAYMENT_ID_PROPERTY: r.qbo_id, "hs_initiated_date": x.get("date", ""),
-                          "hs_currency_code": x.get("currency") or "USD", "hs_payment_method_type": x.get("method"),
-                          "hs_reference_number": x.get("reference")})
-        elif {"amount": amount, "status": "succeeded"} == r.values(HUBSPOT):
-            return self._end(r, SYNCED)
-        self.pushes.append((r, {k: v for k, v in props.items() if v not in (None, "")}, invoice.hubspot_id,
-                            not r.hubspot_id))
-        return None
-
-    def _withdraw(self, r: Record, code: str) -> bool:
-        """A payment synced before but split, unapplied, voided or deleted since: its HubSpot payment stops
-        counting (canceled; nothing is deleted) and the record ends with ``code``. False when nothing to do."""
-        if not r.hubspot_id or origin(r) == HUBSPOT or r.values(HUBSPOT).get("status") == "canceled":
-            return False
-        self.pushes.append((r, {"hs_latest_status": "canceled"}, "", False))
-        self.withdrawn[r.id or 0] = code
-        return True
-
-    def _write_payments_to_hubspot(self) -> None:
-        if not self.pushes:
-            return
-        engine, hubspot = self.engine, self.engine.hubspot
-        engine.ensure_hubspot_property("commerce_payments", self.rules.hubspot_id_definition or {})
-        creates = [p for p in self.pushes if p[3]]
-        updates = [p for p in self.pushes if not p[3]]
-        try:
-            answers: dict[int, dict] = {}
-            for chunk in chunks(creates, 100):
-                result = hubspot.batch_upsert("commerce_payments", [{"id": r.qbo_id, "properties": props}
-                                                                    for r, props, _, _ in chunk], PAYMENT_ID_PROPERTY)
-                by_key = {str((x.get("properties") or {}).get(PAYMENT_ID_PROPERTY)): x for x in result.results}
-                answers.update({r.id or 0: by_key[str(r.qbo_id)] for r, *_ in chunk if str(r.qbo_id) in by_key})
-            for chunk in chunks(updates, 100):
-                result = hubspot.batch_update("commerce_payments", [{"id": r.hubspot_id, "properties": props}
-                                                                    for r, props, _, _ in chunk])
-                by_id = {str(x["id"]): x for x in result.results}
-                answers.update({r.id or 0: by_id[str(r.hubspot_id)] for r, *_ in chunk if str(r.hubspot_id) in by_id})
-            invoice_links = [(answers[r.id or 0]["id"], inv) for r, _, inv, new in creates if r.id in answers]
-            if invoice_links:
-                hubspot.associate("commerce_payments", "invoices", invoice_links)
-                # A2: on the deal's timeline too
-                deals = hubspot.associations("invoices", "deals", sorted({inv for _, inv in invoice_links}))
-                deal_links = [(pay, str(t["toObjectId"])) for pay, inv in invoice_links for t in deals.get(inv, [])]
-                if deal_links:
-                    hubspot.associate("commerce_payments", "deals", deal_links)
-        except (ApiError, requests.RequestException) as exc:
-            self._save()
-            raise Incomplete(f"writing payments to HubSpot: {exc}") from exc
-        for r, props, _, creating in self.pushes:
-            answer = answers.get(r.id or 0)
-            if answer is None:
-                self._end(r, "failed", "rejected_by_hubspot", "HubSpot did not return the payment")
-                continue
-            r.hubspot_id = str(answer["id"])
-            values = {"amount": props.get("hs_initial_amount", r.values(HUBSPOT).get("amount", "")),
-                      "status": props.get("hs_latest_status", r.values(HUBSPOT).get("status", ""))}
-            r.hubspot_values = values
-            r.hubspot_version = hubspot_version(str(answer.get("updatedAt")), values)
-            r.base = {**(r.base or {}), "origin": (r.base or {}).get("origin", QUICKBOOKS)}
-            self.report.created[HUBSPOT] += creating
-            self.report.updated[HUBSPOT] += not creating
-            self.log.append(Activity(r.id or 0, self.pair, "created" if creating else "updated", HUBSPOT,
-                                     detail={"id": r.hubspot_id, **props}))
-            code = self.withdrawn.get(r.id or 0)
-            if code:
-                self._end(r, "excluded", code)
-            else:
-                self._end(r, SYNCED)
-
-    # -- HubSpot → QBO -----------------------------------------------------------------------------
-    def _invoices_of_hubspot_payments(self, records: list[Record]) -> dict[str, list[str]]:
-        links = self.engine.hubspot.associations("commerce_payments", "invoices", [r.hubspot_id or "" for r in records])
-        return {k: sorted({str(t["toObjectId"]) for t in v}, key=_numeric) for k, v in links.items()}
-
-    def _plan_from_hubspot(self, r: Record, invoices: list[str], direction: str) -> None:
-        values = r.values(HUBSPOT)
-        if not invoices:
-            return self._end(r, "excluded", "unapplied_payment")
-        if len(invoices) > 1:
-            return self._end(r, "excluded", "split_payment")
-        if direction not in (TWO_WAY, TO_QUICKBOOKS):
-            return self._end(r, "excluded", "direction")
-        invoice = self.engine.state.by_side_ids("invoices", HUBSPOT, invoices).get(invoices[0])
-        if invoice is None or not invoice.qbo_id:
-            return self._end(r, "pending", "invoice_not_synced")
-        if values.get("status") == "processing":
-            return self._end(r, "pending", "ach_processing")  # G2: HubSpot shows it paid; QBO waits
-        if values.get("status") != "succeeded":
-            return self._end(r, "excluded", "payment_not_completed")
-        booked = (self.engine.state.get_value("workflow_payments") or {}).get(r.hubspot_id or "")
-        if booked:  # G4: a paid-invoice workflow booked it already; a second booking would duplicate it
-            return self._end(r, "failed", "duplicate_invoice",
-                             f"QuickBooks {booked['type']} {booked['id']} already books HubSpot payment {r.hubspot_id}")
-        amount = money(values.get("amount"))
-        customer = invoice.extra(QUICKBOOKS).get("customer")
-        body = {"CustomerRef": {"value": customer}, "TotalAmt": qbo_value(text(amount), "number"),
-                "Line": [{"Amount": qbo_value(text(amount), "number"),
-                          "LinkedTxn": [{"TxnId": invoice.qbo_id, "TxnType": "Invoice"}]}],
-                "PrivateNote": f"HubSpot payment {r.hubspot_id}"}  # G3: the gross amount, no fee expense
-        if r.extra(HUBSPOT).get("date"):
-            body["TxnDate"] = r.extra(HUBSPOT)["date"]
-        self.qbo_items.append({"bId": str(r.id), "operation": "create", "Payment": body})
-        self.pending_base[r.id or 0] = {"origin": HUBSPOT}
-        return None
-
-
 def _lines_digest(lines: list[dict]) -> str:
     return hashlib.sha1(repr(sorted(sorted(line.items()) for line in lines)).encode()).hexdigest()[:16]
 
@@ -657,4 +539,126 @@ def _same(value: object) -> str:
         return text_value[:10] if len(text_value) >= 10 and text_value[4:5] == "-" else text_value
 
 
-BATCHES = {"invoices": InvoiceBatch, "payments": PaymentBatch}
+def check_custom_fields(raw: object, path: str, problems: list[str]) -> dict[str, str]:
+    """F12: {QBO custom field name: HubSpot invoice property}; QBO has three sales-form custom fields at most."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and k and v
+                                               for k, v in raw.items()):
+        problems.append(f"{path}: must map QuickBooks custom field names to HubSpot invoice properties, not {raw!r}")
+        return {}
+    if len(raw) > 3:
+        problems.append(f"{path}: QuickBooks shows at most three custom fields on sales forms (F12); "
+                        f"{len(raw)} are mapped")
+    return dict(raw)
+
+
+class Invoices(Pair):
+    name = "invoices"
+    hubspot_type = "invoices"
+    hubspot_webhook = "invoice"
+    qbo_entity = "Invoice"
+    qbo_has_active = False
+    key_field = "hs_number"
+    hubspot_id_property = INVOICE_ID_PROPERTY
+    hubspot_id_definition = INVOICE_ID_DEFINITION
+    planner = InvoicePlanner
+    mappings = INVOICE_MAPPINGS
+    qbo_fields: ClassVar[dict[str, str]] = {
+        **{f: "text" for f in ("DocNumber", "PrivateNote", "CustomerMemo.value", "TrackingNum",
+                               "BillEmail.Address")},
+        **{f: "date" for f in ("TxnDate", "DueDate", "ShipDate")},
+    }
+    # E2's "Custom line item" is booked on income_account; F4: tax_code goes on every line sent to a non-US
+    # company (legacy mode, or with automated_tax on); F12: custom_fields maps QBO sales-form custom fields
+    # (by name) to HubSpot invoice properties.
+    options: ClassVar[dict[str, Option]] = {
+        "income_account": Option("Sales of Product Income"), "tax_code": Option(None),
+        "automated_tax": Option(False, "bool"), "custom_fields": Option({}, "custom", check_custom_fields)}
+    # B4: the outbound invoice filter is HubSpot's own and cannot be edited: only invoices that are not drafts
+    fixed_filters_to_quickbooks: ClassVar[list | None] = [
+        [{"property": "hs_invoice_status", "operator": "NEQ", "value": "draft"}]]
+
+    def recommended(self, setup_date: date) -> dict:
+        """C2: one-way QBO → HubSpot, invoices created after 12:00 (UTC) of the setup day."""
+        group = [{"property": "MetaData.CreateTime", "operator": "GT", "value": f"{setup_date.isoformat()}T12:00:00Z"}]
+        return {"direction": TO_HUBSPOT, "filters": {"to_quickbooks": [], "to_hubspot": [group]}}
+
+
+    def hubspot_properties(self, settings: PairSettings) -> list[str]:
+        return sorted({*super().hubspot_properties(settings), "hs_invoice_status", "hs_invoice_source",
+                       "hs_amount_billed", "hs_amount_paid", "hs_balance_due", "hs_createdate", "hs_currency",
+                       INVOICE_ID_PROPERTY, *settings.custom_fields.values()})
+
+    def observe_hubspot(self, record: dict, settings: PairSettings) -> Observation:
+        props = record.get("properties") or {}
+        values = snapshot_hubspot(record, settings.mappings)
+        values.update({f"custom:{name}": canonical(props.get(prop)) for name, prop in settings.custom_fields.items()})
+        qbo_id = props.get(INVOICE_ID_PROPERTY)
+        stamp = str(record.get("updatedAt") or props.get(self.hubspot_modified))
+        extra = {"props": {p: props.get(p) for p in self.hubspot_properties(settings)},
+                 "status": props.get("hs_invoice_status") or "", "source": props.get("hs_invoice_source") or ""}
+        return Observation(HUBSPOT, str(record["id"]), hubspot_version(stamp, values), values,
+                           f"qbo:{qbo_id}" if qbo_id else None, self.hubspot_label(props), extra)
+
+    def observe_qbo(self, entity: dict, settings: PairSettings) -> Observation:
+        values = snapshot_qbo(entity, settings.mappings)
+        custom = {f.get("Name", ""): f.get("StringValue") or "" for f in entity.get("CustomField") or []}
+        values.update({f"custom:{name}": canonical(custom.get(name)) for name in settings.custom_fields})
+        lines = qbo_lines(entity)
+        extra = {
+            "props": {f.property: read_qbo(entity, f.property) for g in settings.filters_to_hubspot for f in g},
+            "lines": lines, "customer": str((entity.get("CustomerRef") or {}).get("value") or ""),
+            "customer_name": (entity.get("CustomerRef") or {}).get("name") or "",
+            "email": (entity.get("BillEmail") or {}).get("Address") or "",
+            "currency": (entity.get("CurrencyRef") or {}).get("value") or "",
+            "total": text(money(entity.get("TotalAmt"))), "balance": text(money(entity.get("Balance"))),
+            "tax": text(money((entity.get("TxnTaxDetail") or {}).get("TotalTax"))),
+            "payments": sorted(str(t.get("TxnId")) for t in entity.get("LinkedTxn") or []
+                               if t.get("TxnType") == "Payment"),
+            "due": entity.get("DueDate") or "", "email_status": entity.get("EmailStatus") or "",
+            "voided": is_voided(entity), "updated": (entity.get("MetaData") or {}).get("LastUpdatedTime") or "",
+            "note": entity.get("PrivateNote") or "",
+        }
+        return Observation(QUICKBOOKS, str(entity["Id"]), str(entity.get("SyncToken", "")), values,
+                           f"qbo:{entity['Id']}", self.qbo_label(entity), extra)
+
+    def before_apply(self, ctx: SyncContext, settings: PairSettings) -> list[str]:
+        """F9: open invoices whose due date passed become overdue though neither side changed (checked once a day).
+        F12: custom field mappings must name one of QBO's (at most three) sales-form fields; a new mapping
+        back-fills the invoices synced before it."""
+        problems = []
+        if settings.custom_fields:
+            slots = ctx.company()["custom_fields"]
+            problems += [f"F12: {name!r} is not one of the custom fields QuickBooks shows on sales forms "
+                         f"({', '.join(sorted(slots)) or 'none are enabled'}); its mapping is ignored"
+                         for name in settings.custom_fields if name not in slots]
+        mapped = sorted(settings.custom_fields.items())
+        if ctx.state.get_value("invoices:custom_fields") not in (None, mapped):
+            ids = [r.qbo_id for r in ctx.state.records("invoices", limit=None) if r.qbo_id and r.hubspot_id]
+            for chunk in chunks(ids, 500):
+                found = list(ctx.quickbooks.query(self.qbo_by_ids(chunk)))
+                ctx.observe(self.name, QUICKBOOKS, found, force=True)
+        ctx.state.set_value("invoices:custom_fields", mapped)
+        today = ctx.clock.now().date().isoformat()
+        if ctx.state.get_value("invoices:overdue_checked") != today:
+            late = [r for r in ctx.state.records("invoices", status="synced", limit=None)
+                    if r.qbo_id and r.hubspot_id and f9_status(r.extra(QUICKBOOKS), ctx.clock.now().date())
+                    != doc_of(r).get("status")]
+            for r in late:
+                r.dirty = True
+            ctx.state.save(late, now=ctx.clock.now())
+            ctx.state.set_value("invoices:overdue_checked", today)
+        return problems
+
+    def hubspot_label(self, props: dict) -> str:
+        return f"Invoice {props.get('hs_number') or ''}".strip()
+
+    def qbo_label(self, entity: dict) -> str:
+        return f"Invoice {entity.get('DocNumber') or entity.get('Id')}"
+
+    def qbo_failure(self, error: QuickBooksError, creating: bool) -> str:
+        return invoice_failure(error)
+
+
+INVOICES = Invoices()
