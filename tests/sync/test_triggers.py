@@ -108,3 +108,28 @@ def test_signature_checks() -> None:
     sig = base64.b64encode(hmac.new(b"secret", message, hashlib.sha256).digest()).decode()
     assert verify_hubspot("POST", "http://x/hook", body, "1000", sig, "secret", now_ms=1000 + 60_000)
     assert not verify_hubspot("POST", "http://x/hook", body, "1000", sig, "secret", now_ms=1000 + 301_000)
+
+
+def test_A3_an_event_arriving_while_webhook_work_is_reread_is_synced_in_the_same_watch_loop(world: World) -> None:
+    """Notifications are rows: a re-read deletes exactly the ids it read, so an event delivered meanwhile (the
+    receiver runs on another thread) still waits, and the loop's next tick syncs it."""
+    engine = world.engine()
+    scheduler = Scheduler(engine)
+    scheduler.tick()  # the initial sync
+    first = new_contact(world, "first@example.com", "Fir", "St")
+    second = new_contact(world, "second@example.com", "Sec", "Ond")
+    engine.notify("hubspot", [("contacts", first, False)])
+    read = engine.hubspot.batch_read
+
+    def read_while_an_event_arrives(*args: object, **kwargs: object) -> list[dict]:
+        engine.hubspot.batch_read = read  # once
+        engine.notify("hubspot", [("contacts", second, False)])
+        return read(*args, **kwargs)  # type: ignore[arg-type]
+
+    engine.hubspot.batch_read = read_while_an_event_arrives  # type: ignore[method-assign]
+    scheduler.tick()
+    assert [c["PrimaryEmailAddr"]["Address"] for c in customers(world)] == ["first@example.com"]
+    assert engine.has_notifications()  # the second event was not wiped by the first re-read
+    scheduler.tick()  # the next turn of the watch loop, still before the interval is due
+    assert sorted(c["PrimaryEmailAddr"]["Address"] for c in customers(world)) == ["first@example.com",
+                                                                                   "second@example.com"]
