@@ -38,6 +38,7 @@ from typing import Any
 
 import requests
 
+from harness.engine_settings import for_simulators
 from simulators.core.clock import parse_iso
 from sync.clock import Clock, VirtualClock
 from sync.engine import Engine
@@ -274,7 +275,7 @@ def measure_sync(contacts: int = 10_000, products: int = 2_000, transport: str =
         started = time.perf_counter()
         data = load(sims, contacts, products)
         out: dict[str, Any] = {"load_s": time.perf_counter() - started}
-        settings = Settings.for_simulators(data.company, data.portal, quickbooks={"base_url": sims.qbo_url},
+        settings = for_simulators(data.company, data.portal, quickbooks={"base_url": sims.qbo_url},
                                            hubspot={"base_url": sims.hubspot_url},
                                            state=f"sqlite:///{Path(tmp) / 'state.db'}", pairs=PAIRS)
         engine = Engine(settings, clock=sims.clock)

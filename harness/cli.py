@@ -1,5 +1,5 @@
 """The ``hsqbo`` command: serve the simulators, run the demo; run the sync engine (``sync``, ``status``,
-``export``: see :mod:`harness.sync_cli`).
+``export``, ``action``: see :mod:`sync.cli`).
 
 ``rich`` and ``requests`` are imported where they are used, after the server is up: they are a
 fair part of the start-up time otherwise.
@@ -46,7 +46,7 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit code (0 ok; ``sync``: 1 when a pair stopped early, 2 bad settings)."""
-    from harness.sync_cli import add_commands
+    from sync.cli import add_commands
 
     parser = argparse.ArgumentParser(prog="hsqbo", description="Offline HubSpot <-> QuickBooks Online test bed")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -142,7 +142,7 @@ def _print_access(sims: Simulators, info: dict, ready: float) -> None:
 def _write_settings(args: argparse.Namespace, info: dict) -> None:
     if not args.write_settings:
         return
-    from harness.sync_cli import write_simulator_settings
+    from harness.engine_settings import write_simulator_settings
 
     try:
         path = write_simulator_settings(args.write_settings, info, args.tier)
@@ -286,8 +286,9 @@ def _sync_walkthrough(sims: Simulators, info: dict) -> None:
     """The reference engine syncs the sample company and portal: D2 failures and D3 exclusions show up by themselves."""
     from rich.table import Table
 
-    from harness.sync_cli import _first_pass, simulator_settings
+    from harness.engine_settings import simulator_settings
     from sync import status
+    from sync.cli import first_pass
     from sync.clock import VirtualClock
     from sync.engine import Engine
     from sync.settings import Settings
@@ -299,7 +300,7 @@ def _sync_walkthrough(sims: Simulators, info: dict) -> None:
     doc["pairs"]["contacts"].update(direction="two-way", filters={"to_quickbooks": [], "to_hubspot": []})
     engine = Engine(Settings.from_dict(doc), clock=VirtualClock(sims.runtime.clock))
     console.print("\n[bold]The reference sync engine: the initial sync of this company and portal[/bold]")
-    _first_pass(engine, list(engine.settings.pairs))
+    first_pass(engine, list(engine.settings.pairs))
     table = Table(title="Records that did not sync, and why (rule-book IDs)")
     for column in ("pair", "record", "status", "reason", "rule"):
         table.add_column(column, no_wrap=column != "record")

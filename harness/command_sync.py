@@ -186,7 +186,7 @@ class CommandSync:
         return {**os.environ, **{k: str(v) for k, v in values.items() if v is not None}}
 
     def _write_settings(self) -> None:
-        from harness.sync_cli import write_settings
+        from harness.engine_settings import write_settings
         from sync.settings import Settings
 
         doc = self.settings.to_dict()

@@ -21,6 +21,7 @@ import yaml
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from harness.engine_settings import for_simulators
 from harness.scenario import EngineSync
 from harness.users import api_writes, user_clients
 from simulators.core.clock import parse_iso
@@ -29,7 +30,6 @@ from sync.clock import VirtualClock
 from sync.mapping import canonical
 from sync.outcomes import REASONS, status_of
 from sync.pairs import configurable
-from sync.settings import Settings
 from sync.state import EXCLUDED, FAILED, PENDING, STATUSES, SYNCED
 
 PAIRS = ("contacts", "products")  # the pairs the machine drives; any other pair is switched off
@@ -122,7 +122,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.portal = self.sims.new_hubspot_portal(seed="empty")
         self.clock = VirtualClock(self.sims.runtime.clock)
         self.qbo, self.hs = user_clients(self.sims, self.company, self.portal, self.clock)
-        settings = Settings.for_simulators(self.company, self.portal, state="sqlite://",
+        settings = for_simulators(self.company, self.portal, state="sqlite://",
                                            pairs=machine_pairs(conflict, direction))
         self.direction = direction
         # what users last wrote, per record: a side the sync may not write to must still hold it (direction)

@@ -34,14 +34,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import yaml
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from .filters import INVOICE_PREFIX, OPERATORS, Filter, groups_match, needs_invoices, plain, value_problem
 from .mapping import (
     DIRECTIONS,
     TO_HUBSPOT,
@@ -49,37 +49,23 @@ from .mapping import (
     TWO_WAY,
     TYPES,
     FieldMap,
-    read_qbo,
 )
 from .pairs import PAIRS, Option, configurable
 
-__all__ = [
-    "CONFLICTS", "ON_DELETE", "OPERATORS", "TIERS", "Filter", "HubSpotConnection", "PairSettings",
-    "QuickBooksConnection", "Settings", "SettingsError", "group_matches", "groups_match", "load_settings",
-    "needs_invoices",
-    "recommended_filters",
-]
+__all__ = ["CONFLICTS", "ON_DELETE", "TIERS", "HubSpotConnection", "PairSettings", "QuickBooksConnection", "Settings",
+           "SettingsError", "load_settings", "recommended_filters"]
 
 CONFLICTS = ("hubspot", "quickbooks")  # B2: which side wins when the most recent value is unclear
 ON_DELETE = ("nothing", "deactivate")  # D4 (legacy)
 TIERS = ("free", "starter", "professional", "enterprise")
 FREE_TIERS = ("free",)  # custom mappings need a paid tier (B3)
-OPERATORS = ("EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY", "NOT_HAS_PROPERTY",
-             "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN")
-_SCALAR_OPERATORS = frozenset({"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"})
-_LIST_OPERATORS = frozenset({"IN", "NOT_IN"})
-_NO_VALUE_OPERATORS = frozenset({"HAS_PROPERTY", "NOT_HAS_PROPERTY"})
-# A negative operator is the negation of a positive one: a record lacking the property satisfies it.
-_NEGATION = {"NEQ": "EQ", "NOT_IN": "IN", "NOT_CONTAINS_TOKEN": "CONTAINS_TOKEN", "NOT_HAS_PROPERTY": "HAS_PROPERTY"}
 
-INVOICE_PREFIX = "invoice."  # a filter on the record's associated invoices (C1)
-INVOICES_KEY = "__invoices__"  # where the engine puts those invoices' properties
-
-LOCAL_QUICKBOOKS_URL = "http://127.0.0.1:8765"  # `hsqbo serve` defaults
-LOCAL_HUBSPOT_URL = "http://127.0.0.1:8766"
-SIMULATED_QUICKBOOKS_URL = "http://quickbooks.sim"  # in-process routes of simulators.sims
-SIMULATED_HUBSPOT_URL = "http://hubspot.sim"
-QUICKBOOKS_TOKEN_PATH = "/oauth2/v1/tokens/bearer"
+# The real APIs (point base_url at a simulator to test against it; `hsqbo serve --write-settings` does)
+QUICKBOOKS_URL = "https://quickbooks.api.intuit.com"
+QUICKBOOKS_SANDBOX_URL = "https://sandbox-quickbooks.api.intuit.com"
+INTUIT_TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"  # Intuit's, for both
+HUBSPOT_URL = "https://api.hubapi.com"
+QUICKBOOKS_TOKEN_PATH = "/oauth2/v1/tokens/bearer"  # elsewhere (a simulator) the token endpoint is on base_url
 DEFAULT_STATE = "sqlite:///hsqbo-sync.db"
 DEFAULT_INTERVAL_MINUTES = 10  # A3: at most 10 minutes after a change
 DEFAULT_LOOKBACK_SECONDS = 120
@@ -107,216 +93,6 @@ class SettingsError(ValueError):
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Filters (B4)
-# ----------------------------------------------------------------------------------------------------------
-
-def _text(value: object) -> str | None:
-    """The comparable text of a value; blank (None, "", whitespace) and structures are None."""
-    if value is None or isinstance(value, dict | list | tuple):
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    text = str(value).strip()
-    return text or None
-
-
-def _number(text: str) -> Decimal | None:
-    try:
-        number = Decimal(text)
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
-
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\S+)?")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _instant(text: str) -> datetime | None:
-    """An ISO 8601 date or date-time as an aware datetime (date-only and naive are UTC)."""
-    if not _ISO_DATE.fullmatch(text):
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _instant_or_epoch(text: str, number: Decimal | None) -> datetime | None:
-    moment = _instant(text)
-    if moment is None and number is not None:
-        moment = _EPOCH + timedelta(milliseconds=float(number))
-    return moment
-
-
-def _order(a: object, b: object) -> int:
-    return (a > b) - (a < b)  # type: ignore[operator]
-
-
-def _compare(left: str, right: str) -> int:
-    """-1/0/1: as numbers if both parse, as instants if both are ISO dates (or one is and the other epoch
-    milliseconds, as HubSpot sends some dates), else as case-insensitive text."""
-    a, b = _number(left), _number(right)
-    if a is not None and b is not None:
-        return _order(a, b)
-    if _instant(left) is not None or _instant(right) is not None:
-        ta, tb = _instant_or_epoch(left, a), _instant_or_epoch(right, b)
-        if ta is not None and tb is not None:
-            return _order(ta, tb)
-    return _order(left.casefold(), right.casefold())
-
-
-_TOKEN_RE = re.compile(r"[\w@.\-+']+")
-_PATTERN_RE = re.compile(r"[\w@.\-+'*]+")
-_TRIM = "._-+'"
-
-
-def _contains_token(text: str, pattern_text: str) -> bool:
-    """HubSpot's CONTAINS_TOKEN: every token of the value (``*`` = any run) equals some token of the text."""
-    tokens = [t for t in (m.group().strip(_TRIM) for m in _TOKEN_RE.finditer(text.casefold())) if t]
-    patterns = [re.compile(".*".join(re.escape(part) for part in token.split("*")), re.DOTALL)
-                for token in (m.group().strip(_TRIM) for m in _PATTERN_RE.finditer(pattern_text.casefold()))
-                if token]
-    return bool(patterns) and all(any(p.fullmatch(t) for t in tokens) for p in patterns)
-
-
-def _lookup(properties: Mapping, name: str) -> object:
-    """A property's value; a dotted name also walks nested dicts (QBO field paths such as ``MetaData.CreateTime``)."""
-    return properties[name] if name in properties else read_qbo(dict(properties), name)
-
-
-def _value_problem(operator: str, value: object) -> str | None:
-    """What is wrong with a filter's value for its operator, or None."""
-    def scalar(item: object) -> bool:
-        return isinstance(item, str | int | float | Decimal | date) and _text(item) is not None
-
-    if operator in _NO_VALUE_OPERATORS:
-        return None if value is None else f"{operator} takes no value"
-    if operator in _SCALAR_OPERATORS:
-        return None if scalar(value) else f"{operator} needs one value (text, number, true/false or a date)"
-    if operator == "BETWEEN":
-        ok = isinstance(value, list | tuple) and len(value) == 2 and all(scalar(v) for v in value)
-        return None if ok else "BETWEEN needs a list of 2 values [low, high]"
-    if operator in _LIST_OPERATORS:
-        ok = isinstance(value, list | tuple) and len(value) > 0 and all(scalar(v) for v in value)
-        return None if ok else f"{operator} needs a non-empty list of values"
-    return f"must be one of {', '.join(OPERATORS)}, not {operator!r}"
-
-
-def _plain(value: object) -> object:
-    """A filter value in its stored form: dates as ISO text, lists as tuples."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return tuple(_plain(v) for v in value)
-    return value
-
-
-@dataclass(frozen=True)
-class Filter:
-    """One sync filter: ``property`` ``operator`` ``value``, with HubSpot search's operators and meaning.
-
-    EQ / NEQ / IN / NOT_IN compare case-insensitively; values compare as numbers when both sides parse as
-    numbers, as instants when both are ISO 8601 dates (naive = UTC), else as text. HAS_PROPERTY means a
-    non-blank value. Negative operators (NEQ, NOT_IN, NOT_HAS_PROPERTY, NOT_CONTAINS_TOKEN) hold for a
-    record lacking the property. BETWEEN takes ``[low, high]`` (inclusive), IN / NOT_IN a list.
-
-    A dotted property reads nested dicts (QBO field paths: ``MetaData.CreateTime``). A property starting
-    with ``invoice.`` is a filter on the record's associated invoices (C1): the engine passes their
-    properties as a list of dicts under the key ``"__invoices__"`` of ``properties``, and the filter holds
-    when *some* associated invoice satisfies it (for a whole group: some one invoice satisfies every
-    ``invoice.*`` filter of the group, see :func:`group_matches`). A record without invoices fails it.
-    """
-
-    property: str
-    operator: str
-    value: object = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "value", _plain(self.value))
-        problem = _value_problem(self.operator, self.value)
-        if not isinstance(self.property, str) or not self.property.strip():
-            problem = "the property must be a non-empty string"
-        if problem:
-            raise ValueError(f"filter on {self.property!r}: {problem}")
-
-    @property
-    def on_invoice(self) -> bool:
-        """Whether this filter reads the associated invoices (``invoice.*``)."""
-        return self.property.startswith(INVOICE_PREFIX)
-
-    @property
-    def invoice_property(self) -> str:
-        return self.property[len(INVOICE_PREFIX):]
-
-    def matches(self, properties: Mapping) -> bool:
-        """Whether a record satisfies this filter: ``properties`` are a HubSpot record's properties or a QBO
-        entity, plus ``"__invoices__": list[dict]`` (the associated invoices' properties) for ``invoice.*``."""
-        if self.on_invoice:
-            return any(self.holds(_lookup(invoice, self.invoice_property)) for invoice in _invoices(properties))
-        return self.holds(_lookup(properties, self.property))
-
-    def holds(self, raw: object) -> bool:
-        """Whether a value (already looked up) satisfies this filter."""
-        negated = self.operator in _NEGATION
-        operator = _NEGATION.get(self.operator, self.operator)
-        stored = _text(raw)
-        held = stored is not None and _positive(stored, operator, self.value)
-        return not held if negated else held
-
-    def to_dict(self) -> dict:
-        out: dict = {"property": self.property, "operator": self.operator}
-        if self.value is not None:
-            out["value"] = list(self.value) if isinstance(self.value, tuple) else self.value
-        return out
-
-
-def _positive(stored: str, operator: str, value: object) -> bool:
-    if operator == "HAS_PROPERTY":
-        return True
-    if operator == "IN":
-        return any(_compare(stored, text) == 0 for text in map(_text, value) if text is not None)  # type: ignore
-    if operator == "BETWEEN":
-        low, high = (_text(v) for v in value)  # type: ignore[union-attr]
-        return low is not None and high is not None and _compare(stored, low) >= 0 and _compare(stored, high) <= 0
-    wanted = _text(value)
-    if wanted is None:
-        return False
-    if operator == "CONTAINS_TOKEN":
-        return _contains_token(stored, wanted)
-    order = _compare(stored, wanted)
-    return {"EQ": order == 0, "LT": order < 0, "LTE": order <= 0, "GT": order > 0, "GTE": order >= 0}[operator]
-
-
-def _invoices(properties: Mapping) -> list[Mapping]:
-    invoices = properties.get(INVOICES_KEY) or []
-    return [inv for inv in invoices if isinstance(inv, Mapping)]
-
-
-def group_matches(group: Sequence[Filter], properties: Mapping) -> bool:
-    """One filter group (AND). Its ``invoice.*`` filters must all hold for one and the same associated invoice."""
-    if not all(f.matches(properties) for f in group if not f.on_invoice):
-        return False
-    on_invoice = [f for f in group if f.on_invoice]
-    if not on_invoice:
-        return True
-    return any(all(f.holds(_lookup(inv, f.invoice_property)) for f in on_invoice) for inv in _invoices(properties))
-
-
-def groups_match(groups: Sequence[Sequence[Filter]], properties: Mapping) -> bool:
-    """Filter groups (OR between groups); no groups lets every record through."""
-    return not groups or any(group_matches(group, properties) for group in groups)
-
-
-def needs_invoices(groups: Sequence[Sequence[Filter]]) -> bool:
-    """Whether evaluating these groups needs the records' associated invoices (``__invoices__``)."""
-    return any(f.on_invoice for group in groups for f in group)
-
-
-# ----------------------------------------------------------------------------------------------------------
 # Recommended filters (C1-C3)
 # ----------------------------------------------------------------------------------------------------------
 
@@ -335,8 +111,8 @@ def recommended_filters(pair: str, setup_date: date) -> dict:
 
 @dataclass(frozen=True)
 class QuickBooksConnection:
-    base_url: str = LOCAL_QUICKBOOKS_URL
-    token_url: str | None = None  # None: base_url + /oauth2/v1/tokens/bearer
+    base_url: str = QUICKBOOKS_URL
+    token_url: str | None = None  # None: Intuit's for Intuit's URLs, else base_url + /oauth2/v1/tokens/bearer
     realm_id: str | None = None
     client_id: str | None = None
     client_secret: str | None = None
@@ -346,12 +122,13 @@ class QuickBooksConnection:
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         if not self.token_url:
-            object.__setattr__(self, "token_url", self.base_url + QUICKBOOKS_TOKEN_PATH)
+            intuit = self.base_url in (QUICKBOOKS_URL, QUICKBOOKS_SANDBOX_URL)
+            object.__setattr__(self, "token_url", INTUIT_TOKEN_URL if intuit else self.base_url + QUICKBOOKS_TOKEN_PATH)
 
 
 @dataclass(frozen=True)
 class HubSpotConnection:
-    base_url: str = LOCAL_HUBSPOT_URL
+    base_url: str = HUBSPOT_URL
     access_token: str | None = None  # a private-app token; or OAuth with the three below
     client_id: str | None = None
     client_secret: str | None = None
@@ -464,6 +241,12 @@ class Settings:
             raise SettingsError(problems)
         return settings
 
+    @classmethod
+    def for_simulators(cls, *args: object, **kwargs: object) -> Settings:  # TEMPORARY: harness/scenario moves
+        from harness.engine_settings import for_simulators
+
+        return for_simulators(*args, **kwargs)  # type: ignore[arg-type]
+
     def to_dict(self) -> dict:
         """The YAML shape, every setting explicit; ``Settings.from_dict(s.to_dict()) == s``."""
         return {
@@ -477,35 +260,6 @@ class Settings:
             "mode": self.mode,
             "pairs": {name: pair.to_dict() for name, pair in self.pairs.items()},
         }
-
-    @classmethod
-    def for_simulators(cls, quickbooks: Mapping, hubspot: Mapping, /, **overrides: object) -> Settings:
-        """Settings for the credentials the simulators return (``Simulators.new_qbo_company()`` and
-        ``new_hubspot_portal()``), on their in-process URLs with an in-memory state.
-
-        ``overrides`` are top-level settings in their YAML shape; ``quickbooks=`` / ``hubspot=`` dicts are
-        merged into the connections (``hubspot={"tier": "free"}``), the others replace the default.
-        """
-        data: dict = {
-            "quickbooks": {"base_url": SIMULATED_QUICKBOOKS_URL, "realm_id": quickbooks.get("realmId"),
-                           "client_id": quickbooks.get("clientId"), "client_secret": quickbooks.get("clientSecret"),
-                           "refresh_token": quickbooks.get("refreshToken"),
-                           "access_token": quickbooks.get("accessToken")},
-            "hubspot": {"base_url": SIMULATED_HUBSPOT_URL, "portal_id": hubspot.get("portalId"),
-                        "access_token": hubspot.get("accessToken"), "client_id": hubspot.get("clientId"),
-                        "client_secret": hubspot.get("clientSecret"), "refresh_token": hubspot.get("refreshToken"),
-                        "client_secret_for_webhooks": hubspot.get("clientSecretForWebhooks")},
-            "quickbooks_webhook_verifier": quickbooks.get("verifierToken"),
-            "state": "sqlite://",
-        }
-        if hubspot.get("tier"):
-            data["hubspot"]["tier"] = hubspot["tier"]
-        for key, value in overrides.items():
-            if key in ("quickbooks", "hubspot") and isinstance(value, Mapping):
-                data[key] = {**data[key], **value}
-            else:
-                data[key] = value
-        return cls.from_dict(data)
 
 
 class _YAMLLoader(yaml.SafeLoader):
@@ -633,7 +387,7 @@ def _parse_quickbooks(raw: object, problems: list[str]) -> QuickBooksConnection:
     _unknown(data, [f.name for f in QuickBooksConnection.__dataclass_fields__.values()], path, problems)
     _oauth_complete(data, path, problems)
     return QuickBooksConnection(
-        base_url=_url(data, "base_url", LOCAL_QUICKBOOKS_URL, path, problems) or LOCAL_QUICKBOOKS_URL,
+        base_url=_url(data, "base_url", QUICKBOOKS_URL, path, problems) or QUICKBOOKS_URL,
         token_url=_url(data, "token_url", None, path, problems),
         **{key: _str(data, key, path, problems)
            for key in ("realm_id", "client_id", "client_secret", "refresh_token", "access_token")},
@@ -646,7 +400,7 @@ def _parse_hubspot(raw: object, problems: list[str]) -> HubSpotConnection:
     _unknown(data, [f.name for f in HubSpotConnection.__dataclass_fields__.values()], path, problems)
     _oauth_complete(data, path, problems)
     return HubSpotConnection(
-        base_url=_url(data, "base_url", LOCAL_HUBSPOT_URL, path, problems) or LOCAL_HUBSPOT_URL,
+        base_url=_url(data, "base_url", HUBSPOT_URL, path, problems) or HUBSPOT_URL,
         tier=_choice(data, "tier", TIERS, "professional", path, problems),
         **{key: _str(data, key, path, problems)
            for key in ("access_token", "client_id", "client_secret", "refresh_token", "client_secret_for_webhooks",
@@ -807,7 +561,7 @@ def _parse_filter(raw: object, path: str, problems: list[str]) -> Filter | None:
         problems.append(f"{path}.operator: must be one of {', '.join(OPERATORS)}, not {operator!r}")
     else:
         operator = operator.strip().upper()
-        problem = _value_problem(operator, _plain(raw.get("value")))
+        problem = value_problem(operator, plain(raw.get("value")))
         if problem:
             problems.append(f"{path}.value: {problem}, not {raw.get('value')!r}")
     if len(problems) > before:

@@ -12,10 +12,12 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
+from werkzeug.serving import make_server
 
 from .pairs import PAIRS
 from .state import HUBSPOT, QUICKBOOKS
@@ -143,3 +145,26 @@ def create_receiver(engine: Engine) -> Flask:
         return Response(status=200)
 
     return app
+
+
+class ReceiverServer:
+    """The receiver served on ``host:port`` from a thread (port 0 picks a free one), for ``hsqbo sync --watch``."""
+
+    def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.server = make_server(host, port, create_receiver(engine), threaded=True)
+        self.host, self.port = host, self.server.server_port
+        self._thread = threading.Thread(target=self.server.serve_forever, name="hsqbo-receiver", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> ReceiverServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()  # returns once serve_forever has stopped
+        self.server.server_close()
+        self._thread.join(timeout=5)

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 
+from harness.engine_settings import for_simulators
 from harness.users import api_writes, user_clients
 from simulators.sims import Simulators
 from sync.clients.hubspot import HubSpotClient
@@ -83,7 +84,7 @@ class World:
         base = {name: {"recommended_filters": False, "direction": "two-way"} for name in ("contacts", "products")}
         for name, block in pairs.items():
             base[name] = {**base.get(name, {}), **block}
-        return Settings.for_simulators(self.company, self.portal, state=self.state_url, pairs=base)
+        return for_simulators(self.company, self.portal, state=self.state_url, pairs=base)
 
     def engine(self, settings: Settings | None = None, state: State | None = None, **pairs: dict) -> Engine:
         """An engine as a process would start it: a new one shares the state (a restart)."""

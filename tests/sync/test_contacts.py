@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import World, contacts, customers, journal_mark, journal_writes, new_contact, new_customer
 
+from harness.engine_settings import for_simulators
 from sync.state import EXCLUDED, FAILED, HUBSPOT, SYNCED
 
 pytestmark = pytest.mark.hsqbo(rate_limits=False, clock="frozen", start="2026-03-02T09:00:00Z")
@@ -243,7 +244,7 @@ def test_edge_17_webhooks_twice_or_out_of_order_apply_once(world: World) -> None
 
 
 def test_B3_a_custom_mapping_syncs_on_a_paid_tier_and_is_refused_on_a_free_one(world: World) -> None:
-    from sync.settings import Settings, SettingsError
+    from sync.settings import SettingsError
 
     custom = {"mappings": {"custom": [{"hubspot": "jobtitle", "quickbooks": "Title", "type": "text"}]}}
     contact = new_contact(world, "boss@example.com", "Bo", "Ss", jobtitle="CEO")
@@ -255,7 +256,7 @@ def test_B3_a_custom_mapping_syncs_on_a_paid_tier_and_is_refused_on_a_free_one(w
     engine.run_pass()
     assert customers(world)[0]["Title"] == "CFO"
     with pytest.raises(SettingsError) as refused:
-        Settings.for_simulators(world.company, world.portal, hubspot={"tier": "free"},
+        for_simulators(world.company, world.portal, hubspot={"tier": "free"},
                                 pairs={"contacts": {**custom, "recommended_filters": False}})
     assert "pairs.contacts.mappings.custom" in str(refused.value)
 

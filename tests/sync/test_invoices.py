@@ -23,9 +23,9 @@ from conftest import (
     synced_contact,
 )
 
+from harness.engine_settings import for_simulators
 from sync.pairs.documents import INVOICE_STATUS_PROPERTY
 from sync.pairs.products import CUSTOM_LINE_ITEM
-from sync.settings import Settings
 from sync.state import EXCLUDED, FAILED, HUBSPOT, PENDING, QUICKBOOKS, SYNCED
 
 pytestmark = pytest.mark.hsqbo(rate_limits=False, clock="frozen", start="2026-03-02T09:00:00Z")
@@ -80,7 +80,7 @@ def test_A1_edge34_an_invoice_waits_for_its_customer(world: World, books: dict) 
 
 def test_C2_recommended_filter_keeps_invoices_from_before_the_setup_day(world: World, books: dict) -> None:
     old = new_invoice(world, books["customer"], [line(books["widget"], 1, "12.50")])
-    settings = Settings.for_simulators(world.company, world.portal, state=world.state_url, setup_date="2026-03-02",
+    settings = for_simulators(world.company, world.portal, state=world.state_url, setup_date="2026-03-02",
                                        pairs={"products": {"direction": "two-way"}})  # invoices: recommended
     engine = world.engine(settings=settings)
     assert engine.settings.pairs["invoices"].direction == "to-hubspot"

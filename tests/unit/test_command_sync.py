@@ -71,12 +71,13 @@ def test_the_command_gets_the_served_simulators_and_their_credentials(tmp_path: 
 
 
 def test_the_settings_file_is_the_engines_own_format_for_the_served_urls():
+    from harness.engine_settings import for_simulators
     from sync.settings import Settings as Real
 
     def settings(**pairs: dict) -> Real:
-        return Real.for_simulators({"realmId": "1", "clientId": "c", "clientSecret": "s", "refreshToken": "r"},
-                                   {"accessToken": "pat"}, quickbooks={"base_url": "http://127.0.0.1:1"},
-                                   hubspot={"base_url": "http://127.0.0.1:2"}, pairs=pairs)
+        return for_simulators({"realmId": "1", "clientId": "c", "clientSecret": "s", "refreshToken": "r"},
+                              {"accessToken": "pat"}, quickbooks={"base_url": "http://127.0.0.1:1"},
+                              hubspot={"base_url": "http://127.0.0.1:2"}, pairs=pairs)
 
     sync = CommandSync("true", settings())
     try:

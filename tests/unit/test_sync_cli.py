@@ -1,4 +1,4 @@
-"""The hsqbo sync commands (harness/sync_cli.py): sync, status, export and serve --write-settings.
+"""The hsqbo sync commands (sync/cli.py): sync, status, export, and the settings file serve --write-settings writes.
 
 ``harness.cli.main`` runs in-process against the in-process simulators (the ``sims`` fixture routes
 http://quickbooks.sim and http://hubspot.sim into the Flask apps). The engine runs on the system clock as
@@ -26,10 +26,12 @@ import requests
 import yaml
 from openpyxl import load_workbook
 
-from harness import sync_cli
+from harness import engine_settings
 from harness.cli import main
+from harness.engine_settings import for_simulators
+from sync import cli as sync_cli
 from sync.clients.hubspot import HubSpotClient
-from sync.settings import Settings, load_settings, recommended_filters
+from sync.settings import load_settings, recommended_filters
 from sync.status import DEFAULT_COLUMNS
 
 pytestmark = pytest.mark.hsqbo(rate_limits=False)
@@ -76,7 +78,7 @@ def write_yaml(path: Path, data: dict) -> str:
 
 
 def settings_file(tmp_path: Path, company: dict, portal: dict) -> str:
-    settings = Settings.for_simulators(company, portal, state=f"sqlite:///{tmp_path}/state.db",
+    settings = for_simulators(company, portal, state=f"sqlite:///{tmp_path}/state.db",
                                        pairs={"contacts": {"recommended_filters": False}})
     return write_yaml(tmp_path / "settings.yaml", settings.to_dict())
 
@@ -142,7 +144,7 @@ def test_sync_exits_1_when_a_pair_stops_early_and_says_why(sims, tenants, tmp_pa
 def test_an_api_error_the_engine_lets_through_is_reported_as_incomplete(sims, tenants, tmp_path, capsys):
     company, portal = tenants
     add_contacts(sims, portal)
-    data = Settings.for_simulators(company, portal, state=f"sqlite:///{tmp_path}/state.db").to_dict()
+    data = for_simulators(company, portal, state=f"sqlite:///{tmp_path}/state.db").to_dict()
     path = write_yaml(tmp_path / "recommended.yaml", data)  # C1's filters read the contacts' invoices
     r = requests.post(f"{sims.hubspot_url}/_sim/faults", timeout=5, json={"rules": [
         {"path": "*/associations/*", "action": "status", "status": 403}]})
@@ -157,7 +159,7 @@ def test_an_api_error_the_engine_lets_through_is_reported_as_incomplete(sims, te
 def test_bad_settings_exit_2_naming_every_setting_before_anything_syncs(sims, tenants, tmp_path, capsys):
     company, portal = tenants
     add_contacts(sims, portal)
-    data = Settings.for_simulators(company, portal, state=f"sqlite:///{tmp_path}/state.db").to_dict()
+    data = for_simulators(company, portal, state=f"sqlite:///{tmp_path}/state.db").to_dict()
     data["pairs"]["contacts"]["direction"] = "both"
     data["interval_minutes"] = 0
     path = write_yaml(tmp_path / "bad.yaml", data)
@@ -353,9 +355,9 @@ def test_status_and_export_refuse_unknown_columns(synced, tmp_path, capsys):
 
 def test_simulator_settings_are_explicit_and_load(sims, tenants, tmp_path, monkeypatch, capsys):
     company, portal = tenants
-    doc = sync_cli.simulator_settings(company, portal, quickbooks_url=sims.qbo_url, hubspot_url=sims.hubspot_url,
+    doc = engine_settings.simulator_settings(company, portal, quickbooks_url=sims.qbo_url, hubspot_url=sims.hubspot_url,
                                       tier="starter")
-    path = sync_cli.write_settings(tmp_path / "hsqbo.yaml", doc, "a header")
+    path = engine_settings.write_settings(tmp_path / "hsqbo.yaml", doc, "a header")
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# a header\n") and "contacts: default mappings (ids for mappings.off): email" in text
     s = load_settings(path)

@@ -8,21 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.engine_settings import for_simulators
+from sync.filters import OPERATORS, Filter, group_matches, groups_match, needs_invoices
 from sync.mapping import TO_HUBSPOT, TO_QUICKBOOKS, TWO_WAY, FieldMap
 from sync.pairs.contacts import CONTACT_MAPPINGS
 from sync.pairs.products import PRODUCT_MAPPINGS
-from sync.settings import (
-    OPERATORS,
-    Filter,
-    PairSettings,
-    Settings,
-    SettingsError,
-    group_matches,
-    groups_match,
-    load_settings,
-    needs_invoices,
-    recommended_filters,
-)
+from sync.settings import PairSettings, Settings, SettingsError, load_settings, recommended_filters
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "settings-example.yaml"
 SETUP = date(2026, 11, 21)
@@ -100,10 +91,11 @@ def test_defaults_of_an_empty_settings_file(tmp_path):
     empty.write_text("")
     s = load_settings(empty)
     assert s == Settings.from_dict({}) == load_settings({})
-    assert s.quickbooks.base_url == "http://127.0.0.1:8765"
-    assert s.quickbooks.token_url == "http://127.0.0.1:8765/oauth2/v1/tokens/bearer"
+    # the real APIs by default; Intuit's token endpoint is on its own host (a simulator's is on base_url)
+    assert s.quickbooks.base_url == "https://quickbooks.api.intuit.com"
+    assert s.quickbooks.token_url == "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
     assert s.quickbooks.realm_id is None and s.quickbooks.access_token is None
-    assert s.hubspot.base_url == "http://127.0.0.1:8766" and s.hubspot.tier == "professional"
+    assert s.hubspot.base_url == "https://api.hubapi.com" and s.hubspot.tier == "professional"
     assert s.state == "sqlite:///hsqbo-sync.db"
     assert s.setup_date == datetime.now(UTC).date()
     assert (s.interval_minutes, s.lookback_seconds, s.quickbooks_webhook_verifier) == (10, 120, None)
@@ -652,7 +644,7 @@ HS_CREDS = {"portalId": "12345678", "accessToken": "pat-na1-x", "clientId": "hci
 
 
 def test_for_simulators_uses_in_process_urls_and_an_in_memory_state():
-    s = Settings.for_simulators(QBO_CREDS, HS_CREDS)
+    s = for_simulators(QBO_CREDS, HS_CREDS)
     assert s.quickbooks.base_url == "http://quickbooks.sim"
     assert s.quickbooks.token_url == "http://quickbooks.sim/oauth2/v1/tokens/bearer"
     assert (s.quickbooks.realm_id, s.quickbooks.client_id, s.quickbooks.client_secret, s.quickbooks.access_token,
@@ -666,7 +658,7 @@ def test_for_simulators_uses_in_process_urls_and_an_in_memory_state():
 
 
 def test_for_simulators_overrides():
-    s = Settings.for_simulators(QBO_CREDS, HS_CREDS, state="sqlite:////tmp/x.db", setup_date="2026-11-21",
+    s = for_simulators(QBO_CREDS, HS_CREDS, state="sqlite:////tmp/x.db", setup_date="2026-11-21",
                                 hubspot={"tier": "free", "base_url": "http://127.0.0.1:9999"},
                                 pairs={"products": {"enabled": False}})
     assert s.state == "sqlite:////tmp/x.db" and s.setup_date == SETUP
@@ -674,7 +666,7 @@ def test_for_simulators_overrides():
     assert s.hubspot.access_token == "pat-na1-x"  # merged, not replaced
     assert s.pairs["products"].enabled is False
     with pytest.raises(SettingsError, match="pairs.contacts.mappings.custom: custom mappings are a paid-tier"):
-        Settings.for_simulators(QBO_CREDS, {**HS_CREDS, "tier": "free"},
+        for_simulators(QBO_CREDS, {**HS_CREDS, "tier": "free"},
                                 pairs={"contacts": {"mappings": {"custom": [JOBTITLE]}}})
 
 
@@ -685,7 +677,7 @@ def test_for_simulators_with_real_simulator_credentials():
     with sims.in_process():
         qbo = sims.new_qbo_company(seed="empty")
         hs = sims.new_hubspot_portal(seed="empty")
-    s = Settings.for_simulators(qbo, hs)
+    s = for_simulators(qbo, hs)
     assert s.quickbooks.realm_id == qbo["realmId"] and s.quickbooks.refresh_token == qbo["refreshToken"]
     assert s.quickbooks_webhook_verifier == qbo["verifierToken"]
     assert s.hubspot.portal_id == hs["portalId"] and s.hubspot.access_token == hs["accessToken"]
