@@ -11,10 +11,13 @@ from werkzeug.exceptions import HTTPException
 from ..core import admin, pipeline
 from ..core.credentials import InvalidClient, InvalidGrant
 from ..core.runtime import Runtime
-from . import errors, properties
+from . import account, catalog, errors, properties
+from .account import ALL_SCOPES, OAUTH_LIFETIMES
+from .catalog import ObjectType
+from .context import PortalContext
 from .errors import HubSpotError
-from .portal import Portal, object_type
-from .system import ALL_SCOPES, OAUTH_LIFETIMES, HubSpot, json_response
+from .portal import Portal
+from .system import HubSpot, json_response
 from .webhooks import AppWebhooks
 
 MAX_BODY = 10 * 1024 * 1024
@@ -30,6 +33,19 @@ def _rt() -> Runtime:
 
 def _portal() -> Portal:
     return Portal(_rt(), request.environ["hsqbo.portal"])
+
+
+def _context() -> PortalContext:
+    """The portal alone, without its records' machinery: enough for the account and the Properties API."""
+    return PortalContext(_rt(), request.environ["hsqbo.portal"])
+
+
+def object_type(name: str) -> ObjectType:
+    """The object type a path names (plural, singular or type id); HubSpot's 400 when none."""
+    otype = catalog.resolve_type(name)
+    if otype is None:
+        raise errors.bad_request(f"Unable to infer object type from: {name}")
+    return otype
 
 
 def _body() -> object:
@@ -60,7 +76,8 @@ def _int_arg(name: str, default: int) -> int:
 
 
 def _done(portal: Portal, body: object, status: int = 200) -> Response:
-    _rt().systems["hubspot"].publish(portal.portal, portal.events)
+    """The response of a write, once the webhook events it raised are queued."""
+    _rt().systems["hubspot"].publish(portal.ctx.portal, portal.ctx.events)
     if status == 204:
         return Response(status=204)
     return json_response(body, status)
@@ -71,54 +88,54 @@ def _done(portal: Portal, body: object, status: int = 200) -> Response:
 @crm.get("/crm/v3/objects/<otype>")
 def list_objects(otype: str) -> Response:
     t = object_type(otype)
-    return json_response(_portal().page(t, _int_arg("limit", 10), request.args.get("after"), _list_arg("properties"),
-                                        _list_arg("associations"), _bool_arg("archived"),
-                                        _list_arg("propertiesWithHistory")))
+    return json_response(_portal().records.page(t, _int_arg("limit", 10), request.args.get("after"),
+                                                _list_arg("properties"), _list_arg("associations"),
+                                                _bool_arg("archived"), _list_arg("propertiesWithHistory")))
 
 
 @crm.post("/crm/v3/objects/<otype>")
 def create_object(otype: str) -> Response:
     p = _portal()
-    return _done(p, p.create(object_type(otype), _body()), 201)
+    return _done(p, p.records.create(object_type(otype), _body()), 201)
 
 
 @crm.get("/crm/v3/objects/<otype>/<object_id>")
 def get_object(otype: str, object_id: str) -> Response:
     t = object_type(otype)
-    return json_response(_portal().get(t, object_id, request.args.get("idProperty"), _list_arg("properties"),
-                                       _list_arg("associations"), _bool_arg("archived"),
-                                       _list_arg("propertiesWithHistory")))
+    return json_response(_portal().records.get(t, object_id, request.args.get("idProperty"),
+                                               _list_arg("properties"), _list_arg("associations"),
+                                               _bool_arg("archived"), _list_arg("propertiesWithHistory")))
 
 
 @crm.patch("/crm/v3/objects/<otype>/<object_id>")
 def update_object(otype: str, object_id: str) -> Response:
     p = _portal()
-    return _done(p, p.update(object_type(otype), object_id, _body(), request.args.get("idProperty")))
+    return _done(p, p.records.update(object_type(otype), object_id, _body(), request.args.get("idProperty")))
 
 
 @crm.delete("/crm/v3/objects/<otype>/<object_id>")
 def archive_object(otype: str, object_id: str) -> Response:
     p = _portal()
-    p.archive(object_type(otype), object_id)
+    p.records.archive(object_type(otype), object_id)
     return _done(p, None, 204)
 
 
 @crm.post("/crm/v3/objects/<otype>/batch/<action>")
 def batch(otype: str, action: str) -> Response:
     p = _portal()
-    status, body = p.batch(object_type(otype), action, _body())
+    status, body = p.records.batch(object_type(otype), action, _body())
     return _done(p, body, status)
 
 
 @crm.post("/crm/v3/objects/<otype>/search")
 def search(otype: str) -> Response:
-    return json_response(_portal().search(object_type(otype), _body()))
+    return json_response(_portal().records.search(object_type(otype), _body()))
 
 
 @crm.post("/crm/v3/objects/<otype>/merge")
 def merge(otype: str) -> Response:
     p = _portal()
-    return _done(p, p.merge(object_type(otype), _body()))
+    return _done(p, p.records.merge(object_type(otype), _body()))
 
 
 @crm.post("/crm/v3/objects/contacts/gdpr-delete")
@@ -127,7 +144,7 @@ def gdpr_delete() -> Response:
     body = _body()
     if not isinstance(body, dict) or not body.get("objectId"):
         raise errors.bad_request("objectId is required")
-    p.purge(object_type("contacts"), body["objectId"], body.get("idProperty"))
+    p.records.purge(object_type("contacts"), body["objectId"], body.get("idProperty"))
     return _done(p, None, 204)
 
 
@@ -135,14 +152,15 @@ def gdpr_delete() -> Response:
 
 @crm.get("/account-info/v3/details")
 def account_details() -> Response:
-    return json_response(_portal().account_details())
+    ctx = _context()
+    return json_response(account.details(ctx.portal, ctx.settings, ctx.rt.clock.now()))
 
 
 # -- properties -------------------------------------------------------------------------------
 
 @crm.route("/crm/v3/properties/<otype>", methods=["GET", "POST"])
 def property_list(otype: str) -> Response:
-    p, t = _portal(), object_type(otype)
+    p, t = _context(), object_type(otype)
     if request.method == "POST":
         return json_response(properties.create(p, t, _body()), 201)
     return json_response({"results": properties.list_all(p, t, _bool_arg("archived"))})
@@ -150,7 +168,7 @@ def property_list(otype: str) -> Response:
 
 @crm.route("/crm/v3/properties/<otype>/groups", methods=["GET", "POST"])
 def group_list(otype: str) -> Response:
-    p, t = _portal(), object_type(otype)
+    p, t = _context(), object_type(otype)
     if request.method == "POST":
         return json_response(properties.create_group(p, t, _body()), 201)
     return json_response({"results": properties.groups(p, t)})
@@ -158,7 +176,7 @@ def group_list(otype: str) -> Response:
 
 @crm.route("/crm/v3/properties/<otype>/groups/<name>", methods=["GET", "PATCH", "DELETE"])
 def group_one(otype: str, name: str) -> Response:
-    p, t = _portal(), object_type(otype)
+    p, t = _context(), object_type(otype)
     if request.method == "DELETE":
         properties.archive_group(p, t, name)
         return Response(status=204)
@@ -169,13 +187,13 @@ def group_one(otype: str, name: str) -> Response:
 
 @crm.post("/crm/v3/properties/<otype>/batch/<action>")
 def property_batch(otype: str, action: str) -> Response:
-    status, body = properties.batch(_portal(), object_type(otype), action, _body(), _bool_arg("archived"))
+    status, body = properties.batch(_context(), object_type(otype), action, _body(), _bool_arg("archived"))
     return Response(status=204) if status == 204 else json_response(body, status)
 
 
 @crm.route("/crm/v3/properties/<otype>/<name>", methods=["GET", "PATCH", "DELETE"])
 def property_one(otype: str, name: str) -> Response:
-    p, t = _portal(), object_type(otype)
+    p, t = _context(), object_type(otype)
     if request.method == "DELETE":
         properties.archive(p, t, name)
         return Response(status=204)
@@ -188,7 +206,7 @@ def property_one(otype: str, name: str) -> Response:
 
 @crm.get("/crm/v4/objects/<otype>/<object_id>/associations/<to_type>")
 def associations_page(otype: str, object_id: str, to_type: str) -> Response:
-    return json_response(_portal().associations_page(object_type(otype), object_id, object_type(to_type),
+    return json_response(_portal().associations.page(object_type(otype), object_id, object_type(to_type),
                                                      _int_arg("limit", 500), request.args.get("after")))
 
 
@@ -196,13 +214,13 @@ def associations_page(otype: str, object_id: str, to_type: str) -> Response:
 def associate_default(otype: str, object_id: str, to_type: str, to_id: str) -> Response:
     p = _portal()
     f, t = object_type(otype), object_type(to_type)
-    started = p.now()
-    p.associate(f, object_id, t, to_id, None)
+    started = p.ctx.now()
+    p.associations.associate(f, object_id, t, to_id, None)
     spec = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId":
-            p.default_type(f, t)}
+            p.associations.default_type(f, t)}
     return _done(p, {"status": "COMPLETE", "results": [{"from": {"id": str(object_id)}, "to": {"id": str(to_id)},
                                                         "associationSpec": spec}],
-                     "startedAt": started, "completedAt": p.now()})
+                     "startedAt": started, "completedAt": p.ctx.now()})
 
 
 @crm.route("/crm/v4/objects/<otype>/<object_id>/associations/<to_type>/<to_id>", methods=["PUT", "DELETE"])
@@ -210,18 +228,18 @@ def associate(otype: str, object_id: str, to_type: str, to_id: str) -> Response:
     p = _portal()
     f, t = object_type(otype), object_type(to_type)
     if request.method == "DELETE":
-        p.dissociate(f, object_id, t, to_id)
+        p.associations.dissociate(f, object_id, t, to_id)
         return _done(p, None, 204)
     body = _body()
     if not isinstance(body, list):
         raise errors.bad_request("The body must be a list of {associationCategory, associationTypeId}")
-    return _done(p, p.associate(f, object_id, t, to_id, body), 201)
+    return _done(p, p.associations.associate(f, object_id, t, to_id, body), 201)
 
 
 @crm.post("/crm/v4/associations/<otype>/<to_type>/batch/<path:action>")
 def associations_batch(otype: str, to_type: str, action: str) -> Response:
     p = _portal()
-    status, body = p.associations_batch(object_type(otype), object_type(to_type), action, _body())
+    status, body = p.associations.batch(object_type(otype), object_type(to_type), action, _body())
     return _done(p, body, status)
 
 
@@ -230,24 +248,24 @@ def labels(otype: str, to_type: str) -> Response:
     p = _portal()
     f, t = object_type(otype), object_type(to_type)
     if request.method == "POST":
-        return json_response(p.create_label(f, t, _body()), 200)
+        return json_response(p.associations.create_label(f, t, _body()), 200)
     if request.method == "PUT":
-        p.update_label(f, t, _body())
+        p.associations.update_label(f, t, _body())
         return Response(status=204)
-    return json_response({"results": p.labels(f, t)})
+    return json_response({"results": p.associations.labels(f, t)})
 
 
 @crm.delete("/crm/v4/associations/<otype>/<to_type>/labels/<type_id>")
 def delete_label(otype: str, to_type: str, type_id: str) -> Response:
     p = _portal()
-    p.delete_label(object_type(otype), object_type(to_type), type_id)
+    p.associations.delete_label(object_type(otype), object_type(to_type), type_id)
     return Response(status=204)
 
 
 @crm.post("/crm/v3/associations/<otype>/<to_type>/batch/<action>")
 def associations_v3_batch(otype: str, to_type: str, action: str) -> Response:
     p = _portal()
-    status, body = p.associations_batch_v3(object_type(otype), object_type(to_type), action, _body())
+    status, body = p.associations.batch_v3(object_type(otype), object_type(to_type), action, _body())
     return _done(p, body, status)
 
 

@@ -1,27 +1,39 @@
-"""The Properties API: built-in and custom property definitions and groups of a portal."""
+"""The Properties API: built-in and custom property definitions and groups of a portal.
+
+Works on a :class:`PortalContext` alone (the store and the clock), so records.py can read the definitions that
+validate values without this module knowing about records.
+"""
 
 from __future__ import annotations
 
 from ..core.storage import Row
 from . import catalog, errors
 from .catalog import ObjectType, PropertyDef
-from .portal import Portal
+from .context import PortalContext
 
 
 def _kind(otype: ObjectType) -> str:
     return f"property:{otype.name}"
 
 
-def _custom(p: Portal, otype: ObjectType, name: str) -> Row | None:
+def definitions(p: PortalContext, otype: ObjectType) -> dict[str, PropertyDef]:
+    """Every property a record of ``otype`` may hold: HubSpot's built-in ones and the portal's live custom ones."""
+    defs = dict(catalog.BUILTIN_PROPERTIES[otype.name])
+    for row in p.store.select(p.portal, _kind(otype)):
+        defs[row.data["name"]] = PropertyDef.from_json(row.data)
+    return defs
+
+
+def _custom(p: PortalContext, otype: ObjectType, name: str) -> Row | None:
     return p.store.find_name(p.portal, (_kind(otype),), name)
 
 
-def _archived(p: Portal, otype: ObjectType) -> list[Row]:
+def _archived(p: PortalContext, otype: ObjectType) -> list[Row]:
     """Custom properties in the recycling bin (built-in ones can't be archived)."""
     return [r for r in p.store.select(p.portal, _kind(otype), include_deleted=True) if r.deleted]
 
 
-def _json(p: Portal, definition: PropertyDef, row: Row | None = None) -> dict:
+def _json(p: PortalContext, definition: PropertyDef, row: Row | None = None) -> dict:
     stamps = (row.data.get("createdAt"), row.data.get("updatedAt")) if row else ("2019-10-30T03:30:17.883Z",) * 2
     out = definition.to_json(*stamps)
     if row is not None and row.deleted:
@@ -29,7 +41,7 @@ def _json(p: Portal, definition: PropertyDef, row: Row | None = None) -> dict:
     return out
 
 
-def list_all(p: Portal, otype: ObjectType, archived: bool = False) -> list[dict]:
+def list_all(p: PortalContext, otype: ObjectType, archived: bool = False) -> list[dict]:
     """``archived=true`` lists only the archived ones, as for records."""
     if archived:
         return [_json(p, PropertyDef.from_json(r.data), r) for r in _archived(p, otype)]
@@ -38,7 +50,7 @@ def list_all(p: Portal, otype: ObjectType, archived: bool = False) -> list[dict]
     return out
 
 
-def get(p: Portal, otype: ObjectType, name: str, archived: bool = False) -> dict:
+def get(p: PortalContext, otype: ObjectType, name: str, archived: bool = False) -> dict:
     builtin = catalog.BUILTIN_PROPERTIES[otype.name].get(name)
     if builtin is not None and not archived:
         return _json(p, builtin)
@@ -49,7 +61,7 @@ def get(p: Portal, otype: ObjectType, name: str, archived: bool = False) -> dict
     return _json(p, PropertyDef.from_json(row.data), row)
 
 
-def create(p: Portal, otype: ObjectType, body: object) -> dict:
+def create(p: PortalContext, otype: ObjectType, body: object) -> dict:
     if not isinstance(body, dict):
         raise errors.bad_request("Invalid input JSON: the body must be an object")
     try:
@@ -76,7 +88,7 @@ def create(p: Portal, otype: ObjectType, body: object) -> dict:
     return _json(p, definition, row)
 
 
-def update(p: Portal, otype: ObjectType, name: str, body: object) -> dict:
+def update(p: PortalContext, otype: ObjectType, name: str, body: object) -> dict:
     if not isinstance(body, dict):
         raise errors.bad_request("Invalid input JSON: the body must be an object")
     if name in catalog.BUILTIN_PROPERTIES[otype.name]:
@@ -95,7 +107,7 @@ def update(p: Portal, otype: ObjectType, name: str, body: object) -> dict:
     return _json(p, definition, row)
 
 
-def archive(p: Portal, otype: ObjectType, name: str) -> None:
+def archive(p: PortalContext, otype: ObjectType, name: str) -> None:
     if name in catalog.BUILTIN_PROPERTIES[otype.name]:
         raise errors.bad_request(f"{name} is a HubSpot-defined property and can't be archived")
     with p.store.transaction():
@@ -106,7 +118,8 @@ def archive(p: Portal, otype: ObjectType, name: str) -> None:
             p.store.put(row)
 
 
-def batch(p: Portal, otype: ObjectType, action: str, body: object, archived: bool = False) -> tuple[int, dict | None]:
+def batch(p: PortalContext, otype: ObjectType, action: str, body: object,
+          archived: bool = False) -> tuple[int, dict | None]:
     if action not in ("read", "create", "archive"):
         raise errors.resource_not_found()
     if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
@@ -138,19 +151,19 @@ def batch(p: Portal, otype: ObjectType, action: str, body: object, archived: boo
     return 204, None
 
 
-def groups(p: Portal, otype: ObjectType) -> list[dict]:
+def groups(p: PortalContext, otype: ObjectType) -> list[dict]:
     custom = [r.data for r in p.store.select(p.portal, f"group:{otype.name}")]
     return list(catalog.BUILTIN_GROUPS[otype.name]) + custom
 
 
-def group(p: Portal, otype: ObjectType, name: str) -> dict:
+def group(p: PortalContext, otype: ObjectType, name: str) -> dict:
     for g in groups(p, otype):
         if g["name"] == name:
             return g
     raise errors.error(404, "OBJECT_NOT_FOUND", f"Unable to find property group {name} on {otype.name}")
 
 
-def create_group(p: Portal, otype: ObjectType, body: object) -> dict:
+def create_group(p: PortalContext, otype: ObjectType, body: object) -> dict:
     if not isinstance(body, dict) or not body.get("name") or not body.get("label"):
         raise errors.bad_request("name and label are required")
     order = body.get("displayOrder", -1)
@@ -167,7 +180,7 @@ def create_group(p: Portal, otype: ObjectType, body: object) -> dict:
     return data
 
 
-def update_group(p: Portal, otype: ObjectType, name: str, body: object) -> dict:
+def update_group(p: PortalContext, otype: ObjectType, name: str, body: object) -> dict:
     if not isinstance(body, dict):
         raise errors.bad_request("Invalid input JSON: the body must be an object")
     row = p.store.find_name(p.portal, (f"group:{otype.name}",), name)
@@ -181,7 +194,7 @@ def update_group(p: Portal, otype: ObjectType, name: str, body: object) -> dict:
     return row.data
 
 
-def archive_group(p: Portal, otype: ObjectType, name: str) -> None:
+def archive_group(p: PortalContext, otype: ObjectType, name: str) -> None:
     row = p.store.find_name(p.portal, (f"group:{otype.name}",), name)
     if row is not None:
         row.deleted, row.name_key = True, None

@@ -1,8 +1,8 @@
 """The sample portal: a faker-made HubSpot account to sync against QBO's sample company.
 
-Everything is written through :class:`Portal`, so every validation, default and association rule applies
-exactly as it would for API writes. Deterministic per seed number: one seeded ``Faker`` and one
-``random.Random``, never the global random state, and no iteration over sets. Dates are relative to the
+Everything is written through a :class:`Portal`'s records and associations, so every validation, default and
+association rule applies exactly as it would for API writes. Deterministic per seed number: one seeded ``Faker`` and
+one ``random.Random``, never the global random state, and no iteration over sets. Dates are relative to the
 virtual clock's today. Seeding fires no webhooks (the portal's events are dropped at the end).
 
 What it holds (the sync's edge cases on purpose):
@@ -67,7 +67,7 @@ def seed_sample(runtime: Runtime, portal: str, seed: int = 0) -> None:
     p = Portal(runtime, portal)
     with runtime.store.transaction():  # one commit; a refused write leaves no half-seeded portal
         _Seeder(p, seed).run()
-    p.events.clear()
+    p.ctx.events.clear()
 
 
 def _slug(text: str) -> str:
@@ -84,8 +84,8 @@ class _Seeder:
         self.fake = Faker("en_US")
         self.fake.seed_instance(seed)
         self.rng = random.Random(seed)
-        self.today = p.rt.clock.now().date()
-        self.currency = str(p.settings.get("currency", "USD"))
+        self.today = p.ctx.rt.clock.now().date()
+        self.currency = str(p.ctx.settings.get("currency", "USD"))
         self.taken: set[str] = set()  # company names, domains and emails already used (membership tests only)
         self.products: list[tuple[str, tuple]] = []  # (id, PRODUCTS row)
 
@@ -104,11 +104,11 @@ class _Seeder:
 
     # -- helpers --------------------------------------------------------------------------------
     def _create(self, kind: str, properties: dict) -> dict:
-        return self.p.create(_otype(kind), {"properties": properties})
+        return self.p.records.create(_otype(kind), {"properties": properties})
 
     def _associate(self, from_kind: str, from_id: str, to_kind: str, to_id: str, type_id: int | None = None) -> None:
         types = None if type_id is None else [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]
-        self.p.associate(_otype(from_kind), from_id, _otype(to_kind), to_id, types)
+        self.p.associations.associate(_otype(from_kind), from_id, _otype(to_kind), to_id, types)
 
     def _unique(self, text: str) -> str:
         """``text``, or ``text`` numbered before its "@" (emails) or first dot (domains), never a used value."""
@@ -249,7 +249,7 @@ class _Seeder:
             for item in self._line_items(self.rng.randint(1, 3))[1]:
                 self._associate("invoices", invoice["id"], "line_items", item)
             if status != "draft":
-                self.p.update(_otype("invoices"), invoice["id"], {"properties": {"hs_invoice_status": status}})
+                self.p.records.update(_otype("invoices"), invoice["id"], {"properties": {"hs_invoice_status": status}})
 
 
 __all__ = ["seed_sample"]

@@ -1,4 +1,8 @@
-"""HubSpot as a system plugged into the shared core: auth with scopes, tiered limits, webhooks v3."""
+"""HubSpot as a system plugged into the shared core: auth with scopes, tiered limits, webhooks v3.
+
+The top of the package with api.py: it may import any module below it (tenant.py to make portals, webhooks.py for
+the app's subscriptions), and none of them imports it.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +12,22 @@ import hmac
 import json
 import re
 import secrets
-import uuid
 
 from flask import Request, Response
 
-from ..core.credentials import Lifetimes
 from ..core.pipeline import RESPONSE_HEADERS
 from ..core.ratelimit import Window
 from ..core.runtime import Runtime
 from ..core.webhooks import add_subscription, subscriptions
 from . import errors
-from .catalog import resolve_type
+from .account import TIERS
+from .catalog import OBJECT_TYPES, resolve_type
+from .tenant import create_portal
+from .webhooks import app_deliveries
 
 NAME = "hubspot"
-OAUTH_LIFETIMES = Lifetimes(access=1800, refresh=None)  # 30-minute access tokens; refresh tokens don't expire
-# Private-app limits per tier (per 10 s per app, per day per account); OAuth apps: 100 per 10 s, no daily cap.
-TIERS = {"free": (100, 250_000), "starter": (100, 250_000), "professional": (190, 625_000),
-         "enterprise": (190, 1_000_000)}
-OAUTH_BURST = 100
+OAUTH_BURST = 100  # OAuth apps: 100 per 10 s, no daily cap (private apps: per tier, account.TIERS)
 SEARCH_PER_SECOND = 5
-ALL_SCOPES = ["crm.objects.contacts.read", "crm.objects.contacts.write", "crm.objects.companies.read",
-              "crm.objects.companies.write", "crm.objects.deals.read", "crm.objects.deals.write", "e-commerce",
-              "crm.objects.products.read", "crm.objects.products.write", "crm.objects.line_items.read",
-              "crm.objects.line_items.write", "crm.objects.quotes.read", "crm.objects.quotes.write",
-              "crm.objects.invoices.read", "crm.objects.invoices.write", "crm.objects.commercepayments.read",
-              "crm.objects.commercepayments.write", "crm.schemas.contacts.read", "crm.schemas.contacts.write",
-              "crm.schemas.companies.read", "crm.schemas.companies.write", "crm.schemas.deals.read",
-              "crm.schemas.deals.write", "oauth"]
 OPEN_PATHS = ("/oauth/", "/_sim")
 DEVELOPER_PATHS = ("/webhooks/v3/",)
 OBJECT_PATH = re.compile(r"^/crm/v[34]/(?:objects|properties|associations)/([^/]+)")
@@ -153,13 +146,9 @@ class HubSpot:
 
     # -- tenants -------------------------------------------------------------------------------
     def create_tenant(self, options: dict) -> dict:
-        from .tenant import create_portal
-
         return create_portal(self.rt, options)
 
     def state(self, tenant_id: str) -> dict:
-        from .catalog import OBJECT_TYPES
-
         t = self.rt.store.tenant(tenant_id)
         counts = {name: n for name in OBJECT_TYPES if (n := self.rt.store.count(tenant_id, name))}
         return {"portalId": tenant_id, "settings": t["settings"], "counts": counts}
@@ -178,8 +167,6 @@ class HubSpot:
         Two kinds of subscriber: URLs subscribed through the admin API (every listed event type), and the app's own
         Webhooks v3 subscriptions, delivered to its target URL.
         """
-        from .webhooks import app_deliveries
-
         t = self.rt.store.tenant(portal) if events else None
         if t is None:
             return
@@ -206,15 +193,6 @@ def sign_v3(client_secret: str, method: str, uri: str, body: bytes, timestamp: s
     """``X-HubSpot-Signature-v3``: base64 HMAC-SHA256 of method + URI + body + timestamp, keyed by the app secret."""
     message = method.encode() + uri.encode() + body + timestamp.encode()
     return base64.b64encode(hmac.new(client_secret.encode(), message, hashlib.sha256).digest()).decode()
-
-
-def new_event(object_id: object, subscription_type: str, clock_ms: int, **fields: object) -> dict:
-    return {"eventId": int(uuid.uuid4().int % 10**10), "objectId": int(object_id), "occurredAt": clock_ms,
-            "subscriptionType": subscription_type, "changeSource": "INTEGRATION", **fields}
-
-
-def new_private_app_token() -> str:
-    return f"pat-na1-{uuid.uuid4()}"
 
 
 def new_secret() -> str:

@@ -6,10 +6,7 @@ import secrets
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..core.runtime import Runtime
-from .system import ALL_SCOPES, OAUTH_LIFETIMES, TIERS, new_private_app_token
-
-CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD")
-DEFAULT_TIME_ZONE = "America/New_York"  # the account-details examples' zone (choice: see docs/decisions.md)
+from .account import ALL_SCOPES, CURRENCIES, DEFAULT_TIME_ZONE, OAUTH_LIFETIMES, TIERS, new_private_app_token
 
 
 def new_portal_id() -> str:
@@ -52,7 +49,7 @@ def create_portal(runtime: Runtime, options: dict) -> dict:
                                      {"kind": "private", "scopes": ALL_SCOPES})
         oauth = creds.issue(portal, client_id, OAUTH_LIFETIMES, {"kind": "oauth", "scopes": ALL_SCOPES})
     if seed == "sample":
-        from .seed import seed_sample
+        from .seed import seed_sample  # faker loads only for sample portals (as in the QBO simulator)
 
         seed_sample(runtime, portal, int(options.get("seedNumber", 0)))
     return {"portalId": portal, "accessToken": token, "clientId": client_id, "clientSecret": secret,

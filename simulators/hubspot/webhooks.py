@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..core.runtime import Runtime
 from . import errors
-from .portal import iso
+from .context import iso
 
 OBJECTS = ("contact", "company", "deal", "ticket", "line_item")
 EVENT_TYPES = frozenset(

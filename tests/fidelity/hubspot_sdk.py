@@ -112,7 +112,7 @@ def error_body(r: requests.Response, status: int, category: str | None) -> dict:
 def counter(sims: Simulators, portal_id: str) -> Callable[[], dict[str, int]]:
     """A snapshot function: live record counts per object type (and association rows) of one portal."""
     from simulators.hubspot import catalog
-    from simulators.hubspot.portal import ASSOCIATION
+    from simulators.hubspot.rows import ASSOCIATION
 
     def counts() -> dict[str, int]:
         store = sims.runtime.store

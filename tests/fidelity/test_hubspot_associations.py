@@ -19,7 +19,7 @@ from hubspot.crm.associations.v4.schema import (
 )
 from hubspot_sdk import counter, refused
 
-from simulators.hubspot.portal import ASSOCIATION
+from simulators.hubspot.rows import ASSOCIATION
 from simulators.sims import Simulators
 
 
