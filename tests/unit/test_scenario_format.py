@@ -95,7 +95,7 @@ class _NoActions(EngineSync):
     ("- advance: {to: '2020-01-01T00:00:00Z'}", "cannot go back"),
     ("- advance: {weeks: 2}", "advance: unknown key(s) weeks"),
     ("- quickbooks.preferences: {closing: '2026-01-31'}", "quickbooks.preferences: unknown key(s) closing"),
-    ("- expect: {hubspotz: {}}", "unknown expectation(s) hubspotz"),
+    ("- expect: {hubspotz: {}}", "expect: unknown key(s) hubspotz; expected quickbooks, hubspot, status"),
 ])
 def test_mistakes_in_new_steps_are_reported_with_their_line(tmp_path: Path, step: str, message: str) -> None:
     path = scenario(tmp_path, f"when:\n  {step}\nthen:\n  counts: {{contacts: {{synced: 0}}}}\n")

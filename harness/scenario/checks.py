@@ -1,0 +1,255 @@
+"""Expectations (``then``, and ``expect`` mid-story): records on either side, the sync's statuses and counts,
+the last pass's writes and calls, and convergence. A wrong expectation is a failure naming its line; a
+malformed one is the file's mistake (:class:`ScenarioError`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from harness.scenario import pairs
+from harness.scenario.model import ScenarioError, lineno, unknown_keys
+
+if TYPE_CHECKING:
+    from harness.scenario.world import World
+
+SET_KEYS = ("count", "contains", "absent")
+SPEC_KEYS = {"ref", "of", "associated"}  # keys of a contains/absent entry that are not fields
+_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?")
+
+
+def check(world: World, then: dict) -> list[str]:
+    """Every failure of the story: the steps' wrong outcomes, then ``then``'s."""
+    try:
+        return list(world.step_failures) + expectations(world, then, world.scenario.line_of.get("then"))
+    except ScenarioError as err:
+        if not world.step_failures:
+            raise
+        # a ref the file expects was not made because a step went wrong: that step is the news
+        return [*world.step_failures, f"line {err.line}: {err.message} (after the failure above)"]
+
+
+def expectations(world: World, then: dict, line: int | None) -> list[str]:
+    """The failures of one set of expectations (its keys were checked when the file was loaded)."""
+    for side in ("quickbooks", "hubspot"):
+        for kind, expect in (then.get(side) or {}).items():
+            if not isinstance(expect, dict):
+                raise world.fail(lineno(then.get(side), line), f"{side} {kind}: expected count, contains or absent")
+            for key in ("contains", "absent"):
+                if not all(isinstance(spec, dict) for spec in expect.get(key) or []):
+                    raise world.fail(lineno(expect, line), f"{side} {kind} {key}: each entry is a mapping of "
+                                     "fields to values")
+    if not all(isinstance(e, dict) for e in then.get("status") or []):
+        raise world.fail(lineno(then, line), "status: each entry is a mapping such as {ref: ada, status: synced}")
+    failures: list[str] = []
+    for entity, expect in (then.get("quickbooks") or {}).items():
+        if entity == "tasks":
+            failures += _check_tasks(world, expect)
+            continue
+        found = list(world.qbo.query(f"SELECT * FROM {entity} WHERE Active IN (true, false)"
+                                     if entity in ("Customer", "Item", "Vendor") else f"SELECT * FROM {entity}"))
+        failures += _check_set(world, f"quickbooks {entity}", "quickbooks", entity, found, expect, path)
+    for otype, expect in (then.get("hubspot") or {}).items():
+        fields = sorted({k for spec in (expect.get("contains") or []) + (expect.get("absent") or [])
+                         for k in spec} - SPEC_KEYS)
+        found = list(world.hs.list(otype, fields or ["hs_object_id"]))
+        failures += _check_set(world, f"hubspot {otype}", "hubspot", otype, found, expect,
+                               lambda r, k: (r.get("properties") or {}).get(k))
+    for expect in then.get("status") or []:
+        failures += _check_status(world, expect)
+    for pair, expected in (then.get("counts") or {}).items():
+        counts = world.sync.counts(pair)
+        if counts is None:
+            failures.append(f"line {lineno(expected)}: counts of {pair}: not supported by this sync "
+                            "(it reports no counts)")
+            continue
+        for status, n in expected.items():
+            if counts.get(status, 0) != int(n):
+                failures.append(f"line {lineno(expected)}: {pair} {status}: expected {n}, found {counts.get(status)}")
+    if "last_pass" in then:
+        failures += _check_last_pass(world, then["last_pass"])
+    for pair in then.get("converged") or []:
+        failures += pairs.converged(world.qbo, world.hs, pair, lineno(then, line))
+    return failures
+
+
+def _check_tasks(world: World, expect: dict) -> list[str]:
+    """QBO Advanced's task manager (I9): ``quickbooks: {tasks: {count, contains, absent}}``."""
+    import requests
+
+    answer = requests.get(f"{world.sims.qbo_url}/_sim/quickbooks/{world.company['realmId']}/tasks", timeout=5)
+    if answer.status_code != 200:
+        return [f"line {lineno(expect)}: quickbooks tasks: {answer.json().get('error', answer.status_code)}"]
+    return _check_set(world, "quickbooks tasks", "quickbooks", "tasks", answer.json().get("tasks") or [], expect,
+                      path)
+
+
+def _check_set(world: World, what: str, side: str, kind: str, found: list[dict], expect: dict,
+               value: Callable[[dict, str], object]) -> list[str]:
+    out = []
+    line = lineno(expect)
+    if not isinstance(expect, dict):
+        raise world.fail(world.scenario.line_of.get("then"), f"then: {what}: expected count, contains or absent")
+    problem = unknown_keys(what, expect, SET_KEYS)
+    if problem:
+        raise world.fail(line, problem)
+    if "count" in expect and len(found) != int(expect["count"]):
+        out.append(f"line {line}: {what}: expected {expect['count']}, found {len(found)}")
+    for spec in expect.get("contains") or []:
+        if not any(_matches(world, r, spec, side, kind, value) for r in _candidates(world, found, spec, side, kind)):
+            out.append(f"line {lineno(spec, line)}: {what}: none matches {dict(spec)}"
+                       + _closest(world, found, spec, side, kind, value))
+    for spec in expect.get("absent") or []:
+        if any(_matches(world, r, spec, side, kind, value) for r in _candidates(world, found, spec, side, kind)):
+            out.append(f"line {lineno(spec, line)}: {what}: one matches {dict(spec)}, expected none")
+    return out
+
+
+def _candidates(world: World, found: list[dict], spec: dict, side: str, kind: str) -> list[dict]:
+    """The records a spec may match: all, or the one its ``ref`` / ``of`` names."""
+    if "ref" not in spec and "of" not in spec:
+        return found
+    args = {"ref": spec["ref"]} if "ref" in spec else {"of": spec["of"], "entity": kind, "type": kind}
+    where, _, oid = world.ref(args, lineno(spec))
+    if where != side:
+        raise world.fail(lineno(spec), f"{spec.get('ref', spec.get('of'))!r} names a {where} record, not one "
+                         f"of {side} {kind}")
+    return [r for r in found if str(r.get("id", r.get("Id"))) == oid]
+
+
+def _matches(world: World, record: dict, spec: dict, side: str, kind: str,
+             value: Callable[[dict, str], object]) -> bool:
+    for key, expected in spec.items():
+        if key in ("ref", "of"):
+            continue
+        if key == "associated" and side == "hubspot":
+            if not _associated(world, record, kind, expected, lineno(spec)):
+                return False
+        elif key == "lines" and side == "quickbooks" and kind != "tasks":
+            if len(item_lines(record)) != int(expected):
+                return False
+        elif not same(value(record, key), world.resolve(expected)):
+            return False
+    return True
+
+
+def _closest(world: World, found: list[dict], spec: dict, side: str, kind: str,
+             value: Callable[[dict, str], object]) -> str:
+    """For a spec naming one record: what that record holds instead (the first field that differs)."""
+    if ("ref" not in spec and "of" not in spec) or len(_candidates(world, found, spec, side, kind)) != 1:
+        return ""
+    record = _candidates(world, found, spec, side, kind)[0]
+    for key, expected in spec.items():
+        if key == "associated" and side == "hubspot" and isinstance(expected, dict):
+            for to_type, want in expected.items():
+                if not _associated(world, record, kind, {to_type: want}, lineno(spec)):
+                    rid = str(record["id"])
+                    have = sorted(_names(world, to_type, str(t["toObjectId"]))
+                                  for t in world.hs.associations(kind, to_type, [rid]).get(rid, []))
+                    return f" (associated {to_type}: {have})"
+            continue
+        if key == "lines" and side == "quickbooks" and kind != "tasks":
+            if len(item_lines(record)) != int(expected):
+                return f" ({len(item_lines(record))} lines)"
+            continue
+        if key in ("ref", "of"):
+            continue
+        got = value(record, key)
+        if not same(got, world.resolve(expected)):
+            return f" ({key} is {got!r})"
+    return ""
+
+
+def _names(world: World, otype: str, oid: str) -> str:
+    """A HubSpot id as the ref that made it, where there is one."""
+    return next((ref for ref, (side, kind, rid) in world.refs.items() if side == "hubspot" and kind == otype
+                 and rid == oid), f"id {oid}")
+
+
+def _associated(world: World, record: dict, otype: str, expected: object, line: int | None) -> bool:
+    """``associated: {companies: [acme], line_items: 2, deals: []}``: the refs exactly, or how many."""
+    if not isinstance(expected, dict):
+        raise world.fail(line, "associated: expected a mapping of object type to refs or a count, e.g. "
+                         "{companies: [acme], line_items: 2}")
+    rid = str(record["id"])
+    for to_type, want in expected.items():
+        have = {str(t["toObjectId"]) for t in world.hs.associations(otype, to_type, [rid]).get(rid, [])}
+        if isinstance(want, int) and not isinstance(want, bool):
+            if len(have) != want:
+                return False
+        elif have != {world.ref({"ref": ref}, line)[2] for ref in (want or [])}:
+            return False
+    return True
+
+
+def _check_status(world: World, expect: dict) -> list[str]:
+    line = lineno(expect)
+    side, kind, oid = world.ref(expect, line)
+    got = world.status(side, kind, oid)
+    name = expect.get("ref", expect.get("of"))
+    if got is None:
+        if not getattr(world.sync, "reports_status", True):
+            return [f"line {line}: {name}: status not supported by this sync (it reports none)"]
+        return [f"line {line}: {name}: the sync reports no status for it"]
+    out = []
+    for key in ("status", "reason", "rule"):
+        if key in expect and got.get(key) != expect[key]:
+            out.append(f"line {line}: {name} {key}: expected {expect[key]!r}, found {got.get(key)!r}")
+    if "message" in expect and str(expect["message"]) not in str(got.get("message") or ""):
+        out.append(f"line {line}: {name} message: expected it to say {expect['message']!r}, "
+                   f"found {got.get('message')!r}")
+    if "linked_to" in expect:
+        other_side, _, other_id = world.ref({"ref": expect["linked_to"]}, line)
+        if got.get(f"{other_side}_id") != other_id:
+            out.append(f"line {line}: {name}: expected linked to {expect['linked_to']} ({other_id}), "
+                       f"found {got.get(f'{other_side}_id')!r}")
+    return out
+
+
+def _check_last_pass(world: World, expect: dict) -> list[str]:
+    from harness.users import api_calls, api_writes
+
+    writes, calls = api_writes(world.sims, world.pass_mark), api_calls(world.sims, world.pass_mark)
+    out = []
+    line = lineno(expect)
+    if "writes" in expect and len(writes) != expect["writes"]:
+        out.append(f"line {line}: the last sync step made {len(writes)} writes, expected {expect['writes']}")
+    if "calls_at_most" in expect and len(calls) > expect["calls_at_most"]:
+        out.append(f"line {line}: the last sync step made {len(calls)} calls, expected at most "
+                   f"{expect['calls_at_most']}")
+    return out
+
+
+def path(entity: object, dotted: str) -> object:
+    """A dotted path; numbers index lists (``Line.0.Amount``)."""
+    node = entity
+    for part in dotted.split("."):
+        if isinstance(node, list) and part.isdigit():
+            node = node[int(part)] if int(part) < len(node) else None
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node
+
+
+def item_lines(entity: dict) -> list[dict]:
+    """A sales form's lines, its subtotal line left out."""
+    return [line for line in entity.get("Line") or [] if line.get("DetailType") != "SubTotalLineDetail"]
+
+
+def same(found: object, expected: object) -> bool:
+    """Blank is None; booleans as text; numbers, and text holding an amount, compare exactly as decimals
+    ("37.5" == "37.50" == 37.5); anything else as text."""
+    if expected is None:
+        return found in (None, "")
+    if isinstance(expected, bool) or isinstance(found, bool):
+        return str(found).lower() == str(expected).lower()
+    numeric = isinstance(expected, (int, float)) or (isinstance(expected, str) and _NUMBER.fullmatch(expected.strip()))
+    if numeric and found is not None and _NUMBER.fullmatch(str(found).strip()):
+        return Decimal(str(found).strip()) == Decimal(str(expected).strip())
+    if isinstance(expected, (int, float)):
+        return False
+    return str(found) == str(expected)

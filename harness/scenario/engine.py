@@ -1,0 +1,102 @@
+"""The reference engine (``sync/``) behind :class:`~harness.scenario.interface.SyncUnderTest`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from harness.scenario import pairs
+from harness.scenario.interface import ACTIONS, ActionUnavailable
+
+
+class EngineSync:
+    """The reference engine behind the interface; a restart builds a new engine on the same state."""
+
+    def __init__(self, settings: object, clock: object) -> None:
+        from sync.engine import Engine
+        from sync.triggers import Scheduler
+
+        self._settings, self._clock = settings, clock
+        self.engine = Engine(settings, clock=clock)  # type: ignore[arg-type]
+        self._scheduler = Scheduler(self.engine)
+        self._crash_at: str | None = None
+
+    def run_pass(self) -> None:
+        if self.engine.has_notifications():
+            self.engine.run_notifications()
+        with self._crashing():
+            self.engine.run_pass()
+
+    def restart(self, settings: object | None = None) -> None:
+        from sync.engine import Engine
+
+        self._settings = settings or self._settings
+        self.engine = Engine(self._settings, clock=self._clock, state=self.engine.state)  # type: ignore[arg-type]
+        self._scheduler.engine = self.engine  # type: ignore[attr-defined]
+
+    def crash(self, point: str) -> None:
+        """The next pass dies right after its first write of ``point`` ("quickbooks" or "hubspot") lands."""
+        self._crash_at = point
+
+    @contextmanager
+    def _crashing(self) -> Iterator[None]:
+        """Arms the engine's ``before_record`` seam for one pass, so a crash test needs no reaching inside."""
+        if self._crash_at is None:
+            yield
+            return
+        point = self._crash_at
+
+        def die(side: str) -> None:
+            if side == point:
+                raise _Crash
+
+        self.engine.before_record = die
+        try:
+            yield
+        except _Crash:
+            pass
+        finally:
+            self.engine.before_record = None
+            self._crash_at = None
+
+    def receiver(self) -> object:
+        from sync.triggers import create_receiver
+
+        engine = self
+
+        class _Forward:  # the receiver outlives restarts: it reaches whichever engine runs now
+            def __call__(self, environ: dict, start_response: Callable) -> object:
+                return create_receiver(engine.engine).wsgi_app(environ, start_response)
+
+        return _Forward()
+
+    def status(self, side: str, record_id: str, kind: str | None = None) -> dict | None:
+        for pair in pairs.pairs_of(kind) or self._settings.pairs:  # type: ignore[attr-defined]
+            record = self.engine.state.by_side_ids(pair, side, [record_id]).get(record_id)
+            if record is not None:
+                return {"status": record.status, "reason": record.reason, "rule": record.rule,
+                        "message": record.message, "hubspot_id": record.hubspot_id, "quickbooks_id": record.qbo_id}
+        return None
+
+    def action(self, name: str, **args: object) -> dict:
+        """One of the engine's actions (sync/actions.py) on this engine; ActionError is its refusal."""
+        import inspect
+
+        from sync import actions
+
+        if name not in ACTIONS:
+            raise ActionUnavailable(f"unknown action {name!r}; expected one of {', '.join(ACTIONS)}")
+        function = getattr(actions, name)
+        try:
+            inspect.signature(function).bind(self.engine, **args)
+        except TypeError as err:
+            takes = ", ".join(p for p in list(inspect.signature(function).parameters)[1:])
+            raise ActionUnavailable(f"{name}: {err} (it takes {takes})") from err
+        return function(self.engine, **args)
+
+    def counts(self, pair: str) -> dict[str, int]:
+        return self.engine.state.counts(pair)
+
+
+class _Crash(Exception):
+    """The planted crash: raised by the ``before_record`` seam, swallowed at the end of the pass."""

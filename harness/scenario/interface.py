@@ -1,0 +1,46 @@
+"""What a scenario needs of a sync (:class:`SyncUnderTest`), and the exceptions a sync raises to say why a
+step could not go on: kept apart from the reference engine so a foreign sync depends on this alone."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+# The engine's actions (sync/actions.py) an ``action`` step may call.
+ACTIONS = ("create_invoice_from_deal", "workflow_create_invoice", "add_invoice_to", "workflow_paid_invoice")
+
+
+class SyncUnderTest(Protocol):
+    """What a scenario needs of a sync. Status look-ups are optional (a sync may keep no status)."""
+
+    def run_pass(self) -> None: ...
+
+    def restart(self, settings: object | None = None) -> None:
+        """A new sync process on the same state; ``settings`` (optional): the process starts with these."""
+        ...
+
+    def receiver(self) -> object | None:
+        """A WSGI app taking both systems' webhooks (``/webhooks/quickbooks``, ``/webhooks/hubspot``), or None."""
+        ...
+
+    def status(self, side: str, record_id: str, kind: str | None = None) -> dict | None:
+        """The sync's status of a record: ``status`` (synced, failed, excluded, pending), ``reason``, ``rule``,
+        ``message``, ``hubspot_id``, ``quickbooks_id``. ``kind``: its HubSpot object type or QBO entity (ids of
+        different kinds may be equal); a sync whose ``status`` takes only (side, id) is asked without it."""
+        ...
+
+    def counts(self, pair: str) -> dict[str, int] | None: ...
+
+    def action(self, name: str, **args: object) -> dict:
+        """Optional: run one of the integration's actions (``ACTIONS``) with ids for arguments; returns what it
+        made. A refusal raises an exception with ``.code`` (a reason code) and ``.rule``; an unknown action or
+        wrong arguments raise :class:`ActionUnavailable` (the scenario's mistake)."""
+        ...
+
+
+class ActionUnavailable(Exception):
+    """A sync's ``action()`` was asked for an action it does not have, or with arguments it does not take."""
+
+
+class SyncFailed(Exception):
+    """Raised by a sync's ``run_pass()`` when the sync itself failed (a foreign command exited non-zero): the
+    scenario fails at that step, with this message — a failure of the sync, not a mistake in the file."""
