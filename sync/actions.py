@@ -14,7 +14,7 @@ from .clients import qbo_query as q
 from .mapping import TO_QUICKBOOKS, qbo_value
 from .outcomes import REASONS, Reason
 from .pairs.contacts import CONTACTS
-from .pairs.documents import DOC, DRAFT_NOTE, doc_of, locked, money, text, with_doc
+from .pairs.documents import DRAFT_NOTE, doc_of, locked, money, text
 from .pairs.products import ensure_custom_line_item
 from .planner import numeric_order
 from .state import HUBSPOT, QUICKBOOKS
@@ -79,7 +79,7 @@ def add_invoice_to(engine: Engine, invoice_id: str, object_type: str, object_id:
         doc["links"] = []
         if object_type == "deals":
             doc["deals"] = sorted({*doc.get("deals", []), object_id})
-    record.base, record.dirty = with_doc(record.base, doc), True
+    record.doc, record.dirty = doc, True
     engine.state.save([record], now=engine.clock.now())
     engine.run_pass(["invoices"])
     record = engine.state.get(record.id or 0) or record
@@ -217,14 +217,13 @@ def _create_invoice(engine: Engine, deal_id: str, contact: str | None, *, quote_
     engine.observe("invoices", QUICKBOOKS, [invoice], force=True)
     record = engine.state.by_side_ids("invoices", QUICKBOOKS, [str(invoice["Id"])])[str(invoice["Id"])]
     links = [("deals", deal_id), *([("contacts", contact)] if contact else [])]
-    record.base = with_doc(record.base, {"origin": HUBSPOT, "locked": locked(record.extra(QUICKBOOKS)),
-                                         "links": links, "deals": [deal_id]})
+    record.doc = {"origin": HUBSPOT, "locked": locked(record.extra(QUICKBOOKS)), "links": links, "deals": [deal_id]}
     record.dirty = True
     engine.state.save([record], now=engine.clock.now())
     engine.run_pass(["invoices"])  # it appears in HubSpot on the deal, and the deal's properties follow (F8)
     record = engine.state.get(record.id or 0) or record
     return {"invoice": str(invoice["Id"]), "number": invoice.get("DocNumber"), "customer": customer,
-            "hubspot_invoice": record.hubspot_id, "status": record.status, DOC: doc_of(record)}
+            "hubspot_invoice": record.hubspot_id, "status": record.status, "doc": doc_of(record)}
 
 
 def _quote_lines(engine: Engine, quote_id: str) -> list[dict]:

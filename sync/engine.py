@@ -301,6 +301,7 @@ class Engine:
             records = self._records(payload["record_ids"])
             batch = self.batch(rules, settings, report, records)
             batch.pending_base = {int(k): v for k, v in payload.get("bases", {}).items()}
+            batch.pending_doc = {int(k): v for k, v in payload.get("docs", {}).items()}
             by_id = {r.id: r for r in records}
             batch.hubspot_updates = [(by_id[int(k)], values, batch.pending_base.get(int(k), by_id[int(k)].base))
                                      for k, values in payload.get("hubspot", {}).items() if int(k) in by_id]

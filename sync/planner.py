@@ -109,7 +109,8 @@ class ChunkPlanner:
         self.qbo_items: list[dict] = []
         self.hubspot_creates: list[tuple[Record, dict]] = []
         self.hubspot_updates: list[tuple[Record, dict, dict]] = []  # record, values, new base
-        self.pending_base: dict[int, dict] = {}
+        self.pending_base: dict[int, dict] = {}  # record id -> its merge base once the write lands
+        self.pending_doc: dict[int, dict] = {}  # record id -> its document state once the write lands
         self.invoices: dict[str, list[dict]] | None = None
 
     # -- decide ------------------------------------------------------------------------------------
@@ -246,7 +247,7 @@ class ChunkPlanner:
             intent = None
             if any(i["operation"] == "create" for i in chunk):
                 # with what the merge still sends to HubSpot: a replay must not lose that half (a crash after QBO)
-                payload = {"items": chunk, "record_ids": ids, "bases": self._bases(ids),
+                payload = {"items": chunk, "record_ids": ids, "bases": self._bases(ids), "docs": self._docs(ids),
                            "hubspot": {str(r.id): values for r, values, _ in self.hubspot_updates if r.id in ids}}
                 intent = self.ctx.state.add_intent(self.pair, QUICKBOOKS, request_id, payload,
                                                       self.ctx.clock.now())
@@ -271,7 +272,7 @@ class ChunkPlanner:
                 r.qbo_id, r.qbo_version = str(entity["Id"]), str(entity.get("SyncToken", ""))
                 r.qbo_values = snapshot_qbo(entity, self.settings.mappings)
                 r.qbo_extra = self.rules.observe_qbo(entity, self.settings).extra
-                r.base = self.pending_base.get(r.id or 0, r.base)
+                self._settle(r)
                 self.report.created[QUICKBOOKS] += creating
                 self.report.updated[QUICKBOOKS] += not creating
                 self.log.append(Activity(r.id or 0, self.pair, "created" if creating else "updated", QUICKBOOKS,
@@ -308,7 +309,7 @@ class ChunkPlanner:
                 self.pending_base[r.id or 0] = {m.id: values.get(m.id, "") for m in self.settings.mappings
                                                 if not m.create_only}
             ids = [r.id or 0 for r, _ in chunk]
-            payload = {"inputs": inputs, "record_ids": ids, "bases": self._bases(ids)}
+            payload = {"inputs": inputs, "record_ids": ids, "bases": self._bases(ids), "docs": self._docs(ids)}
             intent = self.ctx.state.add_intent(self.pair, HUBSPOT, "", payload, self.ctx.clock.now())
             try:
                 result = hubspot.batch_upsert(rules.hubspot_type, inputs, rules.hubspot_id_property)
@@ -339,6 +340,14 @@ class ChunkPlanner:
     def _bases(self, ids: list[int]) -> dict[str, dict]:
         return {str(i): self.pending_base[i] for i in ids if i in self.pending_base}
 
+    def _docs(self, ids: list[int]) -> dict[str, dict]:
+        return {str(i): self.pending_doc[i] for i in ids if i in self.pending_doc}
+
+    def _settle(self, r: Record) -> None:
+        """A write landed: the record takes the merge base and document state planned with it."""
+        r.base = self.pending_base.get(r.id or 0, r.base)
+        r.doc = self.pending_doc.get(r.id or 0, r.doc)
+
     def record_hubspot_creates(self, inputs: list[dict], records: list[Record], result: object,
                                intent: int | None) -> None:
         key_prop = self.rules.hubspot_id_property
@@ -360,7 +369,7 @@ class ChunkPlanner:
                                                                     **(made.get("properties") or {})}},
                                                     self.settings.mappings)
                 r.hubspot_version = hubspot_version(str(made.get("updatedAt")), r.hubspot_values)
-                r.base = self.pending_base.get(r.id or 0, r.base)
+                self._settle(r)
                 self.report.created[HUBSPOT] += 1
                 self.log.append(Activity(r.id or 0, self.pair, "created", HUBSPOT, detail={"id": r.hubspot_id}))
                 self._end(r, SYNCED)

@@ -80,6 +80,7 @@ records_table = Table(
     Column("hubspot_values", JSON),
     Column("qbo_values", JSON),
     Column("base", JSON),
+    Column("doc", JSON),  # a document's own state (invoices, payments): origin, F2 snapshot, lines, deals, status
     Column("hubspot_version", String(64)),
     Column("qbo_version", String(64)),
     Column("hubspot_extra", JSON),
@@ -153,6 +154,7 @@ class Record:
     hubspot_values: dict | None = None
     qbo_values: dict | None = None
     base: dict | None = None
+    doc: dict | None = None
     hubspot_version: str | None = None
     qbo_version: str | None = None
     hubspot_extra: dict | None = None
@@ -208,6 +210,18 @@ class State:
         self.url = url
         self.engine = engine or _engine(url)
         metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A state written by an older version gains the columns added since (all nullable)."""
+        from sqlalchemy import inspect, text
+
+        have = {c["name"] for c in inspect(self.engine).get_columns(records_table.name)}
+        with self.engine.begin() as conn:
+            for column in records_table.columns:
+                if column.name not in have:
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    conn.execute(text(f"ALTER TABLE {records_table.name} ADD COLUMN {column.name} {kind}"))
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -42,15 +42,11 @@ INVOICE_STATUS_DEFINITION = {
 DEAL_PROPERTIES = ("qbo_invoice_amount", "qbo_invoice_recipient", "qbo_invoice_number", "qbo_invoice_status",
                    "qbo_invoice_due_date")
 DRAFT_NOTE = "Draft from HubSpot"  # legacy: how QBO Advanced's task manager knows drafts to approve (F14, I9)
-DOC = "__doc__"  # the invoice's own part of the merge base: origin, F2 snapshot, line items, deals, F9 status
 
 
 def doc_of(r: Record) -> dict:
-    return dict((r.base or {}).get(DOC) or {})
-
-
-def with_doc(base: dict | None, doc: dict) -> dict:
-    return {**{k: v for k, v in (base or {}).items() if k != DOC}, DOC: doc}
+    """A copy of the record's document state (``Record.doc``): origin, F2 snapshot, line items, deals, status."""
+    return dict(r.doc or {})
 
 
 def money(value: object) -> Decimal:
@@ -150,5 +146,5 @@ def invoice_failure(error: QuickBooksError) -> str:
 
 def origin(record: Record) -> str:
     """Where an invoice was created: F2/F3 treat HubSpot-created invoices differently."""
-    made = doc_of(record).get("origin") or (record.base or {}).get("origin")  # payments keep it at the top
+    made = doc_of(record).get("origin")
     return made or (QUICKBOOKS if record.qbo_id and not record.hubspot_id else HUBSPOT)

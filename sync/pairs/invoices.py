@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
@@ -43,7 +44,6 @@ from .base import Option, Pair
 from .contacts import PRIMARY_COMPANY
 from .documents import (
     DEAL_PROPERTIES,
-    DOC,
     DRAFT_NOTE,
     INVOICE_ID_DEFINITION,
     INVOICE_ID_PROPERTY,
@@ -61,7 +61,6 @@ from .documents import (
     origin,
     qbo_lines,
     text,
-    with_doc,
 )
 from .products import ensure_custom_line_item
 
@@ -80,19 +79,24 @@ INVOICE_MAPPINGS = [
 LINE_PROPERTIES = ["name", "quantity", "price", "hs_sku", "hs_product_id", "description", "amount"]
 
 
-class _Push:
-    """What one invoice needs written to HubSpot."""
+@dataclass
+class Push:
+    """What one invoice needs written to HubSpot, and the base and document state it has once written."""
 
-    def __init__(self, r: Record, props: dict, creating: bool, lines: list[dict] | None, links: list[tuple[str, str]],
-                 base: dict) -> None:
-        self.r, self.props, self.creating, self.lines, self.links, self.base = r, props, creating, lines, links, base
+    r: Record
+    props: dict
+    creating: bool
+    lines: list[dict] | None
+    links: list[tuple[str, str]]
+    base: dict | None
+    doc: dict
 
 
 class InvoicePlanner(ChunkPlanner):
     def __init__(self, ctx: SyncContext, rules: Pair, settings: PairSettings, report: PairReport,
                  records: list[Record]) -> None:
         super().__init__(ctx, rules, settings, report, records)
-        self.pushes: list[_Push] = []
+        self.pushes: list[Push] = []
         self.created_docs: dict[int, dict] = {}  # record id -> doc of an invoice being created in QBO
         self.companies: dict[str, str] | None = None  # contact -> primary company (F1), read once a chunk
         self.today = self.ctx.clock.now().date()
@@ -159,7 +163,7 @@ class InvoicePlanner(ChunkPlanner):
         if company:
             links.append(("companies", company))  # F1: the contact's primary company, none if it has none
         props = self._header_props(r, r.values(QUICKBOOKS), creating=True)
-        self.pushes.append(_Push(r, props, True, self._line_items(r), sorted(set(links)), with_doc(r.base, doc)))
+        self.pushes.append(Push(r, props, True, self._line_items(r), sorted(set(links)), r.base, doc))
 
     def _header_props(self, r: Record, values: dict, creating: bool) -> dict:
         x = r.extra(QUICKBOOKS)
@@ -215,7 +219,7 @@ class InvoicePlanner(ChunkPlanner):
         made_in_hubspot = origin(r) == HUBSPOT
         if x.get("voided") and not doc.get("voided"):  # edge 44: voided in QBO, voided in HubSpot; not an F2 edit
             props = {"hs_invoice_status": "voided", INVOICE_STATUS_PROPERTY: "voided"}
-            self.pushes.append(_Push(r, props, False, None, [], with_doc(r.base, doc)))
+            self.pushes.append(Push(r, props, False, None, [], r.base, doc))
             return None
         if made_in_hubspot and doc.get("locked") is not None and not x.get("voided"):
             bad = forbidden_edits(doc["locked"], locked(x))
@@ -238,14 +242,14 @@ class InvoicePlanner(ChunkPlanner):
             key = f"custom:{name}"
             if r.values(QUICKBOOKS).get(key, "") != (r.base or {}).get(key, r.values(HUBSPOT).get(key, "")):
                 to_h[key] = r.values(QUICKBOOKS).get(key, "")
-        new_base = with_doc({**(m.base if m else {}), **{k: r.values(QUICKBOOKS).get(k, "")
-                                                         for k in r.values(QUICKBOOKS) if k.startswith("custom:")}},
-                            doc)
+        new_base = {**(m.base if m else {}), **{k: r.values(QUICKBOOKS).get(k, "")
+                                               for k in r.values(QUICKBOOKS) if k.startswith("custom:")}}
         if to_q and self._allowed(TO_QUICKBOOKS):
             body = self.rules.qbo_body(r, to_q, self.settings.mappings, False, {}, self.settings)
             body.update(Id=r.qbo_id, SyncToken=r.qbo_version, sparse=True)
             self.qbo_items.append({"bId": str(r.id), "operation": "update", "Invoice": body})
             self.pending_base[r.id or 0] = new_base
+            self.pending_doc[r.id or 0] = doc
         props = self._header_props(r, to_h, creating=False) if (to_h or self._allowed(TO_HUBSPOT) or made_in_hubspot) \
             else {}
         if props.get(INVOICE_STATUS_PROPERTY) == doc.get("status"):
@@ -258,9 +262,9 @@ class InvoicePlanner(ChunkPlanner):
             if _lines_digest(wanted) != doc.get("lines_digest"):
                 lines = wanted
         if props or lines is not None:
-            self.pushes.append(_Push(r, props, False, lines, [], new_base))
+            self.pushes.append(Push(r, props, False, lines, [], new_base, doc))
         elif not to_q:
-            r.base = new_base
+            r.base, r.doc = new_base, doc
             self._end(r, SYNCED)
 
     # -- HubSpot → QBO -----------------------------------------------------------------------------
@@ -341,8 +345,9 @@ class InvoicePlanner(ChunkPlanner):
                                        for n, v in custom.items() if v and n in slots]
             self.qbo_items.append({"bId": str(r.id), "operation": "create", "Invoice": body})
             self.created_docs[r.id or 0] = {"origin": HUBSPOT, "deals": deals.get(r.hubspot_id or "", [])}
-            self.pending_base[r.id or 0] = with_doc({m.id: values.get(m.id, "") for m in self.settings.mappings
-                                                     if not m.create_only}, self.created_docs[r.id or 0])
+            self.pending_base[r.id or 0] = {m.id: values.get(m.id, "") for m in self.settings.mappings
+                                            if not m.create_only}
+            self.pending_doc[r.id or 0] = self.created_docs[r.id or 0]
 
     def record_quickbooks(self, items: list[dict], answers: list[dict], intent: int | None) -> None:
         """After QBO answers: a created invoice keeps its F2 snapshot, and its QBO number goes back to HubSpot."""
@@ -357,9 +362,8 @@ class InvoicePlanner(ChunkPlanner):
             number = r.values(QUICKBOOKS).get("hs_number", "")
             if number and number != r.values(HUBSPOT).get("hs_number", ""):
                 props["hs_number"] = number  # edge 29: QBO assigned the number; HubSpot shows it
-            base = with_doc({**(r.base or {}), "hs_number": number}, doc)
-            r.base = base
-            self.pushes.append(_Push(r, props, False, None, [], base))
+            r.base, r.doc = {**(r.base or {}), "hs_number": number}, doc
+            self.pushes.append(Push(r, props, False, None, [], r.base, doc))
         self._save()
 
     def after_replay(self) -> None:
@@ -392,7 +396,7 @@ class InvoicePlanner(ChunkPlanner):
             answer = made.get(p.r.id or 0)
             if answer is None:
                 continue
-            r, doc = p.r, dict(p.base.get(DOC) or {})
+            r, doc = p.r, dict(p.doc)
             r.hubspot_id = str(answer["id"])
             written = {m.id: p.props[m.hubspot] for m in self.settings.mappings if m.hubspot in p.props}
             r.hubspot_values = {**r.values(HUBSPOT), **written}
@@ -406,14 +410,14 @@ class InvoicePlanner(ChunkPlanner):
             if p.links:
                 doc["links"] = []  # added once; re-associating by hand afterwards is the user's (F1)
                 doc["deals"] = sorted({*doc.get("deals", []), *(i for t, i in p.links if t == "deals")})
-            r.base = with_doc(p.base, doc)
+            r.base, r.doc = p.base, doc
             self.report.created[HUBSPOT] += p.creating
             self.report.updated[HUBSPOT] += not p.creating
             self.log.append(Activity(r.id or 0, self.pair, "created" if p.creating else "updated", HUBSPOT,
                                      detail={"id": r.hubspot_id}))
             self._end(r, SYNCED)
 
-    def _write_headers(self, creates: list[_Push], updates: list[_Push]) -> dict[int, dict]:
+    def _write_headers(self, creates: list[Push], updates: list[Push]) -> dict[int, dict]:
         """Upsert new invoices by their QBO id (idempotent), update known ones; {record id: HubSpot answer}."""
         made: dict[int, dict] = {}
         hubspot = self.ctx.hubspot
@@ -445,7 +449,7 @@ class InvoicePlanner(ChunkPlanner):
                 self._took(p, by_id.get(str(p.r.hubspot_id)), made)
         return made
 
-    def _took(self, p: _Push, answer: dict | None, made: dict[int, dict]) -> None:
+    def _took(self, p: Push, answer: dict | None, made: dict[int, dict]) -> None:
         if answer is None:
             if p.r.status == SYNCED or p.r.dirty:
                 self._end(p.r, FAILED, "rejected_by_hubspot", "HubSpot did not return the invoice")
@@ -456,7 +460,7 @@ class InvoicePlanner(ChunkPlanner):
         answer["version"] = hubspot_version(str(answer.get("updatedAt")), values)
         made[p.r.id or 0] = answer
 
-    def _write_lines(self, pushes: list[_Push], made: dict[int, dict]) -> None:
+    def _write_lines(self, pushes: list[Push], made: dict[int, dict]) -> None:
         """Upsert every line item by its QBO line id, archive the ones gone, associate the new ones (edge 25)."""
         if not pushes:
             return

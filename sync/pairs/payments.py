@@ -124,7 +124,7 @@ class PaymentPlanner(ChunkPlanner):
                       "status": props.get("hs_latest_status", r.values(HUBSPOT).get("status", ""))}
             r.hubspot_values = values
             r.hubspot_version = hubspot_version(str(answer.get("updatedAt")), values)
-            r.base = {**(r.base or {}), "origin": (r.base or {}).get("origin", QUICKBOOKS)}
+            r.doc = {**(r.doc or {}), "origin": (r.doc or {}).get("origin", QUICKBOOKS)}
             self.report.created[HUBSPOT] += creating
             self.report.updated[HUBSPOT] += not creating
             self.log.append(Activity(r.id or 0, self.pair, "created" if creating else "updated", HUBSPOT,
@@ -168,7 +168,7 @@ class PaymentPlanner(ChunkPlanner):
         if r.extra(HUBSPOT).get("date"):
             body["TxnDate"] = r.extra(HUBSPOT)["date"]
         self.qbo_items.append({"bId": str(r.id), "operation": "create", "Payment": body})
-        self.pending_base[r.id or 0] = {"origin": HUBSPOT}
+        self.pending_doc[r.id or 0] = {"origin": HUBSPOT}
         return None
 
 
