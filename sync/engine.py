@@ -30,7 +30,6 @@ from .settings import PairSettings, Settings
 from .state import EXCLUDED, HUBSPOT, QUICKBOOKS, Activity, Observation, Record, State, chunks
 
 __all__ = ["Engine", "Incomplete", "PairReport", "PassReport", "with_followers"]
-RULES = PAIRS  # TEMPORARY: harness/scenario is being moved
 
 Progress = Callable[[str, str, int], None]  # (pair, phase, records done)
 

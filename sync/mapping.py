@@ -109,10 +109,3 @@ def snapshot_hubspot(record: dict, maps: list[FieldMap]) -> dict[str, str]:
     props = record.get("properties") or {}
     return {m.id: canonical(props.get(m.hubspot), m.type) for m in maps}
 
-
-def __getattr__(name: str) -> object:  # TEMPORARY: DEFAULT_MAPPINGS moved to the pair registry
-    if name == "DEFAULT_MAPPINGS":
-        from .pairs import PAIRS
-
-        return {n: p.mappings for n, p in PAIRS.items() if p.mappings}
-    raise AttributeError(name)

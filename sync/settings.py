@@ -241,12 +241,6 @@ class Settings:
             raise SettingsError(problems)
         return settings
 
-    @classmethod
-    def for_simulators(cls, *args: object, **kwargs: object) -> Settings:  # TEMPORARY: harness/scenario moves
-        from harness.engine_settings import for_simulators
-
-        return for_simulators(*args, **kwargs)  # type: ignore[arg-type]
-
     def to_dict(self) -> dict:
         """The YAML shape, every setting explicit; ``Settings.from_dict(s.to_dict()) == s``."""
         return {

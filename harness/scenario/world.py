@@ -86,13 +86,14 @@ class World:
 
     def settings(self, overrides: dict, line: int | None, what: str) -> object:
         """The sync's settings for these simulators (the connection filled in); a refusal is the file's mistake."""
-        from sync.settings import Settings, SettingsError
+        from harness.engine_settings import for_simulators
+        from sync.settings import SettingsError
 
         overrides.setdefault("state", "sqlite://")
         for system, url in (("quickbooks", self.sims.qbo_url), ("hubspot", self.sims.hubspot_url)):
             overrides[system] = {"base_url": url, **(overrides.get(system) or {})}
         try:
-            return Settings.for_simulators(self.company, self.portal, **overrides)
+            return for_simulators(self.company, self.portal, **overrides)
         except SettingsError as err:
             raise self.fail(line, f"{what}: {err}") from err
 

@@ -1,1 +1,0 @@
-"""TEMPORARY: old import paths kept while harness/scenario is being moved; removed in the same session."""

@@ -1,1 +1,0 @@
-from ..pairs.contacts import CONTACTS as RULES  # noqa: F401  TEMPORARY

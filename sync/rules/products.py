@@ -1,1 +1,0 @@
-from ..pairs.products import PRODUCTS as RULES  # noqa: F401  TEMPORARY
