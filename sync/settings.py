@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy.engine import make_url
@@ -153,12 +154,16 @@ class PairSettings:
     filters_to_quickbooks: list[list[Filter]] = field(default_factory=list)
     filters_to_hubspot: list[list[Filter]] = field(default_factory=list)
     on_delete: str = "nothing"
-    require_sku: bool = False
-    income_account: str | None = None
-    tax_code: str | None = None
-    automated_tax: bool = False
-    custom_fields: dict[str, str] = field(default_factory=dict)
     recommended_filters: bool = True
+    options: dict[str, Any] = field(default_factory=dict)  # the pair's own settings (``Pair.options``)
+
+    def __getattr__(self, name: str) -> Any:
+        """A pair's own setting reads like any other: ``settings.tax_code`` (only dataclass fields are real
+        attributes; anything else is looked up among the options this pair declares)."""
+        options = self.__dict__.get("options") or {}
+        if name in options:
+            return options[name]
+        raise AttributeError(f"the {self.__dict__.get('name')} pair has no setting {name!r}")
 
     def filters_towards(self, to: str) -> list[list[Filter]]:
         _check_towards(to)
@@ -491,7 +496,7 @@ def _parse_pair(name: str, raw: object, setup_date: date, tier: str, problems: l
         filters["to_quickbooks"] = _parse_groups(fixed, path, problems)
     return PairSettings(name=name, enabled=enabled, direction=direction, conflict=conflict, mappings=mappings,
                         filters_to_quickbooks=filters["to_quickbooks"], filters_to_hubspot=filters["to_hubspot"],
-                        on_delete=on_delete, recommended_filters=use_recommended, **extra)
+                        on_delete=on_delete, recommended_filters=use_recommended, options=extra)
 
 
 def _option(data: Mapping, key: str, option: Option, path: str, problems: list[str]) -> object:

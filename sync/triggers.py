@@ -25,8 +25,17 @@ from .state import HUBSPOT, QUICKBOOKS
 if TYPE_CHECKING:
     from .engine import Engine, PassReport
 
-QBO_ENTITIES = {p.qbo_entity: name for name, p in PAIRS.items()}  # webhook entity name -> pair
-HUBSPOT_OBJECTS = {p.hubspot_webhook: name for name, p in PAIRS.items()}  # subscription object -> pair
+
+
+def pair_of_qbo_entity(entity: str) -> str | None:
+    """The pair a QBO webhook entity name ("Customer") belongs to."""
+    return next((name for name, p in PAIRS.items() if p.qbo_entity == entity), None)
+
+
+def pair_of_hubspot_object(kind: str) -> str | None:
+    """The pair a HubSpot subscription's object ("contact" of "contact.creation") belongs to."""
+    return next((name for name, p in PAIRS.items() if p.hubspot_webhook == kind), None)
+
 HUBSPOT_MAX_AGE_MS = 5 * 60 * 1000  # HubSpot: reject v3 signatures older than five minutes
 
 
@@ -71,13 +80,13 @@ def quickbooks_events(payload: object) -> list[tuple[str, str, bool]]:
     if isinstance(payload, dict):
         for note in payload.get("eventNotifications", []):
             for e in (note.get("dataChangeEvent") or {}).get("entities", []):
-                pair = QBO_ENTITIES.get(e.get("name", ""))
+                pair = pair_of_qbo_entity(e.get("name", ""))
                 if pair:
                     out.append((pair, str(e.get("id")), e.get("operation") == "Delete"))
     elif isinstance(payload, list):
         for e in payload:
             parts = str(e.get("type", "")).split(".")  # qbo.customer.updated.v1
-            pair = QBO_ENTITIES.get(parts[1].capitalize()) if len(parts) > 2 else None
+            pair = pair_of_qbo_entity(parts[1].capitalize()) if len(parts) > 2 else None
             if pair:
                 out.append((pair, str(e.get("intuitentityid")), parts[2] == "deleted"))
     return out
@@ -90,13 +99,13 @@ def merges(side: str, payload: object) -> list[tuple[str, str, str]]:
     if side == QUICKBOOKS and isinstance(payload, dict):
         for note in payload.get("eventNotifications", []):
             for e in (note.get("dataChangeEvent") or {}).get("entities", []):
-                pair = QBO_ENTITIES.get(e.get("name", ""))
+                pair = pair_of_qbo_entity(e.get("name", ""))
                 if pair and e.get("operation") == "Merge" and e.get("deletedId"):
                     out.append((pair, str(e["deletedId"]), str(e.get("id"))))
     elif side == HUBSPOT and isinstance(payload, list):
         for e in payload:
             kind, _, change = str(e.get("subscriptionType", "")).partition(".")
-            pair = HUBSPOT_OBJECTS.get(kind)
+            pair = pair_of_hubspot_object(kind)
             if pair and change == "merge":
                 out += [(pair, str(m), str(e.get("objectId"))) for m in e.get("mergedObjectIds") or []]
     return out
@@ -107,7 +116,7 @@ def hubspot_events(payload: object) -> list[tuple[str, str, bool]]:
     out = []
     for e in payload if isinstance(payload, list) else []:
         kind, _, change = str(e.get("subscriptionType", "")).partition(".")
-        pair = HUBSPOT_OBJECTS.get(kind)
+        pair = pair_of_hubspot_object(kind)
         if pair:
             out.append((pair, str(e.get("objectId")), change in ("deletion", "privacyDeletion")))
             for merged in e.get("mergedObjectIds") or []:  # the merged-away record is archived
