@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from conftest import World, contacts, customers, new_contact, new_customer
 
-from sync import engine as engine_module
 from sync.state import HUBSPOT, QUICKBOOKS, SYNCED
 
 pytestmark = pytest.mark.hsqbo(rate_limits=False, clock="frozen", start="2026-03-02T09:00:00Z")
@@ -94,15 +93,15 @@ def test_edge_24_a_stale_synctoken_is_reread_merged_and_nothing_is_lost(world: W
     engine.run_pass()
     world.hs.update("contacts", contact, {"firstname": "FromHubSpot"})
     world.clock.sleep(60)
-    original = engine_module.Engine._apply
+    send = engine.quickbooks.batch
 
-    def edit_meanwhile(self: engine_module.Engine, *args: object) -> None:
+    def edit_meanwhile(*args: object, **kwargs: object) -> list[dict]:
         [c] = customers(world)  # a QBO user saves between the engine's read and its write
         world.qbo.update("Customer", {"Id": c["Id"], "SyncToken": c["SyncToken"], "Notes": "kept"}, request_id="u1")
-        monkeypatch.setattr(engine_module.Engine, "_apply", original)
-        original(self, *args)
+        monkeypatch.setattr(engine.quickbooks, "batch", send)
+        return send(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine_module.Engine, "_apply", edit_meanwhile)
+    monkeypatch.setattr(engine.quickbooks, "batch", edit_meanwhile)
     engine.run_pass()
     world.clock.sleep(60)
     engine.run_pass()
