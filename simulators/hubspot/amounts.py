@@ -59,8 +59,9 @@ class Amounts:
                 self.recalculate(parent_type, parent_id)
 
     def recalculate(self, otype: ObjectType, object_id: str) -> None:
-        """Invoice and quote totals are the sum of their line items' amounts; an invoice's amount paid is the sum
-        of its payments that succeeded or are still processing, and its balance and statuses follow (rule G2)."""
+        """Invoice and quote totals are the sum of their line items' amounts, plus, on an invoice, their tax (rule
+        F4); an invoice's amount paid is the sum of its payments that succeeded or are still processing, and its
+        balance and statuses follow (rule G2)."""
         row = self.ctx.store.get(self.ctx.portal, otype.name, int(object_id))
         if row is None or row.deleted:
             return
@@ -69,6 +70,9 @@ class Amounts:
         props = row.data["properties"]
         before = dict(props)
         if otype.name == "invoices":
+            # Rule F4: with the automated sales tax beta, an invoice bills its lines' tax as well. A tax written
+            # while the beta was on keeps counting if it is switched off (the invoice was made with it).
+            total += sum((_decimal(p.get("hs_tax_amount"), Decimal(0)) for p in items), Decimal(0))
             payments = [p for p in self._live_children(otype, object_id, "commerce_payments")
                         if p.get("hs_latest_status", "").strip().lower() in PAYMENT_STATUSES_COUNTED]
             paid = sum((_decimal(p.get("hs_initial_amount"), Decimal(0)) for p in payments), Decimal(0))

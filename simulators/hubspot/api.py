@@ -18,6 +18,7 @@ from .context import PortalContext
 from .errors import HubSpotError
 from .portal import Portal
 from .system import HubSpot, json_response
+from .tenant import set_automated_sales_tax
 from .webhooks import AppWebhooks
 
 MAX_BODY = 10 * 1024 * 1024
@@ -25,6 +26,7 @@ MAX_BODY = 10 * 1024 * 1024
 crm = Blueprint("hubspot_crm", __name__)
 oauth = Blueprint("hubspot_oauth", __name__, url_prefix="/oauth/v1")
 authorize_page = Blueprint("hubspot_authorize", __name__)  # app.hubspot.com/oauth/authorize
+sim = Blueprint("hubspot_sim", __name__, url_prefix="/_sim/hubspot")  # admin routes of HubSpot alone (no auth)
 
 
 def _rt() -> Runtime:
@@ -390,6 +392,24 @@ def refresh_token_info(refresh_token: str) -> Response:
                           "client_id": cred["client_id"], "user_id": 1, "token_type": "refresh"})
 
 
+# -- simulator-only admin routes --------------------------------------------------------------------
+
+@sim.post("/<portal>/automated-sales-tax")
+def automated_sales_tax(portal: str) -> Response:
+    """A Super Admin opts the account into the automated sales tax beta, or out of it (rule F4), in HubSpot's
+    settings: no public API does it. Body: ``{"enabled": true | false}``."""
+    rt = _rt()
+    tenant = rt.store.tenant(portal)
+    if tenant is None or tenant["system"] != current_app.extensions["hsqbo.system"].name:
+        return json_response({"error": f"no tenant {portal}"}, 404)
+    body = request.get_json(silent=True)
+    enabled = body.get("enabled") if isinstance(body, dict) else None
+    if not isinstance(enabled, bool):
+        return json_response({"error": 'expected {"enabled": true} or {"enabled": false}'}, 400)
+    set_automated_sales_tax(rt, portal, enabled)
+    return json_response({"portalId": portal, "automatedSalesTax": enabled})
+
+
 # -- the app -------------------------------------------------------------------------------------
 
 def create_app(runtime: Runtime) -> Flask:
@@ -401,6 +421,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(crm)
     app.register_blueprint(oauth)
     app.register_blueprint(authorize_page)
+    app.register_blueprint(sim)
 
     @app.errorhandler(HubSpotError)
     def _refused(err: HubSpotError) -> Response:

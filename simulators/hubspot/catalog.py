@@ -414,6 +414,10 @@ _BUILTIN_LISTS: dict[str, list[PropertyDef]] = {
         _p("discount", "Unit discount", "number", _LI),
         _p("hs_discount_percentage", "Discount Percentage", "number", _LI),
         _p("hs_line_item_currency_code", "Currency", "string", _LI),
+        # Rule F4: the tax HubSpot's automated sales tax (a beta a Super Admin opts into) computed for the line;
+        # writable only while the portal has the beta on (records.py), counted in the invoice's totals (amounts.py).
+        _p("hs_tax_amount", "Tax amount", "number", _LI,
+           description="Tax computed by HubSpot's automated sales tax (beta); counted in the invoice's total"),
         *_stamps(_LI),
     ],
     "quotes": [
@@ -494,6 +498,11 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _EPOCH_MS = re.compile(r"^-?\d{1,15}$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EMAIL_PROPERTIES = {"contacts": frozenset({"email"})}
+
+
+def problem(code: str, name: str, message: str, portal_id: int) -> dict:
+    """One item of a VALIDATION_ERROR body (:func:`validation_error_body`), for rules checked outside this module."""
+    return _error(code, name, message, portal_id)
 
 
 def _error(code: str, name: str, message: str, portal_id: int) -> dict:

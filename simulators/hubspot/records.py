@@ -23,6 +23,10 @@ from .properties import definitions
 MAX_PAGE = 100
 MAX_PAGE_WITH_HISTORY = 50  # the SDK's get_all drops to 50 too when history is asked for
 MAX_BATCH = 100
+TAX_AMOUNT = "hs_tax_amount"  # a line item's tax (rule F4)
+AUTOMATED_TAX = "automatedSalesTax"  # the portal setting: the automated sales tax beta is on
+AUTOMATED_TAX_OFF = (f'Property "{TAX_AMOUNT}" cannot be set: automated sales tax is not turned on for this '
+                     "account (a Super Admin opts into the automated sales tax beta)")
 
 
 class Records:
@@ -251,6 +255,10 @@ class Records:
             raise errors.bad_request("Invalid input JSON: properties must be an object of property names to values")
         normalised, problems = catalog.validate_values(otype.name, values, definitions(self.ctx, otype),
                                                        int(self.ctx.portal))
+        if otype.name == "line_items" and normalised.get(TAX_AMOUNT) and not self.ctx.settings.get(AUTOMATED_TAX):
+            # Rule F4: a line's tax is what HubSpot's automated sales tax computed; without the beta there is none.
+            # Clearing it ("") stays allowed, and so does any tax written while the beta was on.
+            problems.append(catalog.problem("READ_ONLY_VALUE", TAX_AMOUNT, AUTOMATED_TAX_OFF, int(self.ctx.portal)))
         if problems:
             raise HubSpotError(400, catalog.validation_error_body(problems, errors.correlation_id()))
         return normalised

@@ -1,4 +1,4 @@
-"""A new HubSpot portal: its settings, a private app and an installed OAuth app."""
+"""A new HubSpot portal: its settings, a private app and an installed OAuth app; settings an admin changes later."""
 
 from __future__ import annotations
 
@@ -28,12 +28,16 @@ def create_portal(runtime: Runtime, options: dict) -> dict:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"timeZone must be an IANA time zone such as {DEFAULT_TIME_ZONE}") from exc
+    automated_tax = options.get("automatedSalesTax", False)
+    if not isinstance(automated_tax, bool):
+        raise ValueError("automatedSalesTax must be true or false")
     portal = str(options.get("portalId") or new_portal_id())
     if runtime.store.tenant(portal) is not None:
         raise ValueError(f"portal {portal} already exists")
     client_secret = secrets.token_hex(16)  # the OAuth app's secret also signs its webhooks (v3)
     app_id = secrets.randbelow(9_000_000) + 1_000_000
-    settings = {"tier": tier, "currency": currency, "timeZone": time_zone, "webhooks": [],
+    settings = {"tier": tier, "currency": currency, "timeZone": time_zone, "automatedSalesTax": automated_tax,
+                "webhooks": [],
                 "app": {"appId": app_id, "clientSecret": client_secret}}
     creds = runtime.credentials
     with runtime.store.transaction():
@@ -56,3 +60,15 @@ def create_portal(runtime: Runtime, options: dict) -> dict:
             "refreshToken": oauth["refresh_token"], "oauthAccessToken": oauth["access_token"],
             "clientSecretForWebhooks": secret, "appId": app_id,
             "developerApiKey": settings["app"]["developerApiKey"]}
+
+
+def set_automated_sales_tax(runtime: Runtime, portal: str, enabled: bool) -> None:
+    """A Super Admin opts the portal into HubSpot's automated sales tax beta, or out of it (rule F4): while it is
+    on, line items may carry ``hs_tax_amount`` (records.py) and invoices count it (amounts.py)."""
+    with runtime.store.transaction():
+        tenant = runtime.store.tenant(portal)
+        if tenant is None:
+            raise KeyError(portal)
+        settings = dict(tenant["settings"])
+        settings["automatedSalesTax"] = enabled
+        runtime.store.save_tenant_settings(portal, settings)
