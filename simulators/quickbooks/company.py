@@ -124,7 +124,7 @@ class Company:
         data = self._clean(etype, body, creating=True)
         with self.store.transaction():
             eid = self.store.next_value(self.realm, f"id:{etype.name}", 1)
-            data = self._apply_rules(etype, data, None, options)
+            data = self._apply_rules(etype, data, None, options, data)
             now = self.stamp()
             data.update(Id=str(eid), SyncToken="0", domain="QBO", sparse=False,
                         MetaData={"CreateTime": now, "LastUpdatedTime": now})
@@ -153,7 +153,7 @@ class Company:
             if etype.name_field and not merged.get(etype.name_field) and etype.name_field == "DisplayName" \
                     and sparse and "DisplayName" in data:
                 raise errors.required("DisplayName")
-            merged = self._apply_rules(etype, merged, old, options)
+            merged = self._apply_rules(etype, merged, old, options, data)
             merged.update(Id=old["Id"], SyncToken=str(int(old["SyncToken"]) + 1), domain="QBO", sparse=False,
                           MetaData={**old.get("MetaData", {}), "LastUpdatedTime": self.stamp()})
             self._save(etype, int(old["Id"]), merged)
@@ -297,7 +297,10 @@ class Company:
         if not ok:
             raise errors.stale(etype.name)
 
-    def _apply_rules(self, etype: EntityType, data: dict, old: dict | None, options: frozenset[str]) -> dict:
+    def _apply_rules(self, etype: EntityType, data: dict, old: dict | None, options: frozenset[str],
+                     sent: dict) -> dict:
+        """Complete ``data`` (the entity as it will be, merged with ``old`` on an update) by QBO's rules; ``sent``
+        is what the request itself carried, which a rule may need to tell from what ``old`` already held."""
         _check_lengths(data)
         if etype.name in PARTIES:
             self._party_rules(etype, data, old)
@@ -316,7 +319,7 @@ class Company:
         if etype.name_field:
             self._unique_name(etype, data, old)
         if etype.is_txn:
-            data = transactions.apply(self, etype, data, old, options)
+            data = transactions.apply(self, etype, data, old, options, sent)
         return data
 
     def _party_rules(self, etype: EntityType, data: dict, old: dict | None) -> None:

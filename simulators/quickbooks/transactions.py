@@ -74,8 +74,10 @@ def parse_date(value: object, field: str) -> date:
 
 # -- the entry point from Company ------------------------------------------------------------------
 
-def apply(co: Company, etype: EntityType, data: dict, old: dict | None, options: frozenset[str]) -> dict:
-    """Validate and complete a transaction about to be written (``old`` is None on create)."""
+def apply(co: Company, etype: EntityType, data: dict, old: dict | None, options: frozenset[str],
+          sent: dict | None = None) -> dict:
+    """Validate and complete a transaction about to be written (``old`` is None on create). ``sent`` is what the
+    request itself carried (``data`` when None): on an update ``data`` also holds what ``old`` had."""
     if old is not None:
         check_closed_period(co, old)
     data.setdefault("TxnDate", co.today().isoformat())
@@ -84,7 +86,8 @@ def apply(co: Company, etype: EntityType, data: dict, old: dict | None, options:
     check_closed_period(co, data)
     if etype.name == "Payment":
         return _payment(co, data, old)
-    return _sales_form(co, etype, data, old, options, txn_date)
+    explicit = explicit_tax(data if sent is None else sent) if co.country == "US" else None
+    return _sales_form(co, etype, data, old, options, txn_date, explicit)
 
 
 def check_closed_period(co: Company, data: dict) -> None:
@@ -96,7 +99,7 @@ def check_closed_period(co: Company, data: dict) -> None:
 # -- invoices, sales receipts, credit memos, estimates ------------------------------------------
 
 def _sales_form(co: Company, etype: EntityType, data: dict, old: dict | None, options: frozenset[str],
-                txn_date: date) -> dict:
+                txn_date: date, explicit: Decimal | None) -> dict:
     customer = None
     if data.get("CustomerRef"):
         customer = co.ref("Customer", data["CustomerRef"], "CustomerRef")
@@ -114,7 +117,7 @@ def _sales_form(co: Company, etype: EntityType, data: dict, old: dict | None, op
                        "Business Validation Error: An email address is required when EmailStatus is NeedToSend.",
                        "BillEmail")
     data["Line"], subtotal, taxable = _lines(co, etype, lines, old)
-    tax = _tax(co, data, taxable)
+    tax = _tax(co, data, taxable, explicit)
     total = subtotal + tax
     deposit = money(data.get("Deposit", 0) or 0)
     data["TotalAmt"] = num(total)
@@ -369,11 +372,30 @@ def _rate_of(co: Company, tax_code: dict) -> Decimal:
     return total
 
 
-def _tax(co: Company, data: dict, taxable: dict[str, Decimal]) -> Decimal:
-    """Sales tax / VAT as QBO computes it: each tax code's rate on its own lines, one TaxLine per rate."""
+def explicit_tax(sent: dict) -> Decimal | None:
+    """The tax amount a request states itself (``TxnTaxDetail.TotalTax``, zero included), or None.
+
+    Only what the request carries counts: on a sparse update without ``TxnTaxDetail`` the merged entity still holds
+    the stored TotalTax, which is the result of an earlier computation, not an amount sent now.
+    """
+    detail = sent.get("TxnTaxDetail")
+    if not isinstance(detail, dict) or detail.get("TotalTax") in (None, ""):
+        return None
+    return money(detail["TotalTax"])
+
+
+def _tax(co: Company, data: dict, taxable: dict[str, Decimal], explicit: Decimal | None = None) -> Decimal:
+    """Sales tax / VAT as QBO computes it: each tax code's rate on its own lines, one TaxLine per rate.
+
+    US companies (automated sales tax) keep an ``explicit`` amount the request sent instead: "whenever an explicit
+    tax amount is sent in the transaction request the AST engine honors the amount and prorates it across tax rates
+    in the AST-assigned tax code" (Intuit developer blog, 2017-12-11). Elsewhere QBO computes the tax whatever is sent.
+    """
     code = None
     if co.country == "US":
         code = (data.get("TxnTaxDetail") or {}).get("TxnTaxCodeRef")
+        if explicit is not None:
+            return _explicit_us_tax(co, data, code, taxable.get("TAX", Decimal(0)), explicit)
         if not code or "TAX" not in taxable:
             data["TxnTaxDetail"] = {"TotalTax": 0}
             return Decimal(0)
@@ -398,6 +420,33 @@ def _tax(co: Company, data: dict, taxable: dict[str, Decimal]) -> Decimal:
                                                                   else code)}} if code else {}),
                             "TotalTax": num(total), **({"TaxLine": tax_lines} if tax_lines else {})}
     return Decimal(0) if inclusive else total
+
+
+def _explicit_us_tax(co: Company, data: dict, code: object, net: Decimal, explicit: Decimal) -> Decimal:
+    """A US transaction's tax as the request stated it. With a tax code the amount is prorated across the code's
+    rates by their percentages (the last rate takes the cents left over, so the TaxLines add up to the total)."""
+    rates: list[tuple[str, Decimal]] = []
+    if code:
+        tax_code = co.ref("TaxCode", code, "TxnTaxCodeRef")
+        code = {"value": tax_code.data["Id"]}
+        for detail in (tax_code.data.get("SalesTaxRateList") or {}).get("TaxRateDetail", []):
+            rate = co.store.get(co.realm, "TaxRate", int(detail["TaxRateRef"]["value"]))
+            rates.append((detail["TaxRateRef"]["value"],
+                          Decimal(str(rate.data.get("RateValue", 0))) if rate else Decimal(0)))
+    whole = sum((pct for _, pct in rates), Decimal(0))
+    tax_lines, left = [], explicit
+    for n, (rate_id, pct) in enumerate(rates):
+        if n == len(rates) - 1:
+            share = left
+        else:
+            share = (explicit * pct / whole).quantize(CENT, ROUND_HALF_UP) if whole else Decimal(0)
+        left -= share
+        tax_lines.append({"Amount": num(share), "DetailType": "TaxLineDetail", "TaxLineDetail": {
+            "TaxRateRef": {"value": rate_id}, "PercentBased": True, "TaxPercent": float(pct),
+            "NetAmountTaxable": num(net)}})
+    data["TxnTaxDetail"] = {**({"TxnTaxCodeRef": code} if code else {}), "TotalTax": num(explicit),
+                            **({"TaxLine": tax_lines} if tax_lines else {})}
+    return explicit
 
 
 def _term_days(co: Company, data: dict) -> int:
