@@ -344,6 +344,16 @@ class Store:
     def find_doc_number(self, tenant_id: str, kinds: Sequence[str], doc_number: str) -> Row | None:
         return self._find("doc_number", tenant_id, kinds, doc_number)
 
+    def last_doc_number(self, tenant_id: str, kinds: Sequence[str]) -> str | None:
+        """The document number of the live row of ``kinds`` created last among those holding one (creation order:
+        the table's insertion order, which updates keep)."""
+        if not kinds:
+            return None
+        r = self._one(f"SELECT doc_number FROM entities WHERE tenant_id = ? AND kind IN ({_marks(len(kinds))})"
+                      " AND doc_number IS NOT NULL AND deleted = ? ORDER BY pk DESC LIMIT 1",
+                      (tenant_id, *kinds, False))
+        return r[0] if r else None
+
     def find_all(self, tenant_id: str, kind: str, name_key: str) -> list[Row]:
         """Every live entity of ``kind`` holding ``name_key``, in Id order (e.g. one record's associations)."""
         rows = self._all(f"SELECT {ROW_COLUMNS} FROM entities WHERE tenant_id = ? AND name_key = ? AND kind = ?"

@@ -21,6 +21,7 @@ from .errors import QBOError
 from .query import QueryError
 from .system import LIFETIMES, QuickBooks, json_response
 from .tasks import TaskManagerUnavailable, edition, open_tasks
+from .transactions import suggested_doc_number
 
 MAX_BODY = 10 * 1024 * 1024
 MAX_BATCH = 30
@@ -416,6 +417,23 @@ def closing_date(realm: str) -> Response:
     co = _company(realm)
     co.set_closing_date(when)
     return json_response({"realmId": realm, "BookCloseDate": when})
+
+
+@sim.get("/<realm>/next-number")
+def next_number(realm: str) -> Response:
+    """The number QBO's form for ``?entity=`` (Invoice, SalesReceipt, CreditMemo, Estimate) offers a user with custom
+    transaction numbers on (rule F6): the last number used in its sequence, incremented. The API never fills it in;
+    only a person in QBO's UI sees it, so no public route has it."""
+    tenant = _rt().store.tenant(realm)
+    if tenant is None or tenant["system"] != _qb().name:
+        return json_response({"error": f"no tenant {realm}"}, 404)
+    name = request.args.get("entity", "")
+    etype = lookup(name) if name else None
+    if etype is None or not etype.doc_numbers:
+        numbered = ", ".join(t.name for t in TYPES.values() if t.doc_numbers)
+        return json_response({"error": f"entity must be a numbered form ({numbered}), not {name or 'missing'}"}, 400)
+    return json_response({"realmId": realm, "entity": etype.name,
+                          "DocNumber": suggested_doc_number(_company(realm), etype)})
 
 
 def _is_date(text: str) -> bool:

@@ -7,6 +7,7 @@ because QBO's does.
 from __future__ import annotations
 
 import copy
+import re
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
@@ -208,6 +209,33 @@ def _doc_number(co: Company, etype: EntityType, data: dict, old: dict | None, op
         if clash is not None and not (old is not None and clash.kind == etype.name
                                       and clash.entity_id == int(old["Id"])):
             raise errors.duplicate_doc_number(given, clash.kind, clash.entity_id)
+
+
+FIRST_DOC_NUMBER = "1001"  # QBO's first number, as its own auto-numbering starts (above)
+TRAILING_DIGITS = re.compile(r"\d+$")
+MAX_DOC_NUMBER = 21  # DocNumber's length limit (2050)
+
+
+def suggested_doc_number(co: Company, etype: EntityType) -> str | None:
+    """The number QBO's form for ``etype`` offers with custom transaction numbers on (rule F6): the number last used
+    in the form's sequence (``etype.doc_numbers``; the form created last that has one), incremented by
+    :func:`next_doc_number`; "1001" when none was used yet. So after HubSpot wrote "INV-1007" into QBO, the next
+    invoice a QBO user makes is offered "INV-1008", whether or not that number is free."""
+    last = co.store.last_doc_number(co.realm, etype.doc_numbers)
+    return FIRST_DOC_NUMBER if last is None else next_doc_number(last)
+
+
+def next_doc_number(last: str) -> str | None:
+    """``last`` with its trailing digits incremented, zero-padding and prefix kept ("INV-0099" → "INV-0100",
+    "A7" → "A8", "99" → "100"); "1" appended when it ends in no digit ("INV-A" → "INV-A1"); None when the result
+    would be longer than a DocNumber may be (the form then offers nothing)."""
+    m = TRAILING_DIGITS.search(last)
+    if m is None:
+        nxt = f"{last}1"
+    else:
+        digits = m.group()
+        nxt = last[:m.start()] + str(int(digits) + 1).zfill(len(digits))
+    return nxt if len(nxt) <= MAX_DOC_NUMBER else None
 
 
 def _custom_fields(co: Company, data: dict) -> None:
