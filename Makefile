@@ -27,8 +27,10 @@ test: install
 test-property: install  # the long property run (hypothesis "nightly" profile); make test runs the "ci" one
 	HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -n auto tests/property
 
-lint: install
+lint: install  # style, types (sync/ and harness/) and the import layers (the contracts in pyproject.toml)
 	$(BIN)/ruff check .
+	$(BIN)/mypy sync harness
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python -m bench

@@ -17,8 +17,13 @@ from typing import TYPE_CHECKING
 from simulators.sims import Simulators
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     import requests
+    from flask import Flask
     from rich.console import Console
+
+    from simulators.core.server import ServerThread
 
 
 @functools.cache
@@ -78,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     return args.run(args) or 0
 
 
-def _start(args: argparse.Namespace) -> tuple[Simulators, object, dict, float]:
+def _start(args: argparse.Namespace) -> tuple[Simulators, AbstractContextManager[dict[str, ServerThread]], dict, float]:
     started = time.perf_counter()
     sims = Simulators(db=args.db)
     servers = sims.serve(args.host, args.quickbooks_port, args.hubspot_port)
@@ -91,7 +96,7 @@ def _start(args: argparse.Namespace) -> tuple[Simulators, object, dict, float]:
     return sims, servers, {"servers": handles, "company": company, "portal": portal}, ready
 
 
-def _new_tenant(app: object, options: dict) -> dict:
+def _new_tenant(app: Flask, options: dict) -> dict:
     """A ready-made tenant, made through the admin API (so the journal shows it) but in-process."""
     body = json.dumps(options, allow_nan=False)  # as ``requests.post(json=options)`` sends it
     r = app.test_client().post("/_sim/tenants", data=body, content_type="application/json")

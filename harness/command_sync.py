@@ -57,9 +57,13 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from harness.scenario import SyncFailed
+
+if TYPE_CHECKING:
+    from sync.clock import Clock
+    from sync.settings import Settings
 
 DEFAULT_TIMEOUT = 300.0  # seconds one pass may take
 TAIL_LINES = 20  # of stderr, in the failure message
@@ -71,14 +75,18 @@ class CommandSync:
 
     needs_http = True  # the scenario world serves the simulators on loopback for it
 
-    def __init__(self, command: str, settings: Any, clock: Any = None, *, timeout: float = DEFAULT_TIMEOUT,
-                 workdir: str | Path | None = None) -> None:
+    def __init__(self, command: str, settings: Settings, clock: Clock | None = None, *,
+                 timeout: float = DEFAULT_TIMEOUT, workdir: str | Path | None = None) -> None:
         self.command = command
         self.timeout = timeout
         self.settings = settings
         self.clock = clock
-        self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="hsqbo-command-sync-")
-        self.workdir = Path(workdir or self._tmp.name)  # type: ignore[union-attr]
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if workdir:
+            self.workdir = Path(workdir)
+        else:
+            self._tmp = tempfile.TemporaryDirectory(prefix="hsqbo-command-sync-")
+            self.workdir = Path(self._tmp.name)
         self.settings_path = self.workdir / "hsqbo-sync.yaml"
         self.status_path = self.workdir / "status.json"
         self.passes = 0
@@ -112,7 +120,7 @@ class CommandSync:
         if self.status_path.exists():
             self._status = self._read_status()
 
-    def restart(self, settings: Any = None) -> None:
+    def restart(self, settings: Settings | None = None) -> None:
         """Every pass is a new process already; new ``settings`` are written for the next one (same state file)."""
         if settings is not None:
             self.settings = settings
@@ -198,7 +206,7 @@ class CommandSync:
     def _read_status(self) -> dict:
         text = self.status_path.read_text(encoding="utf-8")
         counts: dict | None = None
-        records: list[dict] = []
+        records: list[Mapping] = []
         try:
             for doc in _documents(text):
                 if not isinstance(doc, Mapping):
@@ -219,7 +227,7 @@ class _Factory:
     def __init__(self, command: str, timeout: float) -> None:
         self.command, self.timeout = command, timeout
 
-    def __call__(self, settings: Any, clock: Any = None) -> CommandSync:
+    def __call__(self, settings: Settings, clock: Clock | None = None) -> CommandSync:
         return CommandSync(self.command, settings, clock, timeout=self.timeout)
 
 
@@ -235,7 +243,7 @@ def _documents(text: str) -> Iterator[object]:
         yield doc
 
 
-def _rows(records: object) -> list[dict]:
+def _rows(records: object) -> list[Mapping]:
     if records is None:
         return []
     if isinstance(records, list):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -127,7 +128,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.direction = direction
         # what users last wrote, per record: a side the sync may not write to must still hold it (direction)
         self.user_firstnames: dict[tuple[str, str], str] = {}
-        self.marks: dict[tuple[str, str], object] = {}  # watermarks seen: they never move backwards
+        self.marks: dict[tuple[str, str], datetime | None] = {}  # watermarks seen: they never move backwards
         self.holders: dict[tuple[str, str, str], int | None] = {}  # (pair, side, id) -> the state record linking it
         self.sync = EngineSync(settings, self.clock)
         # the history as scenario steps: written out at teardown, so the last one hypothesis replays (the

@@ -8,11 +8,17 @@ Configure them per test or module with the ``hsqbo`` marker::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from simulators.core.clock import parse_iso
 from simulators.sims import Simulators
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from _pytest._code.code import TerminalRepr  # what Item.repr_failure may return; pytest exports no public name
 
 MARKER_OPTIONS = {"rate_limits", "clock", "start"}
 
@@ -98,12 +104,12 @@ class ScenarioItem(pytest.Item):
             raise ScenarioFailed(f"{self.path.name}: {result.scenario.name}\n" +
                                  "\n".join(f"  {f}" for f in result.failures))
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str | TerminalRepr:
         from harness.scenario import ScenarioError
 
         if isinstance(excinfo.value, (ScenarioFailed, ScenarioError)):
             return str(excinfo.value)  # file, line and what was expected: no stack trace
-        return super().repr_failure(excinfo)  # type: ignore[arg-type]
+        return super().repr_failure(excinfo)
 
-    def reportinfo(self) -> tuple[object, int, str]:
+    def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"scenario {self.path.name}"

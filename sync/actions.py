@@ -175,10 +175,10 @@ def _customer_for(engine: Engine, contact: str | None, picked: str | None = None
         return record.qbo_id
     if record.match_key:  # D3: a customer with this email may exist already
         email = record.match_key.replace("'", "\\'")
-        found = list(engine.quickbooks.query(q.select("Customer", q.equals("PrimaryEmailAddr", email))))
-        if found:
-            engine.observe("contacts", QUICKBOOKS, found[:1], force=True)
-            return str(found[0]["Id"])
+        customers = list(engine.quickbooks.query(q.select("Customer", q.equals("PrimaryEmailAddr", email))))
+        if customers:
+            engine.observe("contacts", QUICKBOOKS, customers[:1], force=True)
+            return str(customers[0]["Id"])
     context = rules.prepare(engine, [record], settings)
     body = rules.qbo_body(record, record.values(HUBSPOT), settings.maps_towards(TO_QUICKBOOKS), True, context,
                           settings)

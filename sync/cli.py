@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import Progress, TaskID
 
     from sync.engine import Engine, PairReport, PassReport
     from sync.settings import Settings
     from sync.state import State
-    from sync.triggers import ReceiverServer
+    from sync.triggers import ReceiverServer, Scheduler
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 HUBSPOT, QUICKBOOKS = "hubspot", "quickbooks"  # as sync.state names the sides
@@ -315,7 +315,7 @@ class _ProgressFeed:
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
-        self.tasks: dict[tuple[str, str], object] = {}
+        self.tasks: dict[tuple[str, str], TaskID] = {}
 
     def __call__(self, pair: str, phase: str, done: int) -> None:
         # every phase counts records: read from a side, or planned and written
@@ -323,7 +323,7 @@ class _ProgressFeed:
         key = (pair, phase)
         if key not in self.tasks:
             self.tasks[key] = self.progress.add_task(f"{pair}: {phase}", total=None, detail=detail)
-        self.progress.update(self.tasks[key], completed=done, detail=detail)  # type: ignore[arg-type]
+        self.progress.update(self.tasks[key], completed=done, detail=detail)
 
 
 def _sides(counts: Mapping[str, int]) -> str:
@@ -391,14 +391,14 @@ def _watch(engine: Engine, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _watch_tick(engine: Engine, scheduler: object, say: Callable[..., None]) -> None:
+def _watch_tick(engine: Engine, scheduler: Scheduler, say: Callable[..., None]) -> None:
     """One ``Scheduler.tick()``, and a line when a pass ran."""
-    before_next = scheduler.next_run  # type: ignore[attr-defined]
+    before_next = scheduler.next_run
     before = _calls(engine)
     kind = "interval"
     try:
-        report = scheduler.tick()  # type: ignore[attr-defined]
-        kind = "interval" if scheduler.next_run != before_next else "webhook"  # type: ignore[attr-defined]
+        report = scheduler.tick()
+        kind = "interval" if scheduler.next_run != before_next else "webhook"
     except Exception as exc:
         if not _transient(exc):
             raise

@@ -28,18 +28,28 @@ class SystemClock:
             time.sleep(seconds)
 
 
+class Advancing(Protocol):
+    """A clock that only moves when told to (the simulators' virtual clock)."""
+
+    def timestamp(self) -> float:
+        """Seconds since the epoch, on its time line."""
+        ...
+
+    def advance(self, seconds: float) -> None: ...
+
+
 class VirtualClock:
     """Any clock with ``timestamp()`` and ``advance()`` (the simulators' one): sleeping moves it on.
 
-    Duck-typed so the engine never imports a simulator.
+    Duck-typed (:class:`Advancing`) so the engine never imports a simulator.
     """
 
-    def __init__(self, clock: object) -> None:
+    def __init__(self, clock: Advancing) -> None:
         self._clock = clock
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock.timestamp(), UTC)  # type: ignore[attr-defined]
+        return datetime.fromtimestamp(self._clock.timestamp(), UTC)
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            self._clock.advance(seconds)  # type: ignore[attr-defined]
+            self._clock.advance(seconds)

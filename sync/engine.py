@@ -60,7 +60,10 @@ class Engine:
             self.state.set_value("quickbooks_tokens", {**tokens, "original": c.refresh_token})
 
         refresh = saved.get("refresh_token") if saved.get("original") == c.refresh_token else None
-        return QuickBooksClient(c.base_url, c.realm_id, client_id=c.client_id, client_secret=c.client_secret,
+        # settings may leave the app's ids out (then no QBO call can succeed); str() is what the client and requests
+        # made of a missing one before: "None"
+        return QuickBooksClient(c.base_url, str(c.realm_id), client_id=str(c.client_id),
+                                client_secret=str(c.client_secret),
                                 refresh_token=refresh or c.refresh_token,
                                 access_token=saved.get("access_token") if refresh else c.access_token,
                                 token_url=c.token_url, clock=self.clock, on_tokens=keep)
@@ -322,7 +325,13 @@ class Engine:
 
     def _records(self, ids: list[int]) -> list[Record]:
         """The records of ``ids``, in that order (a missing one would be a bug: fail loudly)."""
-        return [self.state.get(i) for i in ids]  # type: ignore[misc]
+        records = []
+        for i in ids:
+            record = self.state.get(i)
+            if record is None:
+                raise LookupError(f"record {i} of an unfinished write is not in the state")
+            records.append(record)
+        return records
 
     # -- look-ups shared by the pairs ---------------------------------------------------------------
     def company(self, fresh: bool = False) -> dict:

@@ -6,11 +6,13 @@ associated invoices (C1).
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from .mapping import read_qbo
 
@@ -71,8 +73,11 @@ def _instant_or_epoch(text: str, number: Decimal | None) -> datetime | None:
     return moment
 
 
-def _order(a: object, b: object) -> int:
-    return (a > b) - (a < b)  # type: ignore[operator]
+_Ordered = TypeVar("_Ordered", Decimal, datetime, str)
+
+
+def _order(a: _Ordered, b: _Ordered) -> int:
+    return (a > b) - (a < b)
 
 
 def _compare(left: str, right: str) -> int:
@@ -162,12 +167,12 @@ class Filter:
         if problem:
             raise ValueError(f"filter on {self.property!r}: {problem}")
 
-    @property
+    @builtins.property  # the field ``property`` shadows the builtin in the class body
     def on_invoice(self) -> bool:
         """Whether this filter reads the associated invoices (``invoice.*``)."""
         return self.property.startswith(INVOICE_PREFIX)
 
-    @property
+    @builtins.property
     def invoice_property(self) -> str:
         return self.property[len(INVOICE_PREFIX):]
 
@@ -197,9 +202,11 @@ def _positive(stored: str, operator: str, value: object) -> bool:
     if operator == "HAS_PROPERTY":
         return True
     if operator == "IN":
-        return any(_compare(stored, text) == 0 for text in map(_text, value) if text is not None)  # type: ignore
+        assert isinstance(value, tuple)  # Filter.__post_init__ checked it is a list and stored it as a tuple
+        return any(_compare(stored, text) == 0 for text in map(_text, value) if text is not None)
     if operator == "BETWEEN":
-        low, high = (_text(v) for v in value)  # type: ignore[union-attr]
+        assert isinstance(value, tuple)  # likewise: [low, high], stored as a tuple
+        low, high = (_text(v) for v in value)
         return low is not None and high is not None and _compare(stored, low) >= 0 and _compare(stored, high) <= 0
     wanted = _text(value)
     if wanted is None:

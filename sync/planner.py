@@ -108,7 +108,7 @@ class ChunkPlanner:
         self.done: list[Record] = []
         self.qbo_items: list[dict] = []
         self.hubspot_creates: list[tuple[Record, dict]] = []
-        self.hubspot_updates: list[tuple[Record, dict, dict]] = []  # record, values, new base
+        self.hubspot_updates: list[tuple[Record, dict, dict | None]] = []  # record, values, new base
         self.pending_base: dict[int, dict] = {}  # record id -> its merge base once the write lands
         self.pending_doc: dict[int, dict] = {}  # record id -> its document state once the write lands
         self.invoices: dict[str, list[dict]] | None = None
@@ -326,7 +326,7 @@ class ChunkPlanner:
         for chunk in chunks(self.hubspot_updates, HUBSPOT_BATCH):
             self._update_hubspot(chunk)
 
-    def _one_by_one(self, chunk: list, inputs: list[dict]) -> object:
+    def _one_by_one(self, chunk: list, inputs: list[dict]) -> BatchResult:
         results, errors = [], []
         for inp in inputs:
             try:
@@ -348,14 +348,14 @@ class ChunkPlanner:
         r.base = self.pending_base.get(r.id or 0, r.base)
         r.doc = self.pending_doc.get(r.id or 0, r.doc)
 
-    def record_hubspot_creates(self, inputs: list[dict], records: list[Record], result: object,
+    def record_hubspot_creates(self, inputs: list[dict], records: list[Record], result: BatchResult,
                                intent: int | None) -> None:
         key_prop = self.rules.hubspot_id_property
-        by_key = {}
-        for made in result.results:  # type: ignore[attr-defined]
-            props = made.get("properties") or {}
-            by_key[str(props.get(key_prop, "")).lower()] = made
-        failed = {str(i).lower() for e in result.errors for i in (e.get("context") or {}).get("id", [])}  # type: ignore[attr-defined]
+        by_key: dict[str, dict] = {}
+        for written in result.results:
+            props = written.get("properties") or {}
+            by_key[str(props.get(key_prop, "")).lower()] = written
+        failed = {str(i).lower() for e in result.errors for i in (e.get("context") or {}).get("id", [])}
         taken = self.ctx.state.by_side_ids(self.pair, HUBSPOT, [str(m["id"]) for m in by_key.values()])
         for inp, r in zip(inputs, records, strict=True):
             made = by_key.get(str(inp["id"]).lower())
@@ -374,14 +374,13 @@ class ChunkPlanner:
                 self.log.append(Activity(r.id or 0, self.pair, "created", HUBSPOT, detail={"id": r.hubspot_id}))
                 self._end(r, SYNCED)
             else:
-                error = next((e for e in result.errors  # type: ignore[attr-defined]
-                              if str(inp["id"]).lower() in failed), {})
+                error: dict = next((e for e in result.errors if str(inp["id"]).lower() in failed), {})
                 self._end(r, FAILED, self.rules.hubspot_failure(error), error.get("message"))
         self._save(intent)
 
-    def _update_hubspot(self, chunk: list[tuple[Record, dict, dict]]) -> None:
+    def _update_hubspot(self, chunk: list[tuple[Record, dict, dict | None]]) -> None:
         maps = self.settings.mappings
-        inputs = [{"id": r.hubspot_id, "properties": self.rules.hubspot_properties_for(values, maps)}
+        inputs: list[dict] = [{"id": r.hubspot_id, "properties": self.rules.hubspot_properties_for(values, maps)}
                   for r, values, _ in chunk]
         try:
             results = {str(x["id"]): x for x in self.ctx.hubspot.batch_update(self.rules.hubspot_type,

@@ -563,9 +563,9 @@ def _parse_filter(raw: object, path: str, problems: list[str]) -> Filter | None:
         problem = value_problem(operator, plain(raw.get("value")))
         if problem:
             problems.append(f"{path}.value: {problem}, not {raw.get('value')!r}")
-    if len(problems) > before:
-        return None
-    return Filter(prop.strip(), operator, raw.get("value"))  # type: ignore[union-attr]
+    if len(problems) > before or not isinstance(prop, str) or not isinstance(operator, str):
+        return None  # a property or operator that is not text was reported above
+    return Filter(prop.strip(), operator, raw.get("value"))
 
 
 def _parse_mappings(name: str, raw: object, direction: str, tier: str, path: str,

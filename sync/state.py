@@ -329,7 +329,7 @@ class State:
 
     def counts(self, pair: str) -> dict[str, int]:
         """Synced / failed / excluded / pending counts of a pair (H1)."""
-        out = dict.fromkeys(STATUSES, 0)
+        out: dict[str, int] = dict.fromkeys(STATUSES, 0)
         query = (select(records_table.c.status, func.count()).where(records_table.c.pair == pair)
                  .group_by(records_table.c.status))
         with self.engine.connect() as conn:

@@ -60,7 +60,7 @@ def pytest_sessionfinish(session, exitstatus):
                  if name.split(".")[0] in %r}
         with open(out, "w", encoding="utf-8") as f:
             json.dump(found, f)
-''' % (PACKAGES,)
+''' % (PACKAGES,)  # noqa: UP031 - %-formatting: the plugin's source is full of braces
 
 # The sanity check: a sync that does nothing at all must fail the oracle (else the oracle does not see the copy)
 BROKEN = ("sync/engine.py", "\n\ndef _planted_run_pass(self, pairs=None):  # planted by harness.mutants\n"
@@ -117,7 +117,8 @@ def load_catalogue(path: Path = CATALOGUE) -> list[Mutant]:
         if unknown or missing:
             raise ValueError(f"{path}: mutant #{i + 1} ({entry.get('id')}): "
                              f"{'unknown ' + ', '.join(unknown) if unknown else ''}"
-                             f"{'; ' if unknown and missing else ''}{'missing ' + ', '.join(missing) if missing else ''}")
+                             f"{'; ' if unknown and missing else ''}"
+                             f"{'missing ' + ', '.join(missing) if missing else ''}")
         out.append(Mutant(**{k: str(entry.get(k) or "") for k in KEYS}))
     return out
 

@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the results to FILE")
     parser.add_argument("--rev", metavar="COMMIT", help="copy the files of this commit, not of the working tree")
     parser.add_argument("--with-planted-bug-tests", action="store_true",
-                        help=f"keep tests/property/test_planted_bugs.py in the oracle (slow)")
+                        help="keep tests/property/test_planted_bugs.py in the oracle (slow)")
     parser.add_argument("--catalogue", type=Path, default=CATALOGUE, help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true", help="keep the temporary copies (their path is printed)")
     args = parser.parse_args(argv)

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from harness.scenario import pairs
 from harness.scenario.interface import ACTIONS, ActionUnavailable
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from sync.clock import Clock
+    from sync.settings import Settings
 
 
 class EngineSync:
     """The reference engine behind the interface; a restart builds a new engine on the same state."""
 
-    def __init__(self, settings: object, clock: object) -> None:
+    def __init__(self, settings: Settings, clock: Clock) -> None:
         from sync.engine import Engine
         from sync.triggers import Scheduler
 
         self._settings, self._clock = settings, clock
-        self.engine = Engine(settings, clock=clock)  # type: ignore[arg-type]
+        self.engine = Engine(settings, clock=clock)
         self._scheduler = Scheduler(self.engine)
         self._crash_at: str | None = None
 
@@ -27,12 +34,12 @@ class EngineSync:
         with self._crashing():
             self.engine.run_pass()
 
-    def restart(self, settings: object | None = None) -> None:
+    def restart(self, settings: Settings | None = None) -> None:
         from sync.engine import Engine
 
         self._settings = settings or self._settings
-        self.engine = Engine(self._settings, clock=self._clock, state=self.engine.state)  # type: ignore[arg-type]
-        self._scheduler.engine = self.engine  # type: ignore[attr-defined]
+        self.engine = Engine(self._settings, clock=self._clock, state=self.engine.state)
+        self._scheduler.engine = self.engine
 
     def crash(self, point: str) -> None:
         """The next pass dies right after its first write of ``point`` ("quickbooks" or "hubspot") lands."""
@@ -59,19 +66,19 @@ class EngineSync:
             self.engine.before_record = None
             self._crash_at = None
 
-    def receiver(self) -> object:
+    def receiver(self) -> WSGIApplication:
         from sync.triggers import create_receiver
 
         engine = self
 
         class _Forward:  # the receiver outlives restarts: it reaches whichever engine runs now
-            def __call__(self, environ: dict, start_response: Callable) -> object:
+            def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
                 return create_receiver(engine.engine).wsgi_app(environ, start_response)
 
         return _Forward()
 
     def status(self, side: str, record_id: str, kind: str | None = None) -> dict | None:
-        for pair in pairs.pairs_of(kind) or self._settings.pairs:  # type: ignore[attr-defined]
+        for pair in pairs.pairs_of(kind) or self._settings.pairs:
             record = self.engine.state.by_side_ids(pair, side, [record_id]).get(record_id)
             if record is not None:
                 return {"status": record.status, "reason": record.reason, "rule": record.rule,

@@ -3,22 +3,28 @@ step could not go on: kept apart from the reference engine so a foreign sync dep
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # types only: a foreign sync needs nothing of sync/ at run time
+    from wsgiref.types import WSGIApplication
+
+    from sync.settings import Settings
 
 # The engine's actions (sync/actions.py) an ``action`` step may call.
 ACTIONS = ("create_invoice_from_deal", "workflow_create_invoice", "add_invoice_to", "workflow_paid_invoice")
 
 
 class SyncUnderTest(Protocol):
-    """What a scenario needs of a sync. Status look-ups are optional (a sync may keep no status)."""
+    """What a scenario needs of a sync. Status look-ups are optional (a sync may keep no status); so are
+    :meth:`TakesActions.action` and ``crash(point)``, which the steps look up on the sync with ``getattr``."""
 
     def run_pass(self) -> None: ...
 
-    def restart(self, settings: object | None = None) -> None:
+    def restart(self, settings: Settings | None = None) -> None:
         """A new sync process on the same state; ``settings`` (optional): the process starts with these."""
         ...
 
-    def receiver(self) -> object | None:
+    def receiver(self) -> WSGIApplication | None:
         """A WSGI app taking both systems' webhooks (``/webhooks/quickbooks``, ``/webhooks/hubspot``), or None."""
         ...
 
@@ -29,6 +35,10 @@ class SyncUnderTest(Protocol):
         ...
 
     def counts(self, pair: str) -> dict[str, int] | None: ...
+
+
+class TakesActions(Protocol):
+    """A sync that also runs the integration's actions (the optional part of :class:`SyncUnderTest`)."""
 
     def action(self, name: str, **args: object) -> dict:
         """Optional: run one of the integration's actions (``ACTIONS``) with ids for arguments; returns what it

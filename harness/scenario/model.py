@@ -214,11 +214,14 @@ def discover(target: str | Path) -> list[Path]:
 _EXPRESSION = re.compile(r"\{([^{}]+)\}")
 
 
-def evaluate(text: str, values: dict) -> object:
-    """A tiny arithmetic over the drawn values (names, numbers, + - * // %): no calls, no attributes."""
+def evaluate(text: str, values: dict) -> Any:
+    """A tiny arithmetic over the drawn values (names, numbers, + - * // %): no calls, no attributes.
+
+    ``Any``: the values are whatever the file and hypothesis drew (ints, strings, booleans); Python's operators
+    decide what mixes, and a TypeError is the file's mistake (:func:`fill` reports it with its line)."""
     tree = ast.parse(text.strip(), mode="eval")
 
-    def walk(node: ast.AST) -> object:
+    def walk(node: ast.AST) -> Any:
         if isinstance(node, ast.Expression):
             return walk(node.body)
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, str)):
@@ -226,7 +229,7 @@ def evaluate(text: str, values: dict) -> object:
         if isinstance(node, ast.Name) and node.id in values:
             return values[node.id]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            return -walk(node.operand)  # type: ignore[operator]
+            return -walk(node.operand)
         ops = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
                ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b}
         if isinstance(node, ast.BinOp) and type(node.op) in ops:
@@ -259,7 +262,7 @@ def fill(path: Path, node: object, values: dict) -> object:
                 if isinstance(item, dict) and "repeat" in item:
                     raw = item["repeat"]  # a number, or an expression over the drawn values: n, "{n - 1}"
                     raw = raw.strip("{}") if isinstance(raw, str) else raw
-                    times = int(evaluate(raw, values) if isinstance(raw, str) else raw)  # type: ignore[arg-type]
+                    times = int(evaluate(raw, values) if isinstance(raw, str) else raw)
                     items += [fill(path, item, {**values, "i": i}) for i in range(1, times + 1)]
                 else:
                     items.append(fill(path, item, values))

@@ -6,11 +6,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from harness.scenario import checks, steps
 from harness.scenario.interface import SyncFailed, SyncUnderTest
 from harness.scenario.model import Scenario, load
 from harness.scenario.world import World
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 
 @dataclass
@@ -38,7 +42,7 @@ def run(path: str | Path, make_sync: Callable[..., SyncUnderTest] | None = None,
     return _run_varied(scenario, make_sync, examples or scenario.examples)
 
 
-def _strategy(spec: dict) -> object:
+def _strategy(spec: dict) -> SearchStrategy[Any]:
     from hypothesis import strategies as st
 
     (kind, arg), = spec.items()

@@ -109,7 +109,8 @@ def hubspot_archive(world: World, a: dict, line: int | None) -> None:
 def hubspot_associate(world: World, a: dict, line: int | None) -> None:
     """``hubspot.associate: {from: inv, to: [acme, deal]}``: default associations, as a user makes them."""
     side, from_type, from_id = world.named(a.get("from"), line)
-    targets = a.get("to") if isinstance(a.get("to"), list) else [a.get("to")]
+    to = a.get("to")
+    targets = to if isinstance(to, list) else [to]
     for target in targets:
         other, to_type, to_id = world.named(target, line)
         if "hubspot" not in (side, other) or side != other:
@@ -278,7 +279,7 @@ def restart(world: World, a: dict, line: int | None) -> None:
         world.sync.restart()
         return
     merged = merge_settings(dict(world.scenario.given.get("settings") or {}), dict(a["settings"]))
-    world.sync.restart(world.settings(merged, line, "restart.settings"))  # type: ignore[call-arg]
+    world.sync.restart(world.settings(merged, line, "restart.settings"))
 
 
 @step("crash", optional=("after",), bare="after")

@@ -4,14 +4,22 @@ that name what the scenario made — so steps, builders and checks share one pla
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.scenario import builders, pairs
 from harness.scenario.engine import EngineSync
 from harness.scenario.interface import SyncUnderTest
 from harness.scenario.model import Scenario, ScenarioError, lineno
+
+if TYPE_CHECKING:
+    from types import TracebackType
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from flask import Flask
+
+    from sync.settings import Settings
 
 RECEIVER_URL = "http://sync.receiver"
 
@@ -23,7 +31,7 @@ class World:
         self.scenario = scenario
         self.make_sync = make_sync
         self.refs: dict[str, tuple[str, str, str]] = {}  # ref -> (side, type or entity, id)
-        self.receiver: object | None = None
+        self.receiver: WSGIApplication | None = None
         self.mark = 0
         self.pass_mark = 0
         self.step_failures: list[str] = []  # wrong outcomes of steps (an action refused, …)
@@ -72,19 +80,20 @@ class World:
             self._subscribe()
         return self
 
-    def _receive(self, environ: dict, start_response: Callable) -> object:
+    def _receive(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if self.receiver is None:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"this sync takes no webhooks"]
-        return self.receiver(environ, start_response)  # type: ignore[operator]
+        return self.receiver(environ, start_response)
 
-    def __exit__(self, *exc: object) -> None:
-        self._routing.__exit__(*exc)
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._routing.__exit__(exc_type, exc, tb)
         engine = getattr(self.sync, "engine", None)
         if engine is not None:
             engine.state.engine.dispose()
 
-    def settings(self, overrides: dict, line: int | None, what: str) -> object:
+    def settings(self, overrides: dict, line: int | None, what: str) -> Settings:
         """The sync's settings for these simulators (the connection filled in); a refusal is the file's mistake."""
         from harness.engine_settings import for_simulators
         from sync.settings import SettingsError
@@ -171,10 +180,12 @@ def merge_settings(base: dict, over: dict) -> dict:
     return out
 
 
-def _as_flask(app: object) -> Any:
+def _as_flask(app: WSGIApplication) -> Flask:
     """The in-process router wants a Flask app; wrap any WSGI callable in one."""
     from flask import Flask
 
-    wrapper = Flask("hsqbo.sync-under-test")
-    wrapper.wsgi_app = app  # type: ignore[assignment, method-assign]
-    return wrapper
+    class Wrapper(Flask):
+        def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+            return app(environ, start_response)
+
+    return Wrapper("hsqbo.sync-under-test")

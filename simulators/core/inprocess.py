@@ -75,7 +75,8 @@ class InProcess:
             return urllib3.HTTPResponse(body=io.BytesIO(r.content), headers=dict(r.headers), status=r.status_code,
                                         reason=r.reason, preload_content=True, decode_content=False)
 
-        urllib3.PoolManager.urlopen = urlopen  # type: ignore[method-assign]
+        # patching the class is the point: every PoolManager (the vendors' SDKs make their own) routes through it
+        urllib3.PoolManager.urlopen = urlopen  # type: ignore[method-assign, assignment]
         self._unbridge = lambda: setattr(urllib3.PoolManager, "urlopen", original)
 
     def _handler(self, pattern: re.Pattern, apps: list[Flask], bases: list[dict]) -> object:

@@ -282,6 +282,7 @@ _TRUE_FALSE = _opts(("true", "Yes"), ("false", "No"))
 def _p(name: str, label: str, ptype: str, group: str, *, field_type: str | None = None, **kw: object) -> PropertyDef:
     default_field = {"string": "text", "number": "number", "date": "date", "datetime": "date",
                      "enumeration": "select", "bool": "booleancheckbox", "phone_number": "phonenumber"}[ptype]
+    # the keywords are PropertyDef's optional fields, each of its own type: **kw cannot say which is which
     return PropertyDef(name, label, ptype, field_type or default_field, group, **kw)  # type: ignore[arg-type]
 
 

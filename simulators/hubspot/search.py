@@ -55,7 +55,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -458,7 +461,7 @@ def _compare(left: str, right: str, ptype: str) -> int:
     a, b = _typed(left, ptype), _typed(right, ptype)
     if a is None or b is None:
         a, b = _text_key(left, ptype), _text_key(right, ptype)
-    return (a > b) - (a < b)  # type: ignore[operator]
+    return (a > b) - (a < b)  # type: ignore[operator]  # both typed as ptype says, or both text: never mixed
 
 
 def _sort_key(text: str, ptype: str) -> tuple:
@@ -614,7 +617,7 @@ def _query_matches(properties: Mapping[str, object], terms: Sequence[str], searc
 
 def evaluate(records: Sequence[R], request: SearchRequest, get_props: Callable[[R], Mapping[str, str | None]],
              get_assoc: Callable[[R], Mapping[str, set[str]]], property_types: Mapping[str, str],
-             searchable: Sequence[str], default_sort: Callable[[R], object]) -> tuple[int, list[R]]:
+             searchable: Sequence[str], default_sort: Callable[[R], SupportsRichComparison]) -> tuple[int, list[R]]:
     """Run ``request`` over ``records``: filter, query, sort, page. Returns ``(total, page)``."""
     selected: list[R] = []
     # association look-ups cost a query per record: only when a filter asks for them
@@ -632,7 +635,7 @@ def evaluate(records: Sequence[R], request: SearchRequest, get_props: Callable[[
         if terms:
             selected = [r for r in selected if _query_matches(get_props(r), terms, searchable, property_types)]
 
-    selected.sort(key=default_sort)  # type: ignore[arg-type]
+    selected.sort(key=default_sort)
     if request.sort is not None:
         name, descending = request.sort
         ptype = _property_type(name, property_types)

@@ -566,7 +566,7 @@ def _as_text(v: object) -> str:
 
 
 def _cmp(a: object, b: object) -> int:
-    return (a > b) - (a < b)  # type: ignore[operator]
+    return (a > b) - (a < b)  # type: ignore[operator]  # callers pass two values of one comparable kind
 
 
 def _compare(actual: object, expected: object) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -127,6 +127,11 @@ class HttpClient:
 
     system = "api"
     default_retry_after = 60.0  # seconds to wait on a 429 that says nothing
+    # the OAuth state each vendor client sets up in its __init__ and :meth:`_take_tokens` keeps
+    access_token: str | None
+    refresh_token: str | None
+    expires_at: datetime | None
+    on_tokens: Callable[[dict], None] | None
 
     def __init__(self, clock: Clock | None, timeout: float, max_retries: int = DEFAULT_MAX_RETRIES) -> None:
         self.clock: Clock = clock or SystemClock()
@@ -185,9 +190,9 @@ class HttpClient:
         return None
 
     # -- the loop --------------------------------------------------------------------------------
-    def request(self, method: str, url: str, *, kind: str, safe: bool, params: object = None,
+    def request(self, method: str, url: str, *, kind: str, safe: bool, params: Mapping[str, Any] | None = None,
                 json: object = None, data: dict | None = None, headers: dict | None = None,
-                auth: object = None, authenticated: bool = True,
+                auth: tuple[str, str] | None = None, authenticated: bool = True,
                 ok: Callable[[int], bool] | None = None) -> tuple[requests.Response, object]:
         """Send one logical request, repeating it as the rules above allow; returns (response, parsed body).
 

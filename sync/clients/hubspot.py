@@ -4,10 +4,11 @@ v4 associations and OAuth v1. Speaks HTTP through ``requests`` and nothing else.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import requests
 
@@ -171,9 +172,10 @@ class HubSpotClient(HttpClient):
         return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
     # -- plumbing --------------------------------------------------------------------------------
-    def _call(self, method: str, path: str, *, kind: str, safe: bool, json: object = None, params: object = None,
-              multi: bool = False) -> object:
-        """One request; ``multi`` accepts a 207 (some inputs of a batch failed) as an answer."""
+    def _call(self, method: str, path: str, *, kind: str, safe: bool, json: object = None,
+              params: Mapping[str, Any] | None = None, multi: bool = False) -> Any:
+        """One request; ``multi`` accepts a 207 (some inputs of a batch failed) as an answer. Returns HubSpot's
+        JSON as parsed (``Any``: its shape is the endpoint's, read with ``.get`` by each caller)."""
         _, body = self.request(method, f"{self.base_url}{path}", kind=kind, safe=safe, json=json, params=params,
                                ok=(lambda status: status == 207) if multi else None)
         return body

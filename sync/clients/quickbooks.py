@@ -103,7 +103,7 @@ class QuickBooksClient(HttpClient):
     system = "quickbooks"
     default_retry_after = 60.0  # QBO's 429s carry no Retry-After; its throttle windows are a minute long
 
-    def __init__(self, base_url: str, realm_id: str, *, client_id: str, client_secret: str, refresh_token: str,
+    def __init__(self, base_url: str, realm_id: str, *, client_id: str, client_secret: str, refresh_token: str | None,
                  access_token: str | None = None, token_url: str | None = None, clock: Clock | None = None,
                  minor_version: int = 75, on_tokens: Callable[[dict], None] | None = None, pace: bool = True,
                  timeout: float = 30) -> None:

@@ -61,7 +61,7 @@ def text(amount: Decimal) -> str:
 
 def qbo_lines(entity: dict) -> list[dict]:
     """The invoice's lines in a comparable form: item, quantity, price, amount, description, service date."""
-    out = []
+    out: list[dict] = []
     for line in entity.get("Line") or []:
         kind = line.get("DetailType")
         detail = line.get(kind) or {}

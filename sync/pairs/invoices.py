@@ -167,7 +167,8 @@ class InvoicePlanner(ChunkPlanner):
 
     def _header_props(self, r: Record, values: dict, creating: bool) -> dict:
         x = r.extra(QUICKBOOKS)
-        props = self.rules.hubspot_properties_for(values, self.settings.mappings)
+        # None and "" are left out at the end (a QBO invoice may lack one)
+        props: dict[str, str | None] = dict(self.rules.hubspot_properties_for(values, self.settings.mappings))
         for name, prop in self.settings.custom_fields.items():  # F12
             if f"custom:{name}" in values:
                 props[prop] = values[f"custom:{name}"]
