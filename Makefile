@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo serve test test-fast test-property lint bench clean
+.PHONY: install demo serve test test-fast test-property lint bench mutants clean
 
 install: $(STAMP)
 
@@ -34,6 +34,9 @@ lint: install  # style, types (sync/ and harness/) and the import layers (the co
 
 bench: install
 	$(BIN)/python -m bench
+
+mutants: install  # planted bugs the oracle must catch (harness/mutants/catalogue.yaml); not part of make test
+	$(BIN)/python -m harness.mutants $(MUTANTS_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
