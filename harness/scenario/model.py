@@ -16,8 +16,13 @@ from typing import Any
 
 import yaml
 
+from sync.generations import MODES
+
 FORMAT_VERSION = 1
-TOP_KEYS = ("version", "name", "rules", "description", "given", "when", "then", "vary", "examples")
+TOP_KEYS = ("version", "name", "rules", "generation", "description", "given", "when", "then", "vary", "examples")
+# The generation of HubSpot's integration a scenario is about (docs/integration-rules.md): the sync runs as it
+# (the engine's ``mode``), and every rule the file names must hold in it.
+GENERATIONS = MODES  # current, 2023, legacy
 THEN_KEYS = ("quickbooks", "hubspot", "status", "counts", "last_pass", "converged")
 VARY_KINDS = ("integers", "sampled_from", "booleans")
 
@@ -143,6 +148,7 @@ class Scenario:
     line_of: dict[str, int | None] = field(default_factory=dict)
     vary: dict = field(default_factory=dict)  # name -> strategy: hypothesis draws the given data
     examples: int = 10
+    generation: str = "current"  # current, 2023 or legacy: the sync runs as this generation (a file must say)
 
     def fail(self, line: int | None, message: str) -> ScenarioError:
         return ScenarioError(self.path, line, message)
@@ -174,6 +180,7 @@ def load(path: str | Path, values: dict | None = None) -> Scenario:
     rules = doc["rules"]
     if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
         raise ScenarioError(path, lineno(doc), "rules must be a list of rule IDs such as [D2, D1]")
+    generation = _generation(path, doc)
     steps = [_step(path, raw, lineno(doc)) for raw in doc.get("when") or []]
     if not isinstance(vary, dict) or not all(isinstance(v, dict) and len(v) == 1 and next(iter(v)) in VARY_KINDS
                                              for v in vary.values()):
@@ -185,7 +192,29 @@ def load(path: str | Path, values: dict | None = None) -> Scenario:
     if problem:
         raise ScenarioError(path, lineno(doc["then"], lineno(doc)), problem)
     return Scenario(path, str(doc["name"]), rules, doc.get("given") or {}, steps, doc["then"],
-                    {k: lineno(v) for k, v in doc.items()}, dict(vary), int(doc.get("examples", 10)))
+                    {k: lineno(v) for k, v in doc.items()}, dict(vary), int(doc.get("examples", 10)), generation)
+
+
+def _generation(path: Path, doc: dict) -> str:
+    """``generation:``, required: one of :data:`GENERATIONS` (``2023`` may be written as a number)."""
+    if "generation" not in doc or doc["generation"] is None:
+        raise ScenarioError(path, lineno(doc), f"'generation' is required: one of {', '.join(GENERATIONS)} "
+                                               "(the generation of HubSpot's integration the scenario is about)")
+    raw = doc["generation"]
+    name = str(raw).strip() if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
+    if name not in GENERATIONS:
+        raise ScenarioError(path, _key_line(path, "generation", lineno(doc)),
+                            f"generation must be one of {', '.join(GENERATIONS)}, not {raw!r}")
+    return name
+
+
+def _key_line(path: Path, key: str, default: int | None) -> int | None:
+    """The line of a top-level ``key:`` (plain values carry no line of their own)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return default
+    return next((n for n, text in enumerate(lines, 1) if re.match(rf"{re.escape(key)}\s*:", text)), default)
 
 
 def _step(path: Path, raw: object, doc_line: int | None) -> Step:

@@ -98,6 +98,11 @@ class World:
         from harness.engine_settings import for_simulators
         from sync.settings import SettingsError
 
+        generation = self.scenario.generation  # the file's ``generation:`` is the engine's ``mode``
+        if "mode" in overrides and str(overrides["mode"]).strip() != generation:
+            raise self.fail(line, f"{what}.mode: {overrides['mode']!r} disagrees with the file's generation "
+                                  f"{generation!r}; leave mode out, generation: says it")
+        overrides["mode"] = generation
         overrides.setdefault("state", "sqlite://")
         for system, url in (("quickbooks", self.sims.qbo_url), ("hubspot", self.sims.hubspot_url)):
             overrides[system] = {"base_url": url, **(overrides.get(system) or {})}

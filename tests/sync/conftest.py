@@ -86,6 +86,11 @@ class World:
             base[name] = {**base.get(name, {}), **block}
         return for_simulators(self.company, self.portal, state=self.state_url, pairs=base)
 
+    def settings_in(self, mode: str, **pairs: dict) -> Settings:
+        """Settings of a generation (``current``, ``2023``, ``legacy``): its own defaults, ``pairs`` as given —
+        only the settings that generation has (sync/generations.py)."""
+        return for_simulators(self.company, self.portal, state=self.state_url, mode=mode, pairs=pairs)
+
     def engine(self, settings: Settings | None = None, state: State | None = None, **pairs: dict) -> Engine:
         """An engine as a process would start it: a new one shares the state (a restart)."""
         settings = settings or self.settings(**pairs)

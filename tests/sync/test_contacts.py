@@ -160,9 +160,13 @@ def test_D4_edge_9_a_contact_deleted_in_hubspot_leaves_the_customer_and_is_never
 
 
 def test_D4_legacy_deactivate_setting_makes_the_customer_inactive(world: World) -> None:
-    contact = new_contact(world, "legacy@example.com", "Leg", "Acy")
-    engine = world.engine(contacts={"on_delete": "deactivate"})
+    """Legacy: contacts come from QBO only (A1); the delete drop-down set to deactivate makes the customer of a
+    contact deleted in HubSpot inactive."""
+    engine = world.engine(settings=world.settings_in("legacy", contacts={"on_delete": "deactivate"}))
+    customer = new_customer(world, "Leg Acy", "legacy@example.com", GivenName="Leg")
     engine.run_pass()
+    contact = record(engine, qbo_id=customer["Id"]).hubspot_id
+    assert contact and contacts(world)[0]["properties"]["email"] == "legacy@example.com"
     world.hs.archive("contacts", contact)
     engine.notify(HUBSPOT, [("contacts", contact, True)])
     engine.run_notifications()

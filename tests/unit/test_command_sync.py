@@ -32,9 +32,9 @@ def test_the_engine_as_a_process_passes_the_record_expectations_and_status_is_no
     assert result.steps == 3
     # no status file: every status / counts expectation is reported, never passed silently, never a crash
     assert result.failures == [
-        "line 30: ada: status not supported by this sync (it reports none)",
-        "line 31: ben: status not supported by this sync (it reports none)",
-        "line 33: counts of contacts: not supported by this sync (it reports no counts)",
+        "line 31: ada: status not supported by this sync (it reports none)",
+        "line 32: ben: status not supported by this sync (it reports none)",
+        "line 34: counts of contacts: not supported by this sync (it reports no counts)",
     ]
 
 

@@ -12,19 +12,19 @@ from harness.scenario import EngineSync, ScenarioError, _same, run
 HEAD = """version: 1
 name: x
 rules: [F10]
+generation: legacy
 given:
+  start: "2026-03-02T09:00:00Z"
   quickbooks: QBO
   settings:
-    mode: legacy
     pairs:
-      contacts: {direction: two-way, recommended_filters: false}
       products: {enabled: false}
-      invoices: {direction: to-hubspot, recommended_filters: false}
   records:
     hubspot:
       - {ref: ada, type: contacts, properties: {email: ada@example.com, firstname: Ada}}
       - {ref: deal, type: deals, associations: [ada], properties: {dealname: D, dealstage: closedwon}}
     quickbooks:
+      - {ref: customer, entity: Customer, body: {DisplayName: Ada, PrimaryEmailAddr: {Address: ada@example.com}}}
       - {ref: widget, entity: Item, body: {Name: Widget, Sku: W-1, UnitPrice: 12.50}}
 """
 
@@ -77,7 +77,7 @@ then:
 """)
     failures = run(path).failures
     assert failures[0].startswith("line 19: action create_invoice_from_deal was refused: no_lines (rule F10)")
-    assert failures[1] == "line 21: unknown ref 'books' (known: ada, deal, widget) (after the failure above)"
+    assert failures[1] == "line 21: unknown ref 'books' (known: ada, customer, deal, widget) (after the failure above)"
 
 
 class _NoActions(EngineSync):

@@ -1,6 +1,7 @@
 """The scenario library: every rule of the project's rule book (docs/integration-rules.md) has a scenario
 file, except the ones listed as pending below (not built yet, or checked where a scenario cannot express
-them); every rule names its generations; scenario files fail with file:line errors."""
+them); every rule names its generations; every scenario states its generation, and names only rules of
+that generation; scenario files fail with file:line errors."""
 
 from __future__ import annotations
 
@@ -43,6 +44,12 @@ def covered() -> set[str]:
     return {rule for path in discover(ROOT / "scenarios") for rule in load(path).rules}
 
 
+def library() -> list[Path]:
+    paths = discover(ROOT / "scenarios")
+    assert len(paths) > 40  # the library was found
+    return paths
+
+
 def test_every_rule_has_a_scenario_or_is_pending() -> None:
     rules = rule_ids()
     assert len(rules) > 40  # the rule book parsed
@@ -69,12 +76,38 @@ def test_scenarios_name_only_real_rules() -> None:
     assert unknown == [], f"scenario files name rules the rule book does not have: {', '.join(unknown)}"
 
 
+def test_every_scenario_states_its_generation() -> None:
+    """``generation:`` is required (load() refuses a file without it); each says one of the three."""
+    stated = {path.name: load(path).generation for path in library()}
+    assert {name: g for name, g in stated.items() if g not in GENERATIONS} == {}
+    assert all(re.search(r"^generation: ", path.read_text(encoding="utf-8"), re.M) for path in library())
+
+
+def test_every_rule_a_scenario_names_holds_in_its_generation() -> None:
+    """A scenario runs the sync as one generation, so each rule it names must hold there (the rule book's
+    "Generations:" line): what one generation does must not be checked in another."""
+    tagged = rule_generations()
+    wrong = [f"{path.name} (generation {scenario.generation}) names {rule}, a rule of "
+             f"{', '.join(tagged[rule])} only"
+             for path in library() for scenario in [load(path)] for rule in scenario.rules
+             if rule in tagged and scenario.generation not in tagged[rule]]
+    assert wrong == [], "scenarios naming rules of another generation:\n" + "\n".join(wrong)
+
+
 @pytest.mark.parametrize(("text", "where", "message"), [
-    ("version: 2\nname: x\nrules: [D2]\nthen: {a: 1}\n", 1, "version must be 1"),
-    ("version: 1\nname: x\nrules: [D2]\nwhen:\n  - teleport: {}\nthen: {a: 1}\n", 5, "unknown step 'teleport'"),
+    ("version: 2\nname: x\nrules: [D2]\ngeneration: current\nthen: {a: 1}\n", 1, "version must be 1"),
+    ("version: 1\nname: x\nrules: [D2]\ngeneration: current\nwhen:\n  - teleport: {}\nthen: {a: 1}\n", 6,
+     "unknown step 'teleport'"),
     ("version: 1\nname: x\n  rules: [D2\n", 3, "not valid YAML"),
-    ("version: 1\nname: x\nrules: D2\nthen: {a: 1}\n", 1, "rules must be a list"),
-    ("version: 1\nname: x\nrules: [D2]\ngivne: {}\nthen: {a: 1}\n", 1, "unknown key(s) givne"),
+    ("version: 1\nname: x\nrules: D2\ngeneration: current\nthen: {a: 1}\n", 1, "rules must be a list"),
+    ("version: 1\nname: x\nrules: [D2]\ngeneration: current\ngivne: {}\nthen: {a: 1}\n", 1,
+     "unknown key(s) givne"),
+    ("version: 1\nname: x\nrules: [D2]\nthen: {a: 1}\n", 1, "'generation' is required: one of current, 2023, legacy"),
+    ("version: 1\nname: x\nrules: [D2]\ngeneration:\nthen: {a: 1}\n", 1, "'generation' is required"),
+    ("version: 1\nname: x\nrules: [D2]\ngeneration: 2019\nthen: {a: 1}\n", 4,
+     "generation must be one of current, 2023, legacy, not 2019"),
+    ("version: 1\nname: x\nrules: [D2]\ndescription: y\ngeneration: [current]\nthen: {a: 1}\n", 5,
+     "generation must be one of current, 2023, legacy, not ['current']"),
 ])
 def test_mistakes_in_a_file_name_the_file_and_line(tmp_path: Path, text: str, where: int, message: str) -> None:
     path = tmp_path / "broken.yaml"
@@ -87,26 +120,77 @@ def test_mistakes_in_a_file_name_the_file_and_line(tmp_path: Path, text: str, wh
 
 def test_a_step_naming_an_unknown_ref_is_reported_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "ref.yaml"
-    path.write_text("version: 1\nname: x\nrules: [D3]\nwhen:\n  - sync\n  - hubspot.update: {ref: nobody}\n"
-                    "then: {counts: {contacts: {synced: 0}}}\n")
+    path.write_text("version: 1\nname: x\nrules: [D3]\ngeneration: current\nwhen:\n  - sync\n"
+                    "  - hubspot.update: {ref: nobody}\nthen: {counts: {contacts: {synced: 0}}}\n")
     with pytest.raises(ScenarioError) as err:
         run(path)
-    assert err.value.line == 6 and "unknown ref 'nobody'" in err.value.message
+    assert err.value.line == 7 and "unknown ref 'nobody'" in err.value.message
+
+
+def test_2023_is_a_generation_written_as_a_number_or_as_text(tmp_path: Path) -> None:
+    for text in ("2023", '"2023"'):
+        path = tmp_path / "g.yaml"
+        path.write_text(f"version: 1\nname: x\nrules: [A1]\ngeneration: {text}\nthen: {{status: []}}\n")
+        assert load(path).generation == "2023"
+
+
+GENERATION_SETTINGS = """version: 1
+name: x
+rules: [D4]
+generation: GENERATION
+given:
+  settings:
+    MODE
+    pairs:
+      contacts: CONTACTS
+then:
+  counts: {contacts: {synced: 0}}
+"""
+
+
+def _generation_file(tmp_path: Path, generation: str, contacts: str, mode: str = "") -> Path:
+    path = tmp_path / "gen.yaml"
+    path.write_text(GENERATION_SETTINGS.replace("GENERATION", generation).replace("CONTACTS", contacts)
+                    .replace("MODE", mode or "setup_date: '2026-03-01'"))
+    return path
+
+
+def test_the_generation_is_the_engines_mode(tmp_path: Path) -> None:
+    """The sync runs as the file's generation: legacy settings pass under legacy, and the other generations'
+    settings are refused with the engine's reason, as the file's mistake at the settings' line."""
+    assert run(_generation_file(tmp_path, "legacy", "{on_delete: deactivate}")).passed
+    with pytest.raises(ScenarioError) as err:
+        run(_generation_file(tmp_path, "legacy", "{direction: two-way}"))
+    assert err.value.line == 7  # the settings mapping
+    assert "pairs.contacts.direction: the legacy integration has no such setting (only current)" in err.value.message
+    with pytest.raises(ScenarioError) as err:
+        run(_generation_file(tmp_path, "2023", "{on_delete: deactivate}"))
+    assert "pairs.contacts.on_delete: the 2023 integration has no such setting (only legacy)" in err.value.message
+
+
+def test_a_settings_mode_that_disagrees_with_the_generation_is_a_file_error(tmp_path: Path) -> None:
+    assert run(_generation_file(tmp_path, "legacy", "{}", mode="mode: legacy")).passed  # agreeing is harmless
+    with pytest.raises(ScenarioError) as err:
+        run(_generation_file(tmp_path, "current", "{}", mode="mode: legacy"))
+    assert err.value.line == 7  # the settings mapping
+    assert err.value.message.startswith("given.settings.mode: 'legacy' disagrees with the file's generation "
+                                        "'current'")
 
 
 def test_a_wrong_expectation_is_a_failure_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "wrong.yaml"
-    path.write_text("version: 1\nname: x\nrules: [D3]\ngiven:\n  settings:\n    pairs:\n"
+    path.write_text("version: 1\nname: x\nrules: [D3]\ngeneration: current\ngiven:\n  settings:\n    pairs:\n"
                     "      contacts: {recommended_filters: false}\n  records:\n    hubspot:\n"
                     "      - {ref: a, type: contacts, properties: {email: a@example.com}}\n"
                     "when: [sync]\nthen:\n  quickbooks:\n    Customer: {count: 5}\n")
     result = run(path)
-    assert not result.passed and result.failures == ["line 14: quickbooks Customer: expected 5, found 1"]
+    assert not result.passed and result.failures == ["line 15: quickbooks Customer: expected 5, found 1"]
 
 
 VARIED = """version: 1
 name: any number of contacts of one company
 rules: [D2]
+generation: current
 vary:
   n: {integers: [1, 6]}
 examples: 4
@@ -136,7 +220,7 @@ def test_a_parametrised_failure_shrinks_to_the_smallest_values(tmp_path: Path) -
     path = tmp_path / "varied.yaml"
     path.write_text(VARIED.replace("EXPECTED", "{n}"))  # wrong for every n
     result = run(path)
-    assert result.failures == ["with n=1: line 18: contacts failed: expected 1, found 0"]
+    assert result.failures == ["with n=1: line 19: contacts failed: expected 1, found 0"]
 
 
 def test_a_bad_expression_is_reported_with_its_line(tmp_path: Path) -> None:
@@ -144,4 +228,4 @@ def test_a_bad_expression_is_reported_with_its_line(tmp_path: Path) -> None:
     path.write_text(VARIED.replace("EXPECTED", "{__import__('os')}"))
     with pytest.raises(ScenarioError) as err:
         run(path)
-    assert err.value.line == 18 and "only names of vary" in err.value.message
+    assert err.value.line == 19 and "only names of vary" in err.value.message

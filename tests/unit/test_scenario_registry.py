@@ -9,7 +9,7 @@ import pytest
 
 from harness.scenario import STEP_KINDS, STEPS, ScenarioError, load
 
-HEAD = "version: 1\nname: x\nrules: [D2]\nwhen:\n"
+HEAD = "version: 1\nname: x\nrules: [D2]\ngeneration: current\nwhen:\n"
 THEN = "then: {counts: {contacts: {synced: 0}}}\n"
 
 
@@ -30,14 +30,14 @@ def test_a_misspelt_key_in_any_step_is_reported_in_one_wording(tmp_path: Path, k
     with pytest.raises(ScenarioError) as err:
         load(path)
     expected = ", ".join(STEPS[kind].keys) or "none"
-    assert str(err.value) == f"{path}:6: {kind}: unknown key(s) propreties; expected {expected}"
+    assert str(err.value) == f"{path}:7: {kind}: unknown key(s) propreties; expected {expected}"
 
 
 def test_the_message_names_every_unknown_key_and_every_key_the_step_takes(tmp_path: Path) -> None:
     path = write(tmp_path, "  - hubspot.update: {ref: ada, propreties: {firstname: X}, typ: contacts}\n")
     with pytest.raises(ScenarioError) as err:
         load(path)
-    assert err.value.line == 5
+    assert err.value.line == 6
     assert err.value.message == "hubspot.update: unknown key(s) propreties, typ; expected ref, of, type, properties"
 
 
@@ -52,7 +52,7 @@ def test_the_message_names_every_unknown_key_and_every_key_the_step_takes(tmp_pa
 def test_missing_keys_and_bare_values_are_reported_when_loading(tmp_path: Path, step: str, message: str) -> None:
     with pytest.raises(ScenarioError) as err:
         load(write(tmp_path, f"  - {step}\n"))
-    assert err.value.line == 5 and err.value.message == message
+    assert err.value.line == 6 and err.value.message == message
 
 
 def test_a_bare_value_stands_for_the_step_s_own_key(tmp_path: Path) -> None:
@@ -67,6 +67,6 @@ def test_then_takes_the_same_wording(tmp_path: Path) -> None:
     path.write_text(HEAD + "  - sync\nthen:\n  statuses: []\n")
     with pytest.raises(ScenarioError) as err:
         load(path)
-    assert err.value.line == 7
+    assert err.value.line == 8
     assert err.value.message == ("then: unknown key(s) statuses; expected quickbooks, hubspot, status, counts, "
                                  "last_pass, converged")

@@ -103,7 +103,9 @@ def test_defaults_of_an_empty_settings_file(tmp_path):
     assert s.mode == "current" and not s.legacy
     i = s.pairs["invoices"]
     assert i.direction == "to-hubspot"  # C2
-    assert (i.tax_code, i.automated_tax, i.custom_fields) == (None, False, {})
+    assert (i.tax_code, i.custom_fields) == (None, {})
+    assert "tax_code" not in s.to_dict()["pairs"]["invoices"]  # F4's tax code is legacy's (the F10 card's)
+    assert not hasattr(i, "automated_tax")  # gone: no setting lets a non-US company take HubSpot invoices (F4)
     # B4: the outbound invoice filter is HubSpot's own: only invoices that are not drafts
     assert i.filters_to_quickbooks == [[Filter("hs_invoice_status", "NEQ", "draft")]]
     c, p = s.pairs["contacts"], s.pairs["products"]
@@ -112,6 +114,17 @@ def test_defaults_of_an_empty_settings_file(tmp_path):
     assert c.mappings == CONTACT_MAPPINGS and p.mappings == PRODUCT_MAPPINGS
     assert c.options == {} and not hasattr(c, "require_sku")  # product options only (E1)
     assert (p.require_sku, p.income_account) == (True, "Sales of Product Income")
+
+
+@pytest.mark.parametrize("mode, refused", [("current", False), ("2023", True), ("legacy", True)])
+def test_A5_a_sandbox_company_is_refused_in_2023_and_legacy_and_accepted_in_current(mode, refused):
+    data = {"mode": mode, "quickbooks": {"base_url": "https://sandbox-quickbooks.api.intuit.com"}}
+    if refused:
+        assert only_problem(data) == ("quickbooks.base_url: QuickBooks sandbox companies cannot connect to the "
+                                      f"{mode} integration (A5)")
+    else:
+        assert Settings.from_dict(data).quickbooks.base_url == "https://sandbox-quickbooks.api.intuit.com"
+    assert Settings.from_dict({"mode": mode}).quickbooks.base_url == "https://quickbooks.api.intuit.com"
 
 
 def test_token_url_follows_base_url_and_trailing_slashes_go():
@@ -241,7 +254,19 @@ def test_recommended_filters_of_an_unknown_pair():
     (contacts(direction="both"),
      "pairs.contacts.direction: must be one of two-way, to-quickbooks, to-hubspot, not 'both'"),
     (contacts(conflict="newest"), "pairs.contacts.conflict: must be one of hubspot, quickbooks, not 'newest'"),
-    (contacts(on_delete="delete"), "pairs.contacts.on_delete: must be one of nothing, deactivate, not 'delete'"),
+    ({"mode": "legacy", "pairs": {"contacts": {"on_delete": "delete"}}},
+     "pairs.contacts.on_delete: must be one of nothing, deactivate, not 'delete'"),
+    ({"mode": "legacy", "pairs": {"contacts": {"on_change": "merge"}}},
+     "pairs.contacts.on_change: must be one of sync, ignore, not 'merge'"),
+    (contacts(on_delete="deactivate"),
+     "pairs.contacts.on_delete: the current integration has no such setting (only legacy)"),
+    ({"pairs": {"invoices": {"tax_code": "1"}}},
+     "pairs.invoices.tax_code: the current integration has no such setting (only legacy)"),
+    ({"pairs": {"invoices": {"automated_tax": True}}}, "pairs.invoices.automated_tax: unknown setting; known: "),
+    ({"mode": "legacy", "pairs": {"contacts": {"direction": "two-way"}}},
+     "pairs.contacts.direction: the legacy integration has no such setting (only current)"),
+    ({"mode": 2023, "pairs": {"invoices": {"recommended_filters": False}}},
+     "pairs.invoices.recommended_filters: the 2023 integration has no such setting (only current)"),
     (contacts(enabled="yes"), "pairs.contacts.enabled: must be true or false, not 'yes'"),
     (contacts(recommended_filters=1), "pairs.contacts.recommended_filters: must be true or false, not 1"),
     (contacts(require_sku=True), "pairs.contacts.require_sku: not a setting of the contacts pair (only of: products)"),
@@ -267,10 +292,11 @@ def test_recommended_filters_of_an_unknown_pair():
      "pairs.invoices.filters.to_quickbooks: the outbound invoice filter is HubSpot's own and cannot be edited (B4)"),
     ({"pairs": {"invoices": {"custom_fields": {"a": "x", "b": "y", "c": "z", "d": "w"}}}},
      "pairs.invoices.custom_fields: QuickBooks shows at most three custom fields on sales forms (F12)"),
-    ({"mode": "old"}, "mode: must be one of current, legacy"),
+    ({"mode": "old"}, "mode: must be one of current, 2023, legacy (the generation of HubSpot's integration"),
     ({"interval_minute": 5}, "interval_minute: unknown setting; known: quickbooks, hubspot,"),
     ({"quickbooks": {"realmid": "1"}}, "quickbooks.realmid: unknown setting; known: base_url, token_url, realm_id"),
-    (contacts(direciton=TWO_WAY), "pairs.contacts.direciton: unknown setting; known: enabled, direction,"),
+    (contacts(direciton=TWO_WAY),
+     "pairs.contacts.direciton: unknown setting; known: enabled, mappings, direction, conflict, filters,"),
     (contacts(mappings={"of": []}), "pairs.contacts.mappings.of: unknown setting; known: off, custom"),
     (contacts(mappings={"off": ["phone", "phon"]}),
      "pairs.contacts.mappings.off[1]: 'phon' is not a default mapping of contacts; known: email, firstname,"),
@@ -343,7 +369,8 @@ def test_B3_default_mappings_can_be_switched_off_D1_displayname_included():
 
 def test_B3_custom_mappings_are_refused_on_the_free_tier():
     assert only_problem(custom(JOBTITLE, tier="free")) == (
-        "pairs.contacts.mappings.custom: custom mappings are a paid-tier feature (B3); hubspot.tier is 'free'")
+        "pairs.contacts.mappings.custom: custom mappings are a paid-tier feature (B3: the current integration "
+        "needs Data Hub Starter or higher); hubspot.tier is 'free'")
 
 
 @pytest.mark.parametrize("tier", ["starter", "professional", "enterprise"])
