@@ -150,9 +150,14 @@ def tracked_files(root: Path) -> list[str]:
     return [p for p in out.stdout.decode().split("\0") if p]
 
 
-def copy_project(root: Path, dest: Path, rev: str | None = None) -> None:
-    """The tracked files, as they are in the working tree (or at commit ``rev``), into ``dest``."""
+def copy_project(root: Path, dest: Path, rev: str | None = None, tree: Path | None = None) -> None:
+    """The tracked files, as they are in the working tree (or at commit ``rev``), into ``dest``; or every file of
+    the folder ``tree`` (a project prepared by hand, e.g. an export of a commit with a change of one's own)."""
     dest.mkdir(parents=True, exist_ok=True)
+    if tree is not None:
+        shutil.copytree(tree, dest, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", ".hypothesis", "*.egg-info"))
+        return
     if rev:
         archive = subprocess.run(["git", "archive", "--format=tar", rev], cwd=root, capture_output=True, check=True)
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
@@ -279,18 +284,19 @@ def line(o: Outcome, width: int) -> str:
 
 def run(mutants: Sequence[Mutant], *, root: Path = ROOT, jobs: int = 2, timeout: float = 300,
         rev: str | None = None, with_planted_bug_tests: bool = False, keep: bool = False,
-        tests: Sequence[str] | None = None, say: Callable[[str], None] = print) -> Report:
+        tests: Sequence[str] | None = None, tree: Path | None = None, say: Callable[[str], None] = print) -> Report:
     started = time.monotonic()
     args = oracle_args(with_planted_bug_tests, tests)
     tmp = Path(tempfile.mkdtemp(prefix="hsqbo-mutants-"))
     try:
         base = tmp / "base"
-        copy_project(root, base, rev)
+        copy_project(root, base, rev, tree)
         bad = problems(mutants, base)
         jobs = max(1, jobs)
         say(f"{len(mutants)} mutant(s), {jobs} job(s), {timeout:.0f} s each at most; "
             f"the oracle: pytest {' '.join(args)}")
-        say(f"copy of {'commit ' + rev if rev else 'the working tree'} in {base}")
+        source = f"the folder {tree}" if tree else f"commit {rev}" if rev else "the working tree"
+        say(f"copy of {source} in {base}")
         pool: list[Workspace] = [Workspace(base, tmp / f"job{i}") for i in range(jobs)]
         free: list[Workspace] = list(pool)
         lock = threading.Lock()

@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rev", metavar="COMMIT", help="copy the files of this commit, not of the working tree")
     parser.add_argument("--with-planted-bug-tests", action="store_true",
                         help="keep tests/property/test_planted_bugs.py in the oracle (slow)")
+    parser.add_argument("--tree", type=Path, metavar="DIR", help="copy this folder (every file) instead")
     parser.add_argument("--tests", nargs="+", metavar="PATH",
                         help="run these tests (paths in the project, or absolute) instead of the whole oracle")
     parser.add_argument("--catalogue", type=Path, default=CATALOGUE, help=argparse.SUPPRESS)
@@ -48,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(mutants)} mutant(s), {len(bad)} stale")
         return 1 if bad else 0
     report = run(mutants, jobs=args.jobs, timeout=args.timeout, rev=args.rev,
-                 with_planted_bug_tests=args.with_planted_bug_tests, keep=args.keep, tests=args.tests)
+                 with_planted_bug_tests=args.with_planted_bug_tests, keep=args.keep, tests=args.tests,
+                 tree=args.tree)
     if args.json:
         Path(args.json).write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
     if not report.outcomes:
