@@ -11,19 +11,20 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from .clients import qbo_query as q
-from .mapping import TO_QUICKBOOKS, qbo_value
+from .generations import ACTION_RULES, generations_with
+from .mapping import TO_QUICKBOOKS, TWO_WAY, qbo_value
 from .outcomes import REASONS, Reason
 from .pairs.contacts import CONTACTS
 from .pairs.documents import DRAFT_NOTE, doc_of, locked, money, text
 from .pairs.products import ensure_custom_line_item
 from .planner import numeric_order
-from .state import HUBSPOT, QUICKBOOKS
+from .state import FAILED, HUBSPOT, QUICKBOOKS
 
 if TYPE_CHECKING:
     from .engine import Engine
 
 ACTION_REASONS = {r.code: r for r in [
-    Reason("legacy_only", "F10", "Creating an invoice from a deal is an action of the legacy integration"),
+    Reason("not_in_generation", "A1", "This generation of the integration has no such action"),
     Reason("quote_not_published", "F10", "Only published quotes can become invoices"),
     Reason("quote_expired", "F10", "The quote has expired"),
     Reason("no_lines", "F10", "An invoice needs at least one line: a quote's line items or products"),
@@ -34,10 +35,19 @@ ACTION_REASONS = {r.code: r for r in [
 
 
 class ActionError(Exception):
-    def __init__(self, code: str, detail: str = "") -> None:
+    def __init__(self, code: str, detail: str = "", rule: str | None = None) -> None:
         why = ACTION_REASONS.get(code) or REASONS[code]
-        self.code, self.rule = code, why.rule
-        super().__init__(f"{why.text}{': ' + detail if detail else ''} (rule {why.rule})")
+        self.code, self.rule = code, rule or why.rule
+        super().__init__(f"{why.text}{': ' + detail if detail else ''} (rule {self.rule})")
+
+
+def _require(engine: Engine, action: str) -> None:
+    """Refuse an action the running generation does not have, naming it and the ones that do."""
+    generation = engine.settings.generation
+    if action not in generation.actions:
+        others = " and ".join(generations_with(action)) or "no generation"
+        raise ActionError("not_in_generation", f"the {generation.name} integration has no {action.replace('_', ' ')} "
+                          f"action (only {others})", rule=ACTION_RULES[action])
 
 
 def create_invoice_from_deal(engine: Engine, deal_id: str, *, quote_id: str | None = None,
@@ -47,8 +57,7 @@ def create_invoice_from_deal(engine: Engine, deal_id: str, *, quote_id: str | No
     """F10 (legacy): an invoice in QBO from a deal — from a published, unexpired quote or from QBO products —
     for the deal's customer (matched, picked or created); created as a draft (F14); the deal's invoice
     properties follow (F8). ``lines``: ``[{"sku" or "item", "quantity", "price"?, "description"?}]``."""
-    if not engine.settings.legacy:
-        raise ActionError("legacy_only")
+    _require(engine, "invoice_from_deal")
     contact = _first_contact(engine, "deals", deal_id)
     return _create_invoice(engine, deal_id, contact, quote_id=quote_id, lines=lines, customer_id=customer_id,
                            terms=terms, invoice_date=invoice_date, due_date=due_date, message=message)
@@ -56,17 +65,19 @@ def create_invoice_from_deal(engine: Engine, deal_id: str, *, quote_id: str | No
 
 def workflow_create_invoice(engine: Engine, deal_id: str, *, lines: list[dict] | None = None,
                             quote_id: str | None = None) -> dict:
-    """The workflow action *Create QuickBooks invoice* (D5, edge 48) on a deal. Legacy: the first associated
-    contact becomes a customer whatever the filters say. Current: the action fails when that contact does
-    not pass the contact sync filters."""
+    """The workflow action *Create QuickBooks invoice* (D5, edge 48) on a deal — in 2023 *Create an invoice*, the
+    one route of a HubSpot invoice into QBO (A1). Legacy: the first associated contact becomes a customer
+    whatever the filters say. Current and 2023: the action fails when that contact does not sync."""
+    _require(engine, "workflow_create_invoice")
     contact = _first_contact(engine, "deals", deal_id)
-    if not engine.settings.legacy and not _passes_contact_filters(engine, contact):
+    if not engine.settings.generation.workflow_creates_customer and not _passes_contact_filters(engine, contact):
         raise ActionError("contact_filtered_out", f"contact {contact}")
     return _create_invoice(engine, deal_id, contact, quote_id=quote_id, lines=lines)
 
 
 def add_invoice_to(engine: Engine, invoice_id: str, object_type: str, object_id: str) -> dict:
     """F11: add an existing QBO invoice to a HubSpot contact, company or deal; it appears in HubSpot, associated."""
+    _require(engine, "add_invoice")
     if object_type not in ("contacts", "companies", "deals"):
         raise ValueError("an invoice is added to contacts, companies or deals")
     invoice = engine.quickbooks.get("Invoice", invoice_id)
@@ -93,6 +104,7 @@ def workflow_paid_invoice(engine: Engine, payment_id: str, *, sales_receipt: boo
     With two-way invoice sync, a payment of a HubSpot invoice is booked twice — once by this action,
     once by the sync — unless the workflow filters out payments whose source is an invoice
     (``skip_invoice_payments``). The engine detects the duplicate and reports it (``duplicate_invoice``)."""
+    _require(engine, "workflow_paid_invoice")
     hubspot = engine.hubspot
     payment = hubspot.get("commerce_payments", payment_id, ["hs_initial_amount", "hs_initiated_date"])
     invoices = hubspot.associations("commerce_payments", "invoices", [payment_id]).get(payment_id, [])
@@ -130,7 +142,7 @@ def workflow_paid_invoice(engine: Engine, payment_id: str, *, sales_receipt: boo
     record = engine.state.by_side_ids("payments", HUBSPOT, [payment_id]).get(payment_id)
     if record is not None and record.qbo_id:  # the sync booked it already: now it is booked twice
         why = REASONS["duplicate_invoice"]
-        record.status, record.reason, record.rule = "failed", why.code, why.rule
+        record.status, record.reason, record.rule = FAILED, why.code, why.rule
         record.message = f"QuickBooks {booked['type']} {booked['id']} books HubSpot payment {payment_id} a second time"
         engine.state.save([record], now=engine.clock.now())
     return {"skipped": False, **booked}
@@ -157,7 +169,8 @@ def _passes_contact_filters(engine: Engine, contact: str | None) -> bool:
         wanted = sorted({f.invoice_property for g in settings.filters_to_quickbooks for f in g if f.on_invoice})
         found = engine.hubspot.batch_read("invoices", [str(t["toObjectId"]) for t in links], wanted) if links else []
         props = {**props, "__invoices__": [i.get("properties") or {} for i in found]}
-    return settings.direction in ("two-way", TO_QUICKBOOKS) and settings.passes(props, TO_QUICKBOOKS)
+    # a contact syncs when its pair is on (A4), flows towards QBO and passes the filters (D5)
+    return settings.enabled and settings.direction in (TWO_WAY, TO_QUICKBOOKS) and settings.passes(props, TO_QUICKBOOKS)
 
 
 def _customer_for(engine: Engine, contact: str | None, picked: str | None = None) -> str:
@@ -174,14 +187,15 @@ def _customer_for(engine: Engine, contact: str | None, picked: str | None = None
     if record.qbo_id:
         return record.qbo_id
     if record.match_key:  # D3: a customer with this email may exist already
-        email = record.match_key.replace("'", "\\'")
-        customers = list(engine.quickbooks.query(q.select("Customer", q.equals("PrimaryEmailAddr", email))))
+        customers = list(engine.quickbooks.query(q.select("Customer", q.equals("PrimaryEmailAddr", record.match_key))))
         if customers:
             engine.observe("contacts", QUICKBOOKS, customers[:1], force=True)
             return str(customers[0]["Id"])
     context = rules.prepare(engine, [record], settings)
-    body = rules.qbo_body(record, record.values(HUBSPOT), settings.maps_towards(TO_QUICKBOOKS), True, context,
-                          settings)
+    # the action is its own route into QBO (legacy's contacts flow only to HubSpot): every mapping that may
+    # ever write QBO's side builds the customer, whatever the pair's direction
+    maps = [m for m in settings.mappings if m.direction in (TWO_WAY, TO_QUICKBOOKS)]
+    body = rules.qbo_body(record, record.values(HUBSPOT), maps, True, context, settings)
     made = engine.quickbooks.create("Customer", body, request_id=f"hsqbo-customer-{contact}")
     engine.observe("contacts", QUICKBOOKS, [made], force=True)  # linked by email (D3)
     return str(made["Id"])
@@ -191,20 +205,23 @@ def _create_invoice(engine: Engine, deal_id: str, contact: str | None, *, quote_
                     lines: list[dict] | None = None, customer_id: str | None = None, terms: str | None = None,
                     invoice_date: str | None = None, due_date: str | None = None, message: str | None = None) -> dict:
     company = engine.company(fresh=True)  # an action may come between passes, after a settings change
-    settings = engine.settings.pairs["invoices"]
-    if engine.settings.legacy and company["custom_numbers"]:
+    generation = engine.settings.generation
+    tax_code = getattr(engine.settings.pairs["invoices"], "tax_code", None)  # legacy's per-line tax code (F4)
+    if generation.name == "legacy" and company["custom_numbers"]:
         raise ActionError("custom_transaction_numbers")  # F6 legacy
-    if company["country"] != "US" and not settings.tax_code:
-        raise ActionError("tax_required")  # F4 legacy: a tax code on every line
+    if company["country"] != "US" and not tax_code:
+        raise ActionError("tax_required")  # F4: legacy needs a tax code on every line; the others cannot tax
     body_lines = _quote_lines(engine, quote_id) if quote_id else _product_lines(engine, lines or [])
     if not body_lines:
         raise ActionError("no_lines")
     if company["country"] != "US":
         for line in body_lines:
-            line["SalesItemLineDetail"]["TaxCodeRef"] = {"value": settings.tax_code}
+            line["SalesItemLineDetail"]["TaxCodeRef"] = {"value": tax_code}
     customer = _customer_for(engine, contact, customer_id)
+    # legacy: a draft for QBO Advanced's approval, not sent by QBO on its own (F14, I9)
+    note = f"{DRAFT_NOTE} deal {deal_id}" if generation.drafts_for_approval else f"From HubSpot deal {deal_id}"
     body: dict = {"CustomerRef": {"value": customer}, "Line": body_lines, "EmailStatus": "NotSet",
-                  "PrivateNote": f"{DRAFT_NOTE} deal {deal_id}"}  # a draft, not sent by QBO on its own (F14)
+                  "PrivateNote": note}
     if terms:
         term = next(iter(engine.quickbooks.query(q.select("Term", q.equals("Name", terms)))), None)
         if term is None:

@@ -93,8 +93,8 @@ class Engine:
 
     def _runs(self, names: Iterable[str]) -> list[str]:
         """The enabled pairs among ``names``, each followed by the pair that syncs under its settings."""
-        pairs = self.settings.pairs
-        return with_followers(n for n in names if n in pairs and pairs[n].enabled)  # A4: off keeps the state
+        pairs, always = self.settings.pairs, self.settings.generation.runs_when_off
+        return with_followers(n for n in names if n in pairs and (pairs[n].enabled or n in always))  # A4
 
     def pair_settings(self, name: str) -> PairSettings:
         """A pair's settings; a follower (payments) runs under its leader's (invoices)."""
@@ -122,7 +122,19 @@ class Engine:
     # -- read --------------------------------------------------------------------------------------
     def _since(self, pair: str, side: str) -> datetime | None:
         mark = self.state.watermark(pair, side)
+        if mark is None and side == QUICKBOOKS and pair in self.settings.generation.recent_records_only:
+            return self._switched_on(pair)  # A6: no initial sync; what changes from now on comes across
         return mark - timedelta(seconds=self.settings.lookback_seconds) if mark else None
+
+    def _switched_on(self, pair: str) -> datetime:
+        """When the pair's switch was turned on: its first pass (kept, so a crash before the watermark moves
+        does not move it)."""
+        key = f"switched_on:{pair}"
+        stamp = self.state.get_value(key)
+        if stamp is None:
+            stamp = self.clock.now().isoformat()
+            self.state.set_value(key, stamp)
+        return datetime.fromisoformat(stamp)
 
     def _observe_quickbooks(self, rules: Pair, settings: PairSettings, report: PairReport) -> None:
         pages = self.quickbooks.query_pages(rules.qbo_statement(self._since(rules.name, QUICKBOOKS)))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .state import Status
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -69,6 +71,8 @@ REASONS = {r.code: r for r in [
     Reason("direction", "B1", "The pair does not sync records from this side", excluded=True),
     Reason("merged", "D3", "Merged into another record, which took over its link", excluded=True),
     Reason("deleted", "D4", "The record was deleted on one side; the other side is left as it is", excluded=True),
+    Reason("change_ignored", "D4", "Legacy: the pair's create-and-update setting is to ignore changes made in "
+           "QuickBooks", excluded=True),
     Reason("rejected_by_quickbooks", "B5", "QuickBooks refused the record"),
     Reason("rejected_by_hubspot", "B5", "HubSpot refused the record"),
 ]}
@@ -81,4 +85,4 @@ def reason(code: str) -> Reason:
 def status_of(code: str) -> str:
     """The record status a reason puts a record in: excluded, pending (waiting) or failed."""
     why = REASONS[code]
-    return "excluded" if why.excluded else "pending" if why.waits else "failed"
+    return Status.EXCLUDED if why.excluded else Status.PENDING if why.waits else Status.FAILED

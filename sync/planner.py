@@ -179,6 +179,8 @@ class ChunkPlanner:
         s = self.settings
         if s.direction not in (TWO_WAY, towards):
             return "direction"
+        if source == QUICKBOOKS and s.on_change == "ignore":
+            return "change_ignored"  # D4 (legacy): the create-and-update drop-down says ignore
         code = self.rules.exclusion(r, source, s)
         if code:
             return code
@@ -220,6 +222,9 @@ class ChunkPlanner:
         s = self.settings
         to_q = s.direction in (TWO_WAY, TO_QUICKBOOKS) and s.passes(self._filter_props(r, HUBSPOT), TO_QUICKBOOKS)
         to_h = s.direction in (TWO_WAY, TO_HUBSPOT) and s.passes(self._filter_props(r, QUICKBOOKS), TO_HUBSPOT)
+        if s.on_change == "ignore" and to_h and not to_q:
+            self._end(r, EXCLUDED, "change_ignored")  # D4 (legacy)
+            return
         if not (to_q or to_h):
             self._end(r, EXCLUDED, "filtered_out")  # B4: stops syncing; nothing is deleted on either side
             return

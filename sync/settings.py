@@ -43,6 +43,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from .filters import INVOICE_PREFIX, OPERATORS, Filter, groups_match, needs_invoices, plain, value_problem
+from .generations import GENERATIONS, MODES, Generation
 from .mapping import (
     DIRECTIONS,
     TO_HUBSPOT,
@@ -71,8 +72,9 @@ DEFAULT_STATE = "sqlite:///hsqbo-sync.db"
 DEFAULT_INTERVAL_MINUTES = 10  # A3: at most 10 minutes after a change
 DEFAULT_LOOKBACK_SECONDS = 120
 
-MODES = ("current", "legacy")  # which version of HubSpot's integration the engine behaves as
-_COMMON_PAIR_KEYS = ("enabled", "direction", "conflict", "mappings", "filters", "on_delete", "recommended_filters")
+ON_CHANGE = ("sync", "ignore")  # D4 (legacy): what a QBO create or update does in HubSpot
+_COMMON_PAIR_KEYS = ("enabled", "mappings")  # every generation; the others are the generation's (pair_settings)
+_GENERATION_PAIR_KEYS = ("direction", "conflict", "filters", "recommended_filters", "on_change", "on_delete")
 _TOP_KEYS = ("quickbooks", "hubspot", "quickbooks_webhook_verifier", "state", "setup_date", "interval_minutes",
              "lookback_seconds", "mode", "pairs")
 
@@ -154,6 +156,8 @@ class PairSettings:
     filters_to_quickbooks: list[list[Filter]] = field(default_factory=list)
     filters_to_hubspot: list[list[Filter]] = field(default_factory=list)
     on_delete: str = "nothing"
+    on_change: str = "sync"
+    generation: str = "current"  # the mode it was read under: which of its settings exist
     recommended_filters: bool = True
     options: dict[str, Any] = field(default_factory=dict)  # the pair's own settings (``Pair.options``)
 
@@ -187,9 +191,9 @@ class PairSettings:
 
     @classmethod
     def from_dict(cls, name: str, data: Mapping | None, *, setup_date: date | None = None,
-                  tier: str = "professional") -> PairSettings:
+                  tier: str = "professional", mode: str = "current") -> PairSettings:
         problems: list[str] = []
-        pair = _parse_pair(name, data, setup_date or _today(), tier, problems)
+        pair = _parse_pair(name, data, setup_date or _today(), tier, GENERATIONS[mode], problems)
         if problems:
             raise SettingsError(problems)
         return pair
@@ -211,13 +215,19 @@ class PairSettings:
             "mappings": {"off": [m.id for m in defaults if m.id not in kept], "custom": custom},
             "filters": {"to_quickbooks": [[f.to_dict() for f in g] for g in self.filters_to_quickbooks],
                         "to_hubspot": [[f.to_dict() for f in g] for g in self.filters_to_hubspot]},
+            "on_change": self.on_change,
             "on_delete": self.on_delete,
             "recommended_filters": self.recommended_filters,
         }
         if PAIRS[self.name].fixed_filters_to_quickbooks is not None:
             del out["filters"]["to_quickbooks"]  # the system's own (B4): not a setting
-        for key in PAIRS[self.name].options:
-            out[key] = getattr(self, key)
+        generation = GENERATIONS[self.generation]
+        for key in _GENERATION_PAIR_KEYS:  # only what this generation has
+            if key not in generation.pair_settings:
+                del out[key]
+        for key, option in PAIRS[self.name].options.items():
+            if option.available_in(self.generation):
+                out[key] = getattr(self, key)
         return out
 
 
@@ -236,6 +246,11 @@ class Settings:
     @property
     def legacy(self) -> bool:
         return self.mode == "legacy"
+
+    @property
+    def generation(self) -> Generation:
+        """The generation of HubSpot's integration the engine behaves as (sync/generations.py)."""
+        return GENERATIONS[self.mode]
 
     @classmethod
     def from_dict(cls, data: Mapping | None) -> Settings:
@@ -447,31 +462,55 @@ def _parse_settings(raw: object, problems: list[str]) -> Settings:
     interval = _int(data, "interval_minutes", DEFAULT_INTERVAL_MINUTES, 1, "", problems)
     lookback = _int(data, "lookback_seconds", DEFAULT_LOOKBACK_SECONDS, 0, "", problems)
     verifier = _str(data, "quickbooks_webhook_verifier", "", problems)
-    mode = _choice(data, "mode", MODES, "current", "", problems)
+    mode = _mode(data.get("mode"), problems)
+    generation = GENERATIONS[mode]
+    if generation.refuses_sandbox and quickbooks.base_url == QUICKBOOKS_SANDBOX_URL:
+        problems.append(f"quickbooks.base_url: QuickBooks sandbox companies cannot connect to the {mode} "
+                        "integration (A5)")
     pairs_raw = _mapping(data.get("pairs"), "pairs", problems)
     known = configurable()
     for name in pairs_raw:
         if name not in known:
             problems.append(f"pairs.{name}: unknown object pair; known pairs: {', '.join(known)}")
-    pairs = {name: _parse_pair(name, pairs_raw.get(name), setup_date, hubspot.tier, problems) for name in known}
+    pairs = {name: _parse_pair(name, pairs_raw.get(name), setup_date, hubspot.tier, generation, problems)
+             for name in known}
     return Settings(quickbooks=quickbooks, hubspot=hubspot, state=state, setup_date=setup_date,
                     interval_minutes=interval, lookback_seconds=lookback, quickbooks_webhook_verifier=verifier,
                     mode=mode, pairs=pairs)
 
 
-def _parse_pair(name: str, raw: object, setup_date: date, tier: str, problems: list[str]) -> PairSettings:
+def _mode(raw: object, problems: list[str]) -> str:
+    """``mode``: current, 2023 (a number or a string) or legacy."""
+    mode = "current" if raw is None else str(raw).strip()
+    if mode not in MODES:
+        problems.append(f"mode: must be one of {', '.join(MODES)} (the generation of HubSpot's integration to "
+                        f"behave as), not {raw!r}")
+        return "current"
+    return mode
+
+
+def _parse_pair(name: str, raw: object, setup_date: date, tier: str, generation: Generation,
+                problems: list[str]) -> PairSettings:
     path = f"pairs.{name}"
     data = _mapping(raw, path, problems)
-    options = PAIRS[name].options
+    options = {k: o for k, o in PAIRS[name].options.items() if o.available_in(generation.name)}
+    mode = generation.name
     for key in data:
-        if key in _COMMON_PAIR_KEYS or key in options:
+        if key in _COMMON_PAIR_KEYS or key in options or key in generation.pair_settings:
             continue
         users = [pair for pair in configurable() if key in PAIRS[pair].options]
-        if users:
+        others = [g.name for g in GENERATIONS.values() if key in g.pair_settings
+                  or any(key in PAIRS[p].options and PAIRS[p].options[key].available_in(g.name) for p in users)]
+        if users and name not in users:
             problems.append(f"{path}.{key}: not a setting of the {name} pair (only of: {', '.join(users)})")
+        elif others:
+            problems.append(f"{path}.{key}: the {mode} integration has no such setting (only {', '.join(others)})")
         else:
-            problems.append(f"{path}.{key}: unknown setting; known: {', '.join([*_COMMON_PAIR_KEYS, *options])}")
-    use_recommended = _bool(data, "recommended_filters", True, path, problems)
+            known = [*_COMMON_PAIR_KEYS, *[k for k in _GENERATION_PAIR_KEYS if k in generation.pair_settings],
+                     *options]
+            problems.append(f"{path}.{key}: unknown setting; known: {', '.join(known)}")
+    has = generation.pair_settings
+    use_recommended = generation.recommended_filters and _bool(data, "recommended_filters", True, path, problems)
     recommended: dict = {}
     if use_recommended:
         try:
@@ -479,24 +518,35 @@ def _parse_pair(name: str, raw: object, setup_date: date, tier: str, problems: l
         except ValueError:
             recommended = {}
     enabled = _bool(data, "enabled", True, path, problems)
-    direction = _choice(data, "direction", DIRECTIONS, recommended.get("direction", TWO_WAY), path, problems)
+    allowed = generation.directions.get(name, DIRECTIONS)
+    default_direction = recommended.get("direction", TWO_WAY) if "direction" in has else allowed[0]
+    direction = _choice(data, "direction", DIRECTIONS, default_direction, path, problems) if "direction" in has \
+        else default_direction
     direction_ok = data.get("direction") is None or data.get("direction") in DIRECTIONS
-    conflict = _choice(data, "conflict", CONFLICTS, "hubspot", path, problems)
+    if direction_ok and direction not in allowed:
+        problems.append(f"{path}.direction: the {mode} integration syncs {name} {' or '.join(allowed)} only (A1), "
+                        f"not {direction!r}")
+    conflict = _choice(data, "conflict", CONFLICTS, "hubspot", path, problems) if "conflict" in has else "hubspot"
     # an invalid direction (already reported) skips the checks that depend on it
-    mappings = _parse_mappings(name, data.get("mappings"), direction if direction_ok else "", tier, path, problems)
-    filters = _parse_filters(data, recommended.get("filters", {}), path, problems)
-    on_delete = _choice(data, "on_delete", ON_DELETE, "nothing", path, problems)
-    extra = {key: _option(data, key, option, path, problems) for key, option in options.items()}
+    mappings = _parse_mappings(name, data.get("mappings"), direction if direction_ok else "", tier, generation, path,
+                               problems)
+    filters = _parse_filters(data if "filters" in has else {}, recommended.get("filters", {}), path, problems)
+    on_delete = _choice(data, "on_delete", ON_DELETE, "nothing", path, problems) if "on_delete" in has else "nothing"
+    on_change = _choice(data, "on_change", ON_CHANGE, "sync", path, problems) if "on_change" in has else "sync"
+    # an option this generation lacks cannot be set, but reads as its default (the pair's code stays simple)
+    extra = {key: _option(data, key, option, path, problems) if key in options else option.default
+             for key, option in PAIRS[name].options.items()}
     fixed = PAIRS[name].fixed_filters_to_quickbooks
     if fixed is not None:
-        if "to_quickbooks" in (data.get("filters") or {}):
+        if "to_quickbooks" in (data.get("filters") or {}) and "filters" in has:
             problems.append(f"{path}.filters.to_quickbooks: the outbound {PAIRS[name].hubspot_webhook} filter is "
                             "HubSpot's own and cannot be edited (B4): only invoices that are not drafts go to "
                             "QuickBooks")
         filters["to_quickbooks"] = _parse_groups(fixed, path, problems)
     return PairSettings(name=name, enabled=enabled, direction=direction, conflict=conflict, mappings=mappings,
                         filters_to_quickbooks=filters["to_quickbooks"], filters_to_hubspot=filters["to_hubspot"],
-                        on_delete=on_delete, recommended_filters=use_recommended, options=extra)
+                        on_delete=on_delete, on_change=on_change, generation=mode,
+                        recommended_filters=use_recommended, options=extra)
 
 
 def _option(data: Mapping, key: str, option: Option, path: str, problems: list[str]) -> object:
@@ -568,7 +618,7 @@ def _parse_filter(raw: object, path: str, problems: list[str]) -> Filter | None:
     return Filter(prop.strip(), operator, raw.get("value"))
 
 
-def _parse_mappings(name: str, raw: object, direction: str, tier: str, path: str,
+def _parse_mappings(name: str, raw: object, direction: str, tier: str, generation: Generation, path: str,
                     problems: list[str]) -> list[FieldMap]:
     mpath = f"{path}.mappings"
     block = _mapping(raw, mpath, problems)
@@ -593,8 +643,9 @@ def _parse_mappings(name: str, raw: object, direction: str, tier: str, path: str
     if not isinstance(custom_raw, list):
         problems.append(f"{mpath}.custom: must be a list of custom mappings, not {custom_raw!r}")
         return mappings
-    if custom_raw and tier in FREE_TIERS:
-        problems.append(f"{mpath}.custom: custom mappings are a paid-tier feature (B3); hubspot.tier is {tier!r}")
+    if custom_raw and tier in FREE_TIERS and generation.custom_mapping_tier:
+        problems.append(f"{mpath}.custom: custom mappings are a paid-tier feature (B3: the {generation.name} "
+                        f"integration needs {generation.custom_mapping_tier} or higher); hubspot.tier is {tier!r}")
     for i, item in enumerate(custom_raw):
         fm = _parse_custom(name, item, direction, mappings, f"{mpath}.custom[{i}]", problems)
         if fm is not None:

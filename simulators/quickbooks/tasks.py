@@ -53,7 +53,8 @@ def open_tasks(co: Company) -> list[dict]:
     for inv in _live(co, "Invoice"):
         label = f"invoice {inv.get('DocNumber') or inv['Id']} for {_name(inv, 'CustomerRef')}"
         created = _created(inv)
-        if str(inv.get("PrivateNote") or "").startswith(DRAFT_FROM_HUBSPOT) and inv.get("EmailStatus") != "EmailSent":
+        if co.settings.get("draftApprovals", True) and str(inv.get("PrivateNote") or "").startswith(
+                DRAFT_FROM_HUBSPOT) and inv.get("EmailStatus") != "EmailSent":
             tasks.append(_task("approve_draft_invoice", f"Approve draft {label} from HubSpot", "Invoice", inv,
                                _day(co, created) if created else today))
         past_due = _past_due(inv, today)

@@ -64,6 +64,9 @@ def create_company(runtime: Runtime, options: dict) -> str:
         "edition": edition,
         "multiCurrency": bool(options.get("multiCurrency", False)),
         "revenueRecognition": bool(options.get("revenueRecognition", False)),
+        # I9: drafts from HubSpot wait for approval in Advanced's task manager (articles 000, 002); false: article
+        # 003's reading, where the task manager no longer takes them (docs/decisions.md)
+        "draftApprovals": bool(options.get("draftApprovals", True)),
         "companyName": options.get("companyName") or "Sandbox Company_" + country + "_1",
         "webhooks": [],
     }

@@ -35,11 +35,16 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Option:
     """A setting only some pairs have. ``kind``: bool, text (may be empty: ``default``) or custom (``check``
-    reads and validates the raw value: ``check(raw, path, problems) -> value``)."""
+    reads and validates the raw value: ``check(raw, path, problems) -> value``). ``generations``: the
+    integration generations that have it (None: all)."""
 
     default: object
     kind: str = "text"
     check: Callable[[object, str, list[str]], object] | None = None
+    generations: tuple[str, ...] | None = None
+
+    def available_in(self, generation: str) -> bool:
+        return self.generations is None or generation in self.generations
 
 
 class Pair:

@@ -76,7 +76,7 @@ INVOICE_MAPPINGS = [
     FieldMap("hs_due_date", "DueDate", "date"),
     FieldMap("hs_currency", "CurrencyRef.value", create_only=True),  # I8: a document keeps its currency
 ]
-LINE_PROPERTIES = ["name", "quantity", "price", "hs_sku", "hs_product_id", "description", "amount"]
+LINE_PROPERTIES = ["name", "quantity", "price", "hs_sku", "hs_product_id", "description", "amount", "hs_tax_amount"]
 
 
 @dataclass
@@ -148,8 +148,8 @@ class InvoicePlanner(ChunkPlanner):
         if not attached:
             if not self._allowed(TO_HUBSPOT):
                 return self._end(r, EXCLUDED, "direction")
-            if self.ctx.settings.legacy:
-                return self._end(r, EXCLUDED, "not_attached")  # F11: only by hand in legacy mode
+            if self.ctx.settings.generation.card_only_invoices and not self.settings.enabled:
+                return self._end(r, EXCLUDED, "not_attached")  # F11: legacy, the invoice switch off
             if not self.settings.passes(x.get("props", {}), TO_HUBSPOT):
                 return self._end(r, EXCLUDED, "filtered_out")  # C2
         if x.get("voided"):
@@ -248,6 +248,9 @@ class InvoicePlanner(ChunkPlanner):
         if to_q and self._allowed(TO_QUICKBOOKS):
             body = self.rules.qbo_body(r, to_q, self.settings.mappings, False, {}, self.settings)
             body.update(Id=r.qbo_id, SyncToken=r.qbo_version, sparse=True)
+            if x.get("tax") and money(x["tax"]) and self.ctx.company()["country"] == "US":
+                # F4: an explicit tax (automated sales tax) is kept only when sent again; QBO would recompute it
+                body["TxnTaxDetail"] = {"TotalTax": qbo_value(x["tax"], "number")}
             self.qbo_items.append({"bId": str(r.id), "operation": "update", "Invoice": body})
             self.pending_base[r.id or 0] = new_base
             self.pending_doc[r.id or 0] = doc
@@ -277,12 +280,8 @@ class InvoicePlanner(ChunkPlanner):
             return "voided"
         if not self.settings.passes(x.get("props", {}), TO_QUICKBOOKS):
             return "draft"  # B4: HubSpot's own outbound filter, only finalized invoices
-        company = self.ctx.company()
-        if self.ctx.settings.legacy and company["custom_numbers"]:
-            return "custom_transaction_numbers"  # F6 legacy: refused outright
-        if company["country"] != "US":
-            if not (self.ctx.settings.legacy or self.settings.automated_tax) or not self.settings.tax_code:
-                return "tax_required"  # F4
+        if self.ctx.company()["country"] != "US":
+            return "tax_required"  # F4: HubSpot invoices carry no tax a non-US company accepts
         return None
 
     def _prepare_quickbooks_creates(self, records: list[Record]) -> None:
@@ -308,7 +307,7 @@ class InvoicePlanner(ChunkPlanner):
             if customer is None:  # A1 / edge 34: the customer first, in dependency order
                 self._end(r, PENDING, "customer_not_synced")
                 continue
-            body_lines = []
+            body_lines, line_tax = [], Decimal(0)
             for lid in sorted((str(t["toObjectId"]) for t in line_links.get(r.hubspot_id or "", [])),
                               key=numeric_order):
                 props = lines.get(lid)
@@ -323,8 +322,10 @@ class InvoicePlanner(ChunkPlanner):
                 qty, price = money(props.get("quantity") or 1), money(props.get("price"))
                 detail: dict = {"ItemRef": {"value": item}, "Qty": qbo_value(text(qty), "number"),
                                 "UnitPrice": qbo_value(text(price), "number")}
-                if self.settings.tax_code and company["country"] != "US":
-                    detail["TaxCodeRef"] = {"value": self.settings.tax_code}  # F4: legacy / automated tax
+                tax = money(props.get("hs_tax_amount"))
+                if tax:  # F4: HubSpot's automated sales tax (a beta a Super Admin opts into) taxed this line
+                    detail["TaxCodeRef"] = {"value": "TAX"}
+                    line_tax += tax
                 body_lines.append({"DetailType": "SalesItemLineDetail",
                                    "Amount": qbo_value(text(qty * price), "number"),
                                    "Description": props.get("name") or "", "SalesItemLineDetail": detail})
@@ -336,8 +337,11 @@ class InvoicePlanner(ChunkPlanner):
                 body["DocNumber"] = values["hs_number"]  # F6: the HubSpot number, prefix and all
             # I8: always the invoice's own currency, so QBO refuses one its customer does not have (never relabelled)
             body["CurrencyRef"] = {"value": values.get("hs_currency") or company["currency"]}
+            if line_tax:  # F4: QBO's automated sales tax honours an explicit amount, so the totals agree
+                body["TxnTaxDetail"] = {"TotalTax": qbo_value(text(line_tax), "number")}
             body.update(CustomerRef={"value": customer}, Line=body_lines,
-                        PrivateNote=f"{DRAFT_NOTE} invoice {r.hubspot_id}" if self.ctx.settings.legacy
+                        PrivateNote=f"{DRAFT_NOTE} invoice {r.hubspot_id}"
+                        if self.ctx.settings.generation.drafts_for_approval
                         else f"From HubSpot invoice {r.hubspot_id}")
             custom = {name: values.get(f"custom:{name}", "") for name in self.settings.custom_fields}
             if any(custom.values()):
@@ -488,8 +492,11 @@ class InvoicePlanner(ChunkPlanner):
 
     # -- deals (F7, F8, F13) -------------------------------------------------------------------------
     def _update_deals(self) -> None:
+        """F8 (2023, legacy): the deal's five invoice properties follow its most recently updated invoice.
+        F13 (current): nothing is written to the deal; the invoice object is the one to report on."""
+        generation = self.ctx.settings.generation
         touched = [r for r in self.records if r.hubspot_id and r.qbo_id and r.status == SYNCED and not r.dirty]
-        if not touched:
+        if not touched or not generation.deal_invoice_properties:
             return
         hubspot, state = self.ctx.hubspot, self.ctx.state
         deal_ids: set[str] = set()
@@ -510,8 +517,9 @@ class InvoicePlanner(ChunkPlanner):
         for deal in deals:
             candidates = [records[str(t["toObjectId"])] for t in invoices_of.get(deal, [])
                           if str(t["toObjectId"]) in records and records[str(t["toObjectId"])].qbo_id]
-            # F7: an invoice in another currency than the account's never sets them; F8: the most recently updated
-            candidates = [c for c in candidates if (c.extra(QUICKBOOKS).get("currency") or currency) == currency]
+            # F7 (legacy): an invoice in another currency than the account's never sets them
+            if generation.foreign_currency_leaves_deal:
+                candidates = [c for c in candidates if (c.extra(QUICKBOOKS).get("currency") or currency) == currency]
             if not candidates:
                 continue
             latest = max(candidates, key=lambda c: (c.extra(QUICKBOOKS).get("updated", ""), int(c.qbo_id or 0)))
@@ -574,12 +582,12 @@ class Invoices(Pair):
                                "BillEmail.Address")},
         **{f: "date" for f in ("TxnDate", "DueDate", "ShipDate")},
     }
-    # E2's "Custom line item" is booked on income_account; F4: tax_code goes on every line sent to a non-US
-    # company (legacy mode, or with automated_tax on); F12: custom_fields maps QBO sales-form custom fields
-    # (by name) to HubSpot invoice properties.
+    # E2's "Custom line item" is booked on income_account; F4 (legacy): tax_code goes on every line of an
+    # invoice the Integration Invoices card makes for a non-US company; F12 (current): custom_fields maps QBO
+    # sales-form custom fields (by name) to HubSpot invoice properties.
     options: ClassVar[dict[str, Option]] = {
-        "income_account": Option("Sales of Product Income"), "tax_code": Option(None),
-        "automated_tax": Option(False, "bool"), "custom_fields": Option({}, "custom", check_custom_fields)}
+        "income_account": Option("Sales of Product Income"), "tax_code": Option(None, generations=("legacy",)),
+        "custom_fields": Option({}, "custom", check_custom_fields, generations=("current",))}
     # B4: the outbound invoice filter is HubSpot's own and cannot be edited: only invoices that are not drafts
     fixed_filters_to_quickbooks: ClassVar[list | None] = [
         [{"property": "hs_invoice_status", "operator": "NEQ", "value": "draft"}]]
@@ -647,7 +655,7 @@ class Invoices(Pair):
         ctx.state.set_value("invoices:custom_fields", mapped)
         today = ctx.clock.now().date().isoformat()
         if ctx.state.get_value("invoices:overdue_checked") != today:
-            late = [r for r in ctx.state.records("invoices", status="synced", limit=None)
+            late = [r for r in ctx.state.records("invoices", status=SYNCED, limit=None)
                     if r.qbo_id and r.hubspot_id and f9_status(r.extra(QUICKBOOKS), ctx.clock.now().date())
                     != doc_of(r).get("status")]
             for r in late:

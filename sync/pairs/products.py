@@ -52,7 +52,7 @@ class Products(Pair):
         "InvStartDate": "date",
     }
     # E1: by default only products with a SKU sync; items created from HubSpot are booked on the income account
-    options: ClassVar[dict[str, Option]] = {"require_sku": Option(True, "bool"),
+    options: ClassVar[dict[str, Option]] = {"require_sku": Option(True, "bool", generations=("current",)),
                                             "income_account": Option("Sales of Product Income")}
 
     def recommended(self, setup_date: date) -> dict:

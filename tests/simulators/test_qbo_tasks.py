@@ -245,3 +245,13 @@ def test_tasks_are_ordered_by_due_date_then_workflow(books: Books) -> None:
                    ("2026-01-13", "bank_deposit_reminder", paid_cash["Id"]),
                    ("2026-01-15", "unsent_invoice_reminder", draft["Id"])]
     assert len({t["id"] for t in books.tasks()}) == 4
+
+
+def test_I9_article_003_reading_drafts_from_hubspot_do_not_wait_in_the_task_manager(sims: Simulators) -> None:
+    """Article 003: the task manager no longer takes HubSpot's drafts; they sit among the invoices, unsent (F14).
+    The company option ``draftApprovals: false`` simulates that reading; the other reminders go on."""
+    co = Books(sims, edition="advanced", draftApprovals=False)
+    co.invoice(PrivateNote=f"{DRAFT_FROM_HUBSPOT} — deal 7")
+    assert co.tasks("approve_draft_invoice") == []
+    co.advance(4 * DAY)
+    assert len(co.tasks("unsent_invoice_reminder")) == 1

@@ -20,22 +20,11 @@ from conftest import (
 
 from harness.cli import main
 from sync import actions
-from sync.clients.quickbooks import QuickBooksError
 from sync.engine import Engine
 from sync.pairs.documents import DRAFT_NOTE
 from sync.state import FAILED, HUBSPOT, SYNCED
 
 pytestmark = pytest.mark.hsqbo(rate_limits=False, clock="frozen", start="2026-03-02T09:00:00Z")
-
-
-# A known engine bug (reported, not fixed here): legacy's workflow action and card must make the customer of a
-# contact that is not synced (D5, F10), but the engine builds it from the contact pair's mappings towards
-# QuickBooks — none in legacy, whose contacts flow only to HubSpot (A1) — and QBO refuses a nameless customer.
-# The tests below say what legacy must do; strict, so they fail as soon as the engine is fixed and the mark stays.
-LEGACY_CUSTOMER_BUG = pytest.mark.xfail(
-    strict=True, raises=QuickBooksError,
-    reason="engine bug: sync/actions.py _customer_for builds the customer from settings.maps_towards(TO_QUICKBOOKS), "
-           "empty under legacy's fixed to-hubspot contacts direction; QBO answers 2020 (a name is required)")
 
 
 def engine_in(w: World, mode: str, direction: str = "to-hubspot", **contacts: object) -> Engine:
@@ -111,7 +100,6 @@ def test_F10_F11_the_card_is_legacy_only_and_its_refusal_names_the_generation(wo
     assert len(list(world.qbo.query("SELECT * FROM Invoice"))) == 1  # the bookkeeper's own, nothing more
 
 
-@LEGACY_CUSTOMER_BUG
 def test_F10_legacy_creates_the_customer_it_needs(world: World) -> None:
     contact = new_contact(world, "new@example.com", "Nia", "New", company="Fresh Co")
     deal = deal_with_contact(world, contact)
@@ -147,7 +135,6 @@ def test_D5_edge48_the_workflow_action_fails_for_a_filtered_contact_in_current(w
     assert list(world.qbo.query("SELECT * FROM Customer")) == []
 
 
-@LEGACY_CUSTOMER_BUG
 def test_D5_edge48_legacy_the_workflow_action_creates_the_customer_of_a_contact_that_does_not_sync(
         world: World) -> None:
     lead = new_contact(world, "lead@example.com", "Lee", "Lead")  # HubSpot only: legacy contacts come from QBO
@@ -158,9 +145,6 @@ def test_D5_edge48_legacy_the_workflow_action_creates_the_customer_of_a_contact_
     assert world.qbo.get("Customer", made["customer"])["PrimaryEmailAddr"]["Address"] == "lead@example.com"
 
 
-@pytest.mark.xfail(strict=True, reason="engine gap: in 2023 workflow_create_invoice checks only the contact pair's "
-                   "direction and filters (fixed two-way, none), so it never fails: a contact that does not sync — "
-                   "here the contact pair is switched off — still becomes a customer")
 def test_D5_2023_the_workflow_action_fails_for_a_contact_that_does_not_sync(world: World) -> None:
     engine = world.engine(settings=world.settings_in("2023", contacts={"enabled": False}))
     lead = new_contact(world, "lead@example.com", "Lee", "Lead")
