@@ -169,8 +169,10 @@ def _passes_contact_filters(engine: Engine, contact: str | None) -> bool:
         wanted = sorted({f.invoice_property for g in settings.filters_to_quickbooks for f in g if f.on_invoice})
         found = engine.hubspot.batch_read("invoices", [str(t["toObjectId"]) for t in links], wanted) if links else []
         props = {**props, "__invoices__": [i.get("properties") or {} for i in found]}
-    # a contact syncs when its pair is on (A4), flows towards QBO and passes the filters (D5)
-    return settings.enabled and settings.direction in (TWO_WAY, TO_QUICKBOOKS) and settings.passes(props, TO_QUICKBOOKS)
+    # a contact syncs when its pair is on (A4), it has an email to match by (D3), the pair flows towards QBO and
+    # the contact passes its filters (D5)
+    return settings.enabled and bool(CONTACTS.match_key(str(props.get("email") or ""))) \
+        and settings.direction in (TWO_WAY, TO_QUICKBOOKS) and settings.passes(props, TO_QUICKBOOKS)
 
 
 def _customer_for(engine: Engine, contact: str | None, picked: str | None = None) -> str:

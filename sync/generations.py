@@ -31,7 +31,6 @@ class Generation:
     actions: frozenset[str]  # the actions a user or a workflow has (F10, F11, D5, G4)
     deal_invoice_properties: bool  # F8: the deal's five invoice properties follow its latest invoice (F13: none)
     foreign_currency_leaves_deal: bool  # F7
-    invoice_stages: bool  # F9: the QBO invoice's stage on the HubSpot invoice
     workflow_creates_customer: bool  # D5: legacy makes the customer whether or not the contact syncs
     recent_records_only: frozenset[str] = field(default_factory=frozenset)  # A6: pairs taking only new changes
     drafts_for_approval: bool = False  # F14 / I9: invoices from HubSpot are drafts QBO Advanced lists
@@ -49,7 +48,7 @@ CURRENT = Generation(
     directions={"contacts": ANY_DIRECTION, "products": ANY_DIRECTION, "invoices": ANY_DIRECTION},
     pair_settings=CURRENT_PAIR_SETTINGS, recommended_filters=True,
     actions=frozenset({"workflow_create_invoice", "workflow_paid_invoice"}),
-    deal_invoice_properties=False, foreign_currency_leaves_deal=False, invoice_stages=False,
+    deal_invoice_properties=False, foreign_currency_leaves_deal=False,
     workflow_creates_customer=False, custom_mapping_tier="Data Hub Starter",
 )
 DATA_SYNC_2023 = Generation(
@@ -57,7 +56,7 @@ DATA_SYNC_2023 = Generation(
     directions={"contacts": (TWO_WAY,), "products": (TWO_WAY,), "invoices": (TO_HUBSPOT,)},
     pair_settings=frozenset(), recommended_filters=False,
     actions=frozenset({"workflow_create_invoice"}),  # the one route of a HubSpot invoice into QBO (A1)
-    deal_invoice_properties=True, foreign_currency_leaves_deal=False, invoice_stages=False,
+    deal_invoice_properties=True, foreign_currency_leaves_deal=False,
     workflow_creates_customer=False, refuses_sandbox=True, custom_mapping_tier="Operations Hub Starter",
 )
 LEGACY = Generation(
@@ -65,7 +64,7 @@ LEGACY = Generation(
     directions={"contacts": (TO_HUBSPOT,), "products": (TO_HUBSPOT,), "invoices": (TO_HUBSPOT,)},
     pair_settings=LEGACY_PAIR_SETTINGS, recommended_filters=False,
     actions=frozenset({"invoice_from_deal", "add_invoice", "workflow_create_invoice"}),
-    deal_invoice_properties=True, foreign_currency_leaves_deal=True, invoice_stages=True,
+    deal_invoice_properties=True, foreign_currency_leaves_deal=True,
     workflow_creates_customer=True, recent_records_only=frozenset({"contacts", "products"}),
     drafts_for_approval=True, refuses_sandbox=True, card_only_invoices=True,
     runs_when_off=frozenset({"invoices"}),  # the card's invoices show with the invoice switch off (F10, F11)

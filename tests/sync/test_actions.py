@@ -156,6 +156,17 @@ def test_D5_2023_the_workflow_action_fails_for_a_contact_that_does_not_sync(worl
     assert list(world.qbo.query("SELECT * FROM Customer")) == []
 
 
+def test_D5_D3_a_contact_without_email_never_syncs_so_the_workflow_action_fails(world: World) -> None:
+    engine = engine_in(world, "2023")
+    nameless = new_contact(world, None, "No", "Email")
+    engine.run_pass()
+    deal = deal_with_contact(world, nameless)
+    with pytest.raises(actions.ActionError) as refused:
+        actions.workflow_create_invoice(engine, deal, lines=[{"sku": "x", "quantity": 1, "price": "5"}])
+    assert (refused.value.code, refused.value.rule) == ("contact_filtered_out", "D5")
+    assert list(world.qbo.query("SELECT * FROM Customer")) == []
+
+
 def test_D5_2023_the_workflow_action_books_the_invoice_of_a_synced_contact(world: World) -> None:
     """2023: *Create an invoice* is the one way a HubSpot invoice reaches QBO (A1); a synced contact's
     invoice is booked on its customer, as an invoice noted from the deal (not a legacy draft, F14)."""

@@ -45,11 +45,10 @@ def covered() -> set[str]:
 
 
 def library() -> list[Path]:
-    """The library's files, and those waiting in scenarios/engine-bugs/ for an engine fix (not run with it)."""
+    """The library's files."""
     paths = discover(ROOT / "scenarios")
     assert len(paths) > 40  # the library was found
-    waiting = ROOT / "scenarios" / "engine-bugs"
-    return paths + (discover(waiting) if waiting.is_dir() else [])
+    return paths
 
 
 def test_every_rule_has_a_scenario_or_is_pending() -> None:
