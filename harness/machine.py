@@ -1,39 +1,52 @@
 """A hypothesis state machine of random histories on both systems, with faults, against the sync
 (sync-engine notes §6). ``tests/property`` runs it; ``make bench`` times it.
 
-Rules are user actions on either simulator — contacts and customers, products and items — sync passes,
-clock advances, API faults (429, 5xx, a lost answer) and crashes with restarts; a fault is a drawn value,
-so a failure shrinks to a minimal schedule. The oracle checks the safety invariants after every step and,
-at the end, lets the system quiesce and checks convergence, the fixpoint and that every record settled.
+Each history runs under one generation of the integration (``sync.generations.MODES``), with pair settings
+that generation accepts. Rules are user actions on either simulator — contacts and customers, products and
+items, invoices and payments — sync passes, clock advances, API faults (429, 5xx, a lost answer) and crashes
+with restarts; a fault is a drawn value, so a failure shrinks to a minimal schedule. The oracle checks the
+safety invariants after every step (the money ones after every pass that ran without a fault) and, at the
+end, lets the system quiesce and checks convergence, the fixpoint and that every record settled.
 
-Every history starts on the same virtual instant and names its own QBO request ids, so one list of steps
-replays to the same API calls (``tests/property/test_determinism.py``).
+User actions are the scenario steps they are saved as: HubSpot ones run through the scenario's own steps,
+QBO bodies are built by the scenario builders (harness/scenario/builders.py), so a saved history replays the
+same calls. Every history starts on the same virtual instant and names its own QBO request ids, so one list of
+steps replays to the same API calls (``tests/property/test_determinism.py``).
 """
 
 from __future__ import annotations
 
 import sys
 from collections import Counter
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from harness.engine_settings import for_simulators
-from harness.scenario import EngineSync
+from harness.scenario import STEPS, EngineSync, Scenario, World
+from harness.scenario.builders import qbo_body
+from harness.scenario.pairs import counterpart, pairs_of
 from harness.users import api_writes, user_clients
 from simulators.core.clock import parse_iso
 from simulators.sims import Simulators
 from sync.clock import VirtualClock
-from sync.mapping import canonical
+from sync.generations import ANY_DIRECTION, GENERATIONS, MODES
+from sync.mapping import TO_QUICKBOOKS, TWO_WAY, canonical
 from sync.outcomes import REASONS, status_of
-from sync.pairs import configurable
+from sync.pairs import PAIRS as REGISTRY
+from sync.pairs import configurable, with_followers
+from sync.pairs.documents import INVOICE_ID_PROPERTY, LINE_ID_PROPERTY, PAYMENT_ID_PROPERTY
 from sync.state import EXCLUDED, FAILED, PENDING, STATUSES, SYNCED
 
-PAIRS = ("contacts", "products")  # the pairs the machine drives; any other pair is switched off
+DRIVEN = ("contacts", "products", "invoices")  # the pairs with settings the machine drives; any other is off
+PAIRS = tuple(with_followers(DRIVEN))  # contacts, products, invoices, payments (payments follow invoices)
+KEYED = tuple(p for p in DRIVEN if REGISTRY[p].qbo_has_active)  # matched by a key people see: `converged`
 START = "2026-03-02T09:00:00Z"  # scenario files' default start: a saved history replays on the same dates
 NAME_POOL = ["Ada", "Ben", "Cy", "Dee", "Eve"]
 EMAIL_POOL = ["a@x.example", "b@x.example", "c@x.example", "d@x.example"]
@@ -47,6 +60,12 @@ PRODUCT_NAMES = st.sampled_from(PRODUCT_NAME_POOL)
 # cents, drawn as integers: exact, and they shrink in a few steps (st.decimals shrinks slowly)
 PRICES = st.integers(min_value=0, max_value=100_000).map(lambda cents: Decimal(cents).scaleb(-2))
 PICK = st.integers(min_value=0, max_value=7)  # which record made so far, modulo their number (shrinks to the first)
+QUANTITIES = st.integers(min_value=1, max_value=4)
+# a document's lines: (which item or product, quantity, unit price); a HubSpot line may name no product
+LINES = st.lists(st.tuples(PICK, QUANTITIES, PRICES), min_size=1, max_size=3)
+HUBSPOT_LINES = st.lists(st.tuples(st.none() | PICK, QUANTITIES, PRICES), min_size=1, max_size=3)
+PART = st.none() | st.integers(min_value=1, max_value=100_000)  # None: in full; else cents, modulo what is open
+DUE_IN = st.none() | st.sampled_from([0, 14, 30])  # a due date so many days from today (None: QBO's own)
 FAULT_POOL = [
     {"path": "*/batch", "nth": 1, "action": "status", "status": 429},
     {"path": "*/batch", "nth": 1, "action": "status", "status": 503},
@@ -56,18 +75,40 @@ FAULT_POOL = [
     {"path": "*/query", "nth": 1, "action": "status", "status": 500},
 ]
 FAULTS = st.sampled_from(FAULT_POOL)
+# what a history starts with: its generation, the current generation's settings, and whether it begins with a
+# linked customer (SyncMachine.start)
+START_DRAWS: dict[str, st.SearchStrategy[Any]] = {
+    "mode": st.sampled_from(MODES), "conflict": st.sampled_from(["hubspot", "quickbooks"]),
+    "direction": st.sampled_from(["two-way", "two-way", "to-quickbooks", "to-hubspot"]),
+    "invoices": st.sampled_from(ANY_DIRECTION), "customer": st.booleans()}
 QUIESCE = 2  # passes allowed to settle at the end (the engine needs one, plus one for its own echo)
+# the rules a saved history is about, those of them its generation has (docs/integration-rules.md)
+HISTORY_RULES = {"current": ["A1", "A2", "A3", "B2", "B4", "D3", "E1", "F2", "G1", "G2"], "2023": ["A1", "A2", "A3"],
+                 "legacy": ["A1", "A2", "A6"]}
 
+INVOICE_PROPS = ["hs_invoice_status", "hs_amount_billed", "hs_amount_paid", "hs_balance_due", INVOICE_ID_PROPERTY]
+PAYMENT_PROPS = ["hs_initial_amount", "hs_latest_status", PAYMENT_ID_PROPERTY]
+LINE_PROPS = ["quantity", "price", LINE_ID_PROPERTY]
 
+T = TypeVar("T")
 _shared: list[Simulators] = []
 LAST_HISTORY = Path(".hypothesis") / "hsqbo-last-history.yaml"
 
 
-def machine_pairs(conflict: str, direction: str) -> dict:
-    """The pair settings of a history: contacts in the drawn direction, products two-way, any other pair off."""
-    pairs: dict = {name: {"enabled": False} for name in configurable() if name not in PAIRS}
-    pairs["contacts"] = {"direction": direction, "conflict": conflict, "recommended_filters": False}
-    pairs["products"] = {"direction": "two-way", "conflict": conflict, "recommended_filters": False}
+def machine_pairs(mode: str, conflict: str = "hubspot", direction: str = TWO_WAY, invoices: str = TWO_WAY,
+                  driven: tuple[str, ...] = DRIVEN) -> dict:
+    """The pair settings of a history, as its generation accepts them (any other is a SettingsError).
+
+    current: contacts in the drawn direction, products two-way, invoices (and the payments following them) in
+    their own drawn direction, all with the drawn conflict rule and no recommended filters. 2023 and legacy
+    have fixed directions (A1) and no direction, conflict or filter settings: every driven pair is on with the
+    generation's own defaults. Any pair the machine does not drive is switched off."""
+    pairs: dict = {name: {"enabled": False} for name in configurable() if name not in driven}
+    if "direction" not in GENERATIONS[mode].pair_settings:
+        return pairs
+    for name, way in (("contacts", direction), ("products", TWO_WAY), ("invoices", invoices)):
+        if name in driven:
+            pairs[name] = {"direction": way, "conflict": conflict, "recommended_filters": False}
     return pairs
 
 
@@ -76,16 +117,23 @@ def qbo_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def save_history(steps: list[object], conflict: str, direction: str = "two-way", path: Path = LAST_HISTORY) -> None:
+def amount(value: object) -> Decimal:
+    """The oracle's own exact reading of an amount (QBO sends JSON numbers, HubSpot text): never the engine's."""
+    return Decimal(str(value).strip()) if value not in (None, "") else Decimal(0)
+
+
+def save_history(steps: list[object], mode: str = "current", conflict: str = "hubspot", direction: str = TWO_WAY,
+                 invoices: str = TWO_WAY, path: Path = LAST_HISTORY, driven: tuple[str, ...] = DRIVEN) -> None:
     """The history just run, as a scenario file whose expectations are the oracle's end checks."""
     scenario = {
         "version": 1,
         "name": "A history the property tests found (hsqbo scenario from-failure)",
-        "rules": ["A3", "B2", "D3", "E1"],
-        "given": {"start": START, "settings": {"pairs": machine_pairs(conflict, direction)}},
+        "rules": HISTORY_RULES[mode],
+        "generation": mode,  # the sync runs as this generation (the engine's mode)
+        "given": {"start": START, "settings": {"pairs": machine_pairs(mode, conflict, direction, invoices, driven)}},
         "when": [*steps, *([{"advance": 600}, "sync"] * QUIESCE), {"advance": 600}, "sync"],
         # the oracle's end checks: the fixpoint (a settled pass writes nothing) and convergence
-        "then": {"last_pass": {"writes": 0}, "converged": list(PAIRS)},
+        "then": {"last_pass": {"writes": 0}, "converged": [p for p in KEYED if p in driven]},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(scenario, sort_keys=False, width=120), encoding="utf-8")
@@ -102,15 +150,61 @@ def _simulators() -> Simulators:
     return sims
 
 
-def _pick(ids: list[str], which: int) -> tuple[int, str]:
+def _pick(ids: list[T], which: int) -> tuple[int, T]:
     index = which % len(ids)
     return index, ids[index]
 
 
+def _voided(entity: dict) -> bool:
+    return str(entity.get("PrivateNote") or "").startswith("Voided")
+
+
+def _paid_in(entity: dict) -> bool:
+    return any(link.get("TxnType") == "Payment" for link in entity.get("LinkedTxn") or [])
+
+
+@dataclass
+class UserPayment:
+    """A commerce payment a user recorded on a HubSpot invoice."""
+
+    invoice: str  # the HubSpot invoice it pays
+    amount: Decimal
+    status: str  # what the user last set: succeeded, processing (ACH, G2), failed
+    succeeded: bool  # it was succeeded at some point
+
+
+@dataclass
+class Documents:
+    """Invoices and payments on both sides, read once after a pass for the money invariants."""
+
+    qbo_invoices: dict[str, dict]
+    qbo_payments: dict[str, dict]
+    invoices: dict[str, dict]  # HubSpot invoice id -> its properties
+    payments: dict[str, dict]  # HubSpot payment id -> its properties
+    lines: dict[str, dict[str, dict]]  # HubSpot invoice id -> its line items' ids and properties
+    payments_of: dict[str, list[str]]  # HubSpot invoice id -> the payments associated with it
+
+    def applied(self, payment: str) -> dict[str, Decimal]:
+        """What a QBO payment applies to each invoice."""
+        out: dict[str, Decimal] = {}
+        for line in self.qbo_payments[payment].get("Line") or []:
+            for link in line.get("LinkedTxn") or []:
+                if link.get("TxnType") == "Invoice":
+                    key = str(link["TxnId"])
+                    out[key] = out.get(key, Decimal(0)) + amount(line.get("Amount"))
+        return out
+
+
 class SyncMachine(RuleBasedStateMachine):
-    @initialize(conflict=st.sampled_from(["hubspot", "quickbooks"]),
-                direction=st.sampled_from(["two-way", "two-way", "to-quickbooks", "to-hubspot"]))
-    def start(self, conflict: str, direction: str) -> None:
+    # the pairs a history syncs: a narrower machine (tests/property/test_planted_bugs.py) may switch some off
+    driven: tuple[str, ...] = DRIVEN
+
+    @initialize(mode=START_DRAWS["mode"], conflict=START_DRAWS["conflict"], direction=START_DRAWS["direction"],
+                invoices=START_DRAWS["invoices"], customer=START_DRAWS["customer"])
+    def start(self, mode: str, conflict: str, direction: str, invoices: str = TWO_WAY, customer: bool = False) -> None:
+        """A fresh company and portal under one generation; with ``customer``, the history begins with a contact and
+        a customer of one email and a pass that links them (D3), so invoices and payments come within a few steps
+        (the first steps of the history, saved with it)."""
         # an exception already being handled around us is not a failure of this history (see teardown)
         self._outer_error = sys.exc_info()[1]
         self.sims = _simulators()
@@ -123,17 +217,24 @@ class SyncMachine(RuleBasedStateMachine):
         self.portal = self.sims.new_hubspot_portal(seed="empty")
         self.clock = VirtualClock(self.sims.runtime.clock)
         self.qbo, self.hs = user_clients(self.sims, self.company, self.portal, self.clock)
-        settings = for_simulators(self.company, self.portal, state="sqlite://",
-                                           pairs=machine_pairs(conflict, direction))
-        self.direction = direction
+        self.settings = for_simulators(self.company, self.portal, state="sqlite://", mode=mode,
+                                       pairs=machine_pairs(mode, conflict, direction, invoices, self.driven))
+        self.pairs = tuple(with_followers(self.driven))
+        self.mode, self.conflict, self.drawn = mode, conflict, (direction, invoices)
+        self.generation = GENERATIONS[mode]
+        self.direction = {name: self.settings.pairs[name].direction for name in DRIVEN}  # the effective ones
+        self.documents = "invoices" in self.driven  # the money invariants look at invoices and payments
         # what users last wrote, per record: a side the sync may not write to must still hold it (direction)
         self.user_firstnames: dict[tuple[str, str], str] = {}
         self.marks: dict[tuple[str, str], datetime | None] = {}  # watermarks seen: they never move backwards
         self.holders: dict[tuple[str, str, str], int | None] = {}  # (pair, side, id) -> the state record linking it
-        self.sync = EngineSync(settings, self.clock)
+        self.sync = EngineSync(self.settings, self.clock)
+        # the refs users' records are named by, where the scenario builders and steps look them up
+        self.world = World(Scenario(Path("<state machine>"), "a random history", [], {}, [], {}), None)
+        self.world.sims, self.world.sync, self.world.qbo, self.world.hs = self.sims, self.sync, self.qbo, self.hs
+        self.names: dict[tuple[str, str], str] = {}  # (kind, id) -> the ref a user made it with
         # the history as scenario steps: written out at teardown, so the last one hypothesis replays (the
         # shrunk failing history) can become a scenario file (hsqbo scenario from-failure)
-        self.conflict = conflict
         self.history: list[object] = []
         self.user_customers: dict[str, int] = {}  # email -> customers a user made with it
         self.user_products: Counter[str] = Counter()  # SKU -> HubSpot products a user made with it
@@ -142,16 +243,33 @@ class SyncMachine(RuleBasedStateMachine):
         self.customers: list[str] = []
         self.products: list[str] = []
         self.items: list[str] = []
+        # invoices and payments users made, and what they did to them
+        self.qbo_invoices: list[str] = []
+        self.qbo_payments: dict[str, dict[str, Decimal]] = {}  # QBO payment -> what it applied to each invoice
+        self.hubspot_invoices: list[str] = []
+        self.drafts: set[str] = set()  # HubSpot invoices not finalized yet (B4: never sent to QBO)
+        self.hubspot_payments: dict[str, UserPayment] = {}
+        self.deleted: set[tuple[str, str]] = set()  # (entity, id) a user deleted in QBO
+        self.voided: set[str] = set()  # QBO invoices a user voided
+        self.seen: dict[str, set[str]] = {}  # kind -> ids either system held at a check: they never go
+        self.linked: dict[str, list[tuple[str, str]]] = {}  # pair -> (HubSpot id, QBO id) linked, after each pass
         self.requests = 0
         self._income: dict | None = None
         self._seen: tuple[int, dict] | None = None  # (journal mark, what both systems held then)
+        self._documents_read: tuple[int, Documents] | None = None  # (passes, invoices and payments then)
         self.passes = 0
+        self.first_pass_at: datetime | None = None  # A6 (legacy): when the pairs were switched on
+        self.clean = True  # the last pass ran without a fault or a crash
         self._looked: dict[str, int] = {}  # invariant -> the passes it had seen when it last looked
+        if customer:  # the users' own steps (a narrower machine may not draw these rules)
+            SyncMachine.create_contact(self, EMAIL_POOL[0], NAME_POOL[0], NAME_POOL[0])
+            SyncMachine.create_customer(self, EMAIL_POOL[0], NAME_POOL[0])
+            SyncMachine.sync_pass(self)
 
     def teardown(self) -> None:
         if hasattr(self, "routing"):
             try:
-                save_history(self.history, self.conflict, self.direction)
+                save_history(self.history, self.mode, self.conflict, *self.drawn, driven=self.driven)
                 error = sys.exc_info()[1]
                 if error is None or error is self._outer_error:
                     self._quiesce_and_check()
@@ -165,21 +283,60 @@ class SyncMachine(RuleBasedStateMachine):
         for check in self.invariants:
             check.function(self)
 
-    def _run_pass(self) -> None:
+    def _run_pass(self, clean: bool = True) -> None:
         self.passes += 1
+        self.clean = clean
+        if self.first_pass_at is None:
+            self.first_pass_at = self.clock.now()
         self.sync.run_pass()
+        state = self.sync.engine.state
+        self.linked = {pair: [(r.hubspot_id, r.qbo_id) for r in state.records(pair)
+                              if r.hubspot_id and r.qbo_id and r.deleted is None] for pair in self.pairs}
 
     def _after_a_pass(self, check: str) -> bool:
         """Whether a pass ran since ``check`` last looked: the engine's state changes only in passes."""
-        if not hasattr(self, "sync") or self._looked.get(check) == self.passes:
+        if not hasattr(self, "sync") or not self.passes or self._looked.get(check) == self.passes:
             return False
         self._looked[check] = self.passes
         return True
+
+    def _after_a_clean_pass(self, check: str) -> bool:
+        """Likewise, when that pass ran without a fault or a crash: a pass cut short leaves what it did not read
+        for the next one, so the two systems may still differ where a user changed something."""
+        return self._after_a_pass(check) and self.clean
 
     def _request_id(self) -> str:
         """The users' own QBO request ids: counted, not random, so a replayed history sends the same calls."""
         self.requests += 1
         return f"user-{self.requests}"
+
+    def _name(self, ref: str, side: str, kind: str, record_id: object) -> str:
+        self.world.refs[ref] = (side, kind, str(record_id))
+        self.names[(kind, str(record_id))] = ref
+        return str(record_id)
+
+    def _ref(self, side: str, kind: str, record_id: str) -> str | dict | None:
+        """How a history names a record: the ref a user made it with, else ``{of: ref}`` — the record the sync
+        linked with a user's record. None for a record neither (a QBO company's own items)."""
+        own = self.names.get((kind, record_id))
+        if own is not None:
+            return own
+        other = "quickbooks" if side == "hubspot" else "hubspot"
+        for pair in pairs_of(kind):
+            record = self.sync.engine.state.by_side_ids(pair, side, [record_id]).get(record_id)
+            linked = record.side_id(other) if record is not None else None
+            theirs = self.names.get((counterpart(kind, other), linked)) if linked else None
+            if theirs is not None:
+                return {"of": theirs}
+        return None
+
+    def _naming(self, side: str, kind: str, record_id: str) -> dict:
+        """A step's ``ref`` or ``of`` key for a record."""
+        ref = self._ref(side, kind, record_id)
+        return ref if isinstance(ref, dict) else {"ref": ref}
+
+    def _today(self, days: int = 0) -> str:
+        return (self.clock.now().date() + timedelta(days=days)).isoformat()
 
     # -- user actions: contacts and customers -----------------------------------------------------
     @rule(email=EMAILS, first=NAMES, last=NAMES)
@@ -187,10 +344,10 @@ class SyncMachine(RuleBasedStateMachine):
         if any(c["properties"].get("email") == email for c in self.hs.list("contacts", ["email"])):
             return  # HubSpot refuses a second contact with an email (409): a user would not get this far
         properties = {"email": email, "firstname": first, "lastname": last}
-        self.contacts.append(str(self.hs.create("contacts", properties)["id"]))
+        ref = f"c{len(self.contacts) + 1}"
+        self.contacts.append(self._name(ref, "hubspot", "contacts", self.hs.create("contacts", properties)["id"]))
         self.user_firstnames[("hubspot", self.contacts[-1])] = first
-        self.history.append({"hubspot.create": {"ref": f"c{len(self.contacts)}", "type": "contacts",
-                                                "properties": properties}})
+        self.history.append({"hubspot.create": {"ref": ref, "type": "contacts", "properties": properties}})
 
     @precondition(lambda self: self.contacts)
     @rule(which=PICK, first=NAMES)
@@ -205,10 +362,10 @@ class SyncMachine(RuleBasedStateMachine):
         body = {"DisplayName": f"{first} {len(self.customers) + 1}", "GivenName": first,
                 "PrimaryEmailAddr": {"Address": email}}
         made = self.qbo.create("Customer", body, request_id=self._request_id())
-        self.customers.append(str(made["Id"]))
+        ref = f"q{len(self.customers) + 1}"
+        self.customers.append(self._name(ref, "quickbooks", "Customer", made["Id"]))
         self.user_firstnames[("quickbooks", self.customers[-1])] = first
-        self.history.append({"quickbooks.create": {"ref": f"q{len(self.customers)}", "entity": "Customer",
-                                                   "body": body}})
+        self.history.append({"quickbooks.create": {"ref": ref, "entity": "Customer", "body": body}})
         self.user_customers[email] = self.user_customers.get(email, 0) + 1
 
     @precondition(lambda self: self.customers)
@@ -225,10 +382,10 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(sku=SKUS, name=PRODUCT_NAMES, price=PRICES)
     def create_product(self, sku: str, name: str, price: Decimal) -> None:
         properties = {"name": name, "price": str(price), **({"hs_sku": sku} if sku else {})}
-        self.products.append(str(self.hs.create("products", properties)["id"]))
+        ref = f"p{len(self.products) + 1}"
+        self.products.append(self._name(ref, "hubspot", "products", self.hs.create("products", properties)["id"]))
         self.user_products[sku] += bool(sku)
-        self.history.append({"hubspot.create": {"ref": f"p{len(self.products)}", "type": "products",
-                                                "properties": properties}})
+        self.history.append({"hubspot.create": {"ref": ref, "type": "products", "properties": properties}})
 
     @precondition(lambda self: self.products)
     @rule(which=PICK, price=PRICES, name=st.none() | PRODUCT_NAMES)
@@ -245,10 +402,11 @@ class SyncMachine(RuleBasedStateMachine):
         body = {"Name": name, "Type": "Service", "UnitPrice": qbo_number(price), **({"Sku": sku} if sku else {})}
         made = self.qbo.create("Item", {**body, "IncomeAccountRef": self._income_account()},
                                request_id=self._request_id())
-        self.items.append(str(made["Id"]))
+        ref = f"i{len(self.items) + 1}"
+        self.items.append(self._name(ref, "quickbooks", "Item", made["Id"]))
         self.user_items[sku] += bool(sku)
         # the scenario runner adds the income account itself
-        self.history.append({"quickbooks.create": {"ref": f"i{len(self.items)}", "entity": "Item", "body": body}})
+        self.history.append({"quickbooks.create": {"ref": ref, "entity": "Item", "body": body}})
 
     @precondition(lambda self: self.items)
     @rule(which=PICK, price=PRICES, name=st.none() | PRODUCT_NAMES)
@@ -272,6 +430,216 @@ class SyncMachine(RuleBasedStateMachine):
             self._income = {"value": account["Id"]}
         return self._income
 
+    # -- user actions: QBO invoices and payments (A2, F2, G1, I7) ---------------------------------
+    def _qbo_invoice_ids(self) -> list[str]:
+        """QBO invoices a user can work on: their own, and those the sync made of their HubSpot invoices."""
+        mine = set(self.hubspot_invoices)
+        found = set(self.qbo_invoices) | {q for h, q in self.linked.get("invoices", []) if h in mine}
+        return sorted((i for i in found if ("Invoice", i) not in self.deleted), key=int)
+
+    def _lines(self, lines: list[tuple[int, int, Decimal]]) -> list[dict]:
+        """QBO lines (the builders' shorthand) on existing items: the company's own, the users', the sync's."""
+        items = sorted(self._systems()["items"], key=int)
+        out = []
+        for which, qty, price in lines:
+            item = str(items[which % len(items)])
+            out.append({"item": self._ref("quickbooks", "Item", item) or item, "qty": qty, "price": str(price)})
+        return out
+
+    @precondition(lambda self: self.linked.get("contacts"))
+    @rule(customer=PICK, lines=LINES, due=DUE_IN)
+    def create_qbo_invoice(self, customer: int, lines: list[tuple[int, int, Decimal]], due: int | None) -> None:
+        """An invoice for a customer the sync has linked, with exact-cent prices on existing items."""
+        _, (_, customer_id) = _pick(self.linked["contacts"], customer)
+        ref = f"qi{len(self.qbo_invoices) + 1}"
+        spec: dict = {"ref": ref, "entity": "Invoice", "customer": self._ref("quickbooks", "Customer", customer_id),
+                      "lines": self._lines(lines)}
+        if due is not None:
+            spec["body"] = {"DueDate": self._today(due)}
+        made = self.qbo.create("Invoice", qbo_body(self.world, spec, None), request_id=self._request_id())
+        self.qbo_invoices.append(self._name(ref, "quickbooks", "Invoice", made["Id"]))
+        self.history.append({"quickbooks.create": spec})
+
+    @precondition(lambda self: self._qbo_invoice_ids())
+    @rule(which=PICK, lines=st.none() | LINES, due=DUE_IN)
+    def edit_qbo_invoice(self, which: int, lines: list[tuple[int, int, Decimal]] | None, due: int | None) -> None:
+        """New lines, a new due date, or both (F2: on an invoice made in HubSpot, new lines stop its sync)."""
+        _, invoice_id = _pick(self._qbo_invoice_ids(), which)
+        invoice = self.qbo.get("Invoice", invoice_id)
+        if _voided(invoice):
+            return  # QBO keeps a voided invoice as it is: a user would not get this far
+        spec: dict = {**self._naming("quickbooks", "Invoice", invoice_id), "entity": "Invoice",
+                      "body": {"sparse": True, **({"DueDate": self._today(due or 0)} if due is not None or not lines
+                                                  else {})}}
+        if lines:
+            spec["lines"] = self._lines(lines)
+            paid = amount(invoice.get("TotalAmt")) - amount(invoice.get("Balance"))
+            if sum(qty * price for _, qty, price in lines) < paid:
+                return  # QBO refuses a total below what was paid (I7): a user would not get this far
+        body = {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], **qbo_body(self.world, spec, None)}
+        self.qbo.update("Invoice", body, request_id=self._request_id())
+        self.history.append({"quickbooks.update": spec})
+
+    @precondition(lambda self: self._qbo_invoice_ids())
+    @rule(which=PICK)
+    def void_qbo_invoice(self, which: int) -> None:
+        _, invoice_id = _pick(self._qbo_invoice_ids(), which)
+        invoice = self.qbo.get("Invoice", invoice_id)
+        if _voided(invoice) or _paid_in(invoice):
+            return  # QBO voids an invoice once, and only without payments: a user would not get this far
+        self.qbo.void("Invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]},
+                      request_id=self._request_id())
+        self.voided.add(invoice_id)
+        self.history.append({"quickbooks.void": {**self._naming("quickbooks", "Invoice", invoice_id),
+                                                 "entity": "Invoice"}})
+
+    @precondition(lambda self: self._qbo_invoice_ids())
+    @rule(which=PICK)
+    def delete_qbo_invoice(self, which: int) -> None:
+        _, invoice_id = _pick(self._qbo_invoice_ids(), which)
+        invoice = self.qbo.get("Invoice", invoice_id)
+        if _paid_in(invoice):
+            return  # QBO deletes an invoice only without payments: a user would not get this far
+        naming = self._naming("quickbooks", "Invoice", invoice_id)  # before it goes: `of` asks the sync
+        self.qbo.delete("Invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]},
+                        request_id=self._request_id())
+        self.deleted.add(("Invoice", invoice_id))
+        self.history.append({"quickbooks.delete": {**naming, "entity": "Invoice"}})
+
+    @precondition(lambda self: self._qbo_invoice_ids())
+    @rule(which=PICK, part=PART)
+    def pay_qbo_invoice(self, which: int, part: int | None) -> None:
+        """A payment on one invoice, in full or in part (A2)."""
+        _, invoice_id = _pick(self._qbo_invoice_ids(), which)
+        self._pay([(self.qbo.get("Invoice", invoice_id), part)])
+
+    @precondition(lambda self: len(self._qbo_invoice_ids()) > 1)
+    @rule(which=PICK, other=PICK, part=PART, other_part=PART)
+    def split_qbo_payment(self, which: int, other: int, part: int | None, other_part: int | None) -> None:
+        """One payment over two invoices of a customer (G1: HubSpot cannot split a payment; it stays out)."""
+        open_ = [i for i in self.qbo.query("SELECT * FROM Invoice") if str(i["Id"]) in self._qbo_invoice_ids()
+                 and amount(i.get("Balance")) > 0]
+        if not open_:
+            return
+        _, first = _pick(sorted(open_, key=lambda i: int(i["Id"])), which)
+        customer = first["CustomerRef"]["value"]
+        same = [i for i in open_ if i["CustomerRef"]["value"] == customer and i["Id"] != first["Id"]]
+        if not same:
+            return  # no second open invoice of that customer: a user would not get this far
+        _, second = _pick(sorted(same, key=lambda i: int(i["Id"])), other)
+        self._pay([(first, part), (second, other_part)])
+
+    def _pay(self, parts: list[tuple[dict, int | None]]) -> None:
+        applied, invoices = [], {}
+        for invoice, part in parts:
+            balance = amount(invoice.get("Balance"))
+            if balance <= 0:
+                return  # nothing open: a user would not get this far
+            cents = int(balance * 100)
+            paid = balance if part is None else Decimal(1 + (part - 1) % cents).scaleb(-2)
+            applied.append({"to": self._ref("quickbooks", "Invoice", str(invoice["Id"])), "amount": str(paid)})
+            invoices[str(invoice["Id"])] = paid
+        customer = str(parts[0][0]["CustomerRef"]["value"])
+        ref = f"qp{len(self.qbo_payments) + 1}"
+        spec = {"ref": ref, "entity": "Payment", "customer": self._ref("quickbooks", "Customer", customer),
+                "applied": applied}
+        made = self.qbo.create("Payment", qbo_body(self.world, spec, None), request_id=self._request_id())
+        self.qbo_payments[self._name(ref, "quickbooks", "Payment", made["Id"])] = invoices
+        self.history.append({"quickbooks.create": spec})
+
+    def _live_qbo_payments(self) -> list[str]:
+        return sorted((p for p in self.qbo_payments if ("Payment", p) not in self.deleted), key=int)
+
+    @precondition(lambda self: self._live_qbo_payments())
+    @rule(which=PICK)
+    def delete_qbo_payment(self, which: int) -> None:
+        """A user deletes one of their payments (F2: from an invoice made in HubSpot, that stops its sync)."""
+        _, payment_id = _pick(self._live_qbo_payments(), which)
+        payment = self.qbo.get("Payment", payment_id)
+        self.qbo.delete("Payment", {"Id": payment["Id"], "SyncToken": payment["SyncToken"]},
+                        request_id=self._request_id())
+        self.deleted.add(("Payment", payment_id))
+        self.history.append({"quickbooks.delete": {"ref": self.names[("Payment", payment_id)],
+                                                   "entity": "Payment"}})
+
+    # -- user actions: HubSpot invoices and payments (B4, G2) -------------------------------------
+    def _step(self, kind: str, args: dict) -> None:
+        """A user's HubSpot action, run as the scenario step it is saved as."""
+        STEPS[kind].run(self.world, args, None)
+        self.history.append({kind: args})
+
+    @precondition(lambda self: self.linked.get("contacts"))
+    @rule(contact=PICK, lines=HUBSPOT_LINES)
+    def create_hubspot_invoice(self, contact: int, lines: list[tuple[int | None, int, Decimal]]) -> None:
+        """A draft with line items (on a product, or none), associated with a contact the sync has linked."""
+        _, (contact_id, _) = _pick(self.linked["contacts"], contact)
+        products = [p for p in sorted(self._systems()["products"], key=int) if self._ref("hubspot", "products", p)]
+        items = []
+        for which, qty, price in lines:
+            line: dict = {"quantity": str(qty), "price": str(price)}
+            if which is not None and products:
+                line["product"] = self._ref("hubspot", "products", products[which % len(products)])
+            else:
+                line["name"] = "Work"
+            items.append(line)
+        ref = f"hi{len(self.hubspot_invoices) + 1}"
+        self._step("hubspot.create", {"ref": ref, "type": "invoices", "line_items": items,
+                                      "properties": {"hs_currency": "USD", "hs_invoice_status": "draft"}})
+        self.hubspot_invoices.append(self._name(ref, "hubspot", "invoices", self.world.refs[ref][2]))
+        self.drafts.add(self.hubspot_invoices[-1])
+        self._step("hubspot.associate", {"from": ref, "to": [self._ref("hubspot", "contacts", str(contact_id))]})
+
+    @precondition(lambda self: self.drafts)
+    @rule(which=PICK)
+    def finalize_hubspot_invoice(self, which: int) -> None:
+        """Status open: from now on the invoice may go to QBO (B4: drafts never do)."""
+        _, invoice = _pick(sorted(self.drafts, key=int), which)
+        self.drafts.discard(invoice)
+        self._step("hubspot.update", {"ref": self.names[("invoices", invoice)],
+                                      "properties": {"hs_invoice_status": "open"}})
+
+    def _payable(self) -> list[str]:
+        """HubSpot invoices a user can pay: their own once finalized, and those the sync made of QBO invoices."""
+        mine = set(self.qbo_invoices)
+        found = {i for i in self.hubspot_invoices if i not in self.drafts}
+        found |= {h for h, q in self.linked.get("invoices", []) if q in mine}
+        return sorted(found, key=int)
+
+    @precondition(lambda self: self._payable())
+    @rule(which=PICK, part=PART, ach=st.booleans())
+    def record_hubspot_payment(self, which: int, part: int | None, ach: bool) -> None:
+        """A commerce payment on an open invoice, in full or in part: succeeded, or an ACH payment processing
+        (G2: HubSpot shows it paid at once; QBO books it once it succeeded)."""
+        _, invoice_id = _pick(self._payable(), which)
+        invoice = self.hs.get("invoices", invoice_id, ["hs_invoice_status", "hs_balance_due"])["properties"]
+        balance = amount(invoice.get("hs_balance_due"))
+        if invoice.get("hs_invoice_status") != "open" or balance <= 0:
+            return  # nothing to pay: a user would not get this far
+        cents = int(balance * 100)
+        paid = balance if part is None else Decimal(1 + (part - 1) % cents).scaleb(-2)
+        status = "processing" if ach else "succeeded"
+        ref = f"hp{len(self.hubspot_payments) + 1}"
+        self._step("hubspot.create", {"ref": ref, "type": "commerce_payments", "properties": {
+            "hs_initial_amount": str(paid), "hs_initiated_date": self._today(), "hs_currency_code": "USD",
+            "hs_latest_status": status, "hs_payment_method_type": "ach" if ach else "card"}})
+        payment = self._name(ref, "hubspot", "commerce_payments", self.world.refs[ref][2])
+        self.hubspot_payments[payment] = UserPayment(invoice_id, paid, status, not ach)
+        self._step("hubspot.associate", {"from": ref, "to": [self._ref("hubspot", "invoices", invoice_id)]})
+
+    def _processing(self) -> list[str]:
+        return sorted((p for p, u in self.hubspot_payments.items() if u.status == "processing"), key=int)
+
+    @precondition(lambda self: self._processing())
+    @rule(which=PICK, succeeded=st.booleans())
+    def settle_ach_payment(self, which: int, succeeded: bool) -> None:
+        """An ACH payment goes through, or fails (then HubSpot no longer counts it)."""
+        _, payment = _pick(self._processing(), which)
+        user = self.hubspot_payments[payment]
+        user.status = "succeeded" if succeeded else "failed"
+        user.succeeded |= succeeded
+        self._step("hubspot.update", {"ref": self.names[("commerce_payments", payment)],
+                                      "properties": {"hs_latest_status": user.status}})
+
     # -- the sync, time and faults --------------------------------------------------------------
     @rule()
     def sync_pass(self) -> None:
@@ -286,14 +654,14 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(fault=FAULTS)
     def fault_then_sync(self, fault: dict) -> None:
         self.sims.runtime.faults.add([dict(fault)])
-        self._run_pass()
+        self._run_pass(clean=False)
         self.sims.runtime.faults.clear()
         self.history += [{"fault": {"rules": [dict(fault)]}}, "sync"]
 
     @rule(point=st.sampled_from(["quickbooks", "hubspot"]))
     def crash_and_restart(self, point: str) -> None:
         self.sync.crash(point)
-        self._run_pass()
+        self._run_pass(clean=False)
         self.sync.restart()
         self.history += [{"crash": {"after": point}}, "sync", "restart"]
 
@@ -302,7 +670,7 @@ class SyncMachine(RuleBasedStateMachine):
     def links_are_a_partial_bijection_that_never_changes(self) -> None:
         if not self._after_a_pass("links"):
             return
-        for pair in PAIRS:
+        for pair in self.pairs:
             records = self.sync.engine.state.records(pair)
             present = set()
             for side in ("hubspot_id", "qbo_id"):
@@ -322,7 +690,7 @@ class SyncMachine(RuleBasedStateMachine):
     def every_record_has_a_status_and_every_failure_a_reason(self) -> None:
         if not self._after_a_pass("statuses"):
             return
-        for pair in PAIRS:
+        for pair in self.pairs:
             for r in self.sync.engine.state.records(pair):
                 assert r.status in STATUSES, f"{pair} record {r.id}: unknown status {r.status!r}"
                 if r.status in (FAILED, EXCLUDED):
@@ -354,7 +722,7 @@ class SyncMachine(RuleBasedStateMachine):
     def watermarks_never_move_backwards(self) -> None:
         if not self._after_a_pass("watermarks"):
             return
-        for pair in PAIRS:
+        for pair in self.pairs:
             for side in ("hubspot", "quickbooks"):
                 mark = self.sync.engine.state.watermark(pair, side)
                 before = self.marks.get((pair, side))
@@ -371,12 +739,13 @@ class SyncMachine(RuleBasedStateMachine):
         assert all(c.get("Active", True) for c in customers.values()), "a customer was made inactive"
         assert set(self.products) <= set(seen["products"]), "a product was deleted"
         assert all(i.get("Active", True) for i in seen["items"].values()), "an item was made inactive"
-        protected = {"to-quickbooks": "hubspot", "to-hubspot": "quickbooks"}.get(self.direction)
+        protected = {"to-quickbooks": "hubspot", "to-hubspot": "quickbooks"}.get(self.direction["contacts"])
         for (side, record_id), first in self.user_firstnames.items():
             if side != protected:
                 continue  # two-way, or the side the sync writes to
             found = contacts[record_id].get("firstname") if side == "hubspot" else customers[record_id]["GivenName"]
-            assert found == first, f"the sync wrote {found!r} over {first!r} on the {side} side ({self.direction})"
+            assert found == first, \
+                f"the sync wrote {found!r} over {first!r} on the {side} side ({self.direction['contacts']})"
 
     def _systems(self) -> dict[str, dict]:
         """What both systems hold, read again only when the journal shows a write since the last read (a round
@@ -391,6 +760,177 @@ class SyncMachine(RuleBasedStateMachine):
             }
             self._seen = (journal.last_seq(), seen)
         return self._seen[1]
+
+    # -- the oracle: money, after every pass --------------------------------------------------------
+    def _documents(self) -> Documents:
+        """Invoices, payments and line items on both sides, read once a pass."""
+        if self._documents_read is None or self._documents_read[0] != self.passes:
+            invoices = {str(r["id"]): r["properties"] for r in self.hs.list("invoices", INVOICE_PROPS)}
+            payments = {str(r["id"]): r["properties"] for r in self.hs.list("commerce_payments", PAYMENT_PROPS)}
+            line_links = self.hs.associations("invoices", "line_items", sorted(invoices)) if invoices else {}
+            line_ids = sorted({str(t["toObjectId"]) for targets in line_links.values() for t in targets})
+            line_items = {str(li["id"]): li["properties"] for li in self.hs.batch_read("line_items", line_ids,
+                                                                                        LINE_PROPS)} if line_ids else {}
+            paying = self.hs.associations("commerce_payments", "invoices", sorted(payments)) if payments else {}
+            payments_of: dict[str, list[str]] = {}
+            for payment, targets in paying.items():
+                for t in targets:
+                    payments_of.setdefault(str(t["toObjectId"]), []).append(payment)
+            docs = Documents(
+                qbo_invoices={str(e["Id"]): e for e in self.qbo.query("SELECT * FROM Invoice")},
+                qbo_payments={str(e["Id"]): e for e in self.qbo.query("SELECT * FROM Payment")},
+                invoices=invoices, payments=payments,
+                lines={h: {str(t["toObjectId"]): line_items[str(t["toObjectId"])] for t in targets
+                           if str(t["toObjectId"]) in line_items} for h, targets in line_links.items()},
+                payments_of=payments_of)
+            self._documents_read = (self.passes, docs)
+        return self._documents_read[1]
+
+    def _settled_invoices(self, docs: Documents) -> list[tuple[str, str]]:
+        """Linked invoices the sync reports synced, on both sides still, voided on neither: (HubSpot, QBO)."""
+        out = []
+        for r in self.sync.engine.state.records("invoices", status=SYNCED):
+            h, q = r.hubspot_id or "", r.qbo_id or ""
+            if r.deleted is None and h in docs.invoices and q in docs.qbo_invoices and \
+                    not _voided(docs.qbo_invoices[q]) and docs.invoices[h].get("hs_invoice_status") != "voided":
+                out.append((h, q))
+        return out
+
+    @invariant()
+    def linked_invoices_agree_to_the_cent(self) -> None:
+        """For every linked invoice the sync reports synced (F2's failures are reported: left out), in whichever
+        direction the generation and the pair's settings carried it (QBO's lines into HubSpot, HubSpot's line
+        items into QBO), once a pass ran without a fault: both sides have as many lines, the same quantity ×
+        price on each (as multisets: each system orders lines its own way), and the same total. HubSpot has no
+        invoice tax: a QBO tax becomes a line item "Tax" (sync/pairs/invoices.py), which must carry QBO's
+        TotalTax and is counted in hs_amount_billed, as the tax is in TotalAmt. Exact decimals, to the cent."""
+        if not self.documents or not self._after_a_clean_pass("lines"):
+            return
+        docs = self._documents()
+        for h, q in self._settled_invoices(docs):
+            invoice = docs.qbo_invoices[q]
+            books = sorted(_line_value(line) for line in invoice.get("Line") or []
+                           if line.get("DetailType") in ("SalesItemLineDetail", "DiscountLineDetail"))
+            items = list(docs.lines.get(h, {}).values())
+            tax = [i for i in items if str(i.get(LINE_ID_PROPERTY) or "").endswith(":tax")]
+            crm = sorted(amount(i.get("quantity") or 1) * amount(i.get("price")) for i in items if i not in tax)
+            where = f"invoice QBO {q} / HubSpot {h}"
+            assert len(crm) == len(books), f"{where}: {len(books)} lines in QuickBooks, {len(crm)} in HubSpot"
+            assert crm == books, f"{where}: quantity × price {books} in QuickBooks but {crm} in HubSpot"
+            total_tax = amount((invoice.get("TxnTaxDetail") or {}).get("TotalTax"))
+            hubspot_tax = sum((amount(i.get("quantity") or 1) * amount(i.get("price")) for i in tax), Decimal(0))
+            assert hubspot_tax == total_tax, f"{where}: tax {total_tax} in QuickBooks, a Tax line of {hubspot_tax}"
+            billed, total = amount(docs.invoices[h].get("hs_amount_billed")), amount(invoice.get("TotalAmt"))
+            assert billed == total, f"{where}: TotalAmt {total} in QuickBooks but hs_amount_billed {billed} in HubSpot"
+
+    @invariant()
+    def hubspot_shows_paid_what_quickbooks_applied(self) -> None:
+        """Payments (A2, G1, G2): for every linked invoice as above, once a pass ran without a fault,
+
+            hs_amount_paid − processing − unsent − failed_h  ==  applied − failed_q
+
+        - hs_amount_paid: HubSpot's own sum of the invoice's payments that succeeded or are processing (the
+          engine's mirrors of QBO payments included; the ones it withdrew are canceled and not counted);
+        - processing: the users' HubSpot payments on it still processing (G2: HubSpot shows the invoice paid,
+          QBO books the payment once it succeeded);
+        - unsent: the users' HubSpot payments on it that succeeded while the invoice pair's direction does not go
+          to QuickBooks (2023, legacy, current to-hubspot: the sync excludes them, direction);
+        - failed_h: the users' succeeded HubSpot payments the sync reports failed with a reason (QBO refused it,
+          say more than the invoice's open balance: a QBO payment HubSpot did not show yet);
+        - applied: the sum of the QBO payments' lines applied to the invoice;
+        - failed_q: what the QBO payments the sync reports failed (HubSpot refused the mirror) applied to it.
+        Left out: an invoice touched by a QBO payment applied to several invoices (G1 keeps such a payment out of
+        HubSpot altogether: excluded, split_payment), and one a user deleted a QBO payment from — the engine learns
+        of deletions from QBO's webhooks (docs/decisions.md, "Deletes"), which these histories do not deliver, and
+        a pass that only polls never withdraws the HubSpot payment standing for it."""
+        if not self.documents or not self._after_a_clean_pass("paid"):
+            return
+        docs = self._documents()
+        state = self.sync.engine.state
+        to_books = self.direction["invoices"] in (TWO_WAY, TO_QUICKBOOKS) and \
+            self.generation.allows("invoices", self.direction["invoices"])
+        applying = {p: docs.applied(p) for p in docs.qbo_payments}
+        failed_q = {p for p, r in state.by_side_ids("payments", "quickbooks", sorted(applying)).items()
+                    if r.status == FAILED}
+        deleted = {q for p, a in self.qbo_payments.items() if ("Payment", p) in self.deleted for q in a}
+        for h, q in self._settled_invoices(docs):
+            if q in deleted or any(q in a and len(a) > 1 for a in applying.values()):
+                continue  # a payment deleted (no webhook tells the sync), or G1
+            applied = sum((a[q] for p, a in applying.items() if q in a and p not in failed_q), Decimal(0))
+            paid = amount(docs.invoices[h].get("hs_amount_paid"))
+            mine = {p: u for p, u in self.hubspot_payments.items() if u.invoice == h}
+            failed_h = {p for p, r in state.by_side_ids("payments", "hubspot", sorted(mine)).items()
+                        if r.status == FAILED}
+            for p, user in mine.items():
+                status = str(docs.payments.get(p, {}).get("hs_latest_status") or "").lower()
+                if status == "processing" or (status == "succeeded" and (not to_books or p in failed_h)):
+                    paid -= user.amount
+            assert paid == applied, (f"invoice QBO {q} / HubSpot {h}: HubSpot counts {paid} paid (its own payments "
+                                     f"left out as above) but QuickBooks applied {applied}")
+
+    @invariant()
+    def one_record_stands_for_one_record(self) -> None:
+        """No QBO payment is represented by two HubSpot payments, nor a HubSpot payment by two QBO payments;
+        likewise invoices. What the sync made on one side (not a user) carries the id of what it stands for
+        (HubSpot) or must be matched by what users made on the other side (QBO), per linked invoice:
+        - HubSpot payments and invoices with one QBO id: at most one each, and never one for a QBO payment the
+          sync itself made of a HubSpot payment (that one is represented by the user's payment already);
+        - the amounts of the HubSpot payments the sync made on an invoice are among those the users' QBO payments
+          applied to its QBO invoice (each used once); the amounts of the QBO payments the sync made on an
+          invoice are among those of the users' HubSpot payments on it that succeeded (each used once);
+        - no more invoices the sync made on a side than users made (finalized, in HubSpot) on the other."""
+        if not self.documents or not self._after_a_pass("counterparts"):
+            return
+        docs = self._documents()
+        for what, records, prop in (("invoice", docs.invoices, INVOICE_ID_PROPERTY),
+                                    ("payment", docs.payments, PAYMENT_ID_PROPERTY)):
+            per_id = Counter(str(p[prop]) for p in records.values() if p.get(prop))
+            twice = sorted(k for k, n in per_id.items() if n > 1)
+            assert not twice, f"QBO {what}(s) {', '.join(twice)} represented by two HubSpot {what}s"
+        mirrored = {str(p[PAYMENT_ID_PROPERTY]) for p in docs.payments.values() if p.get(PAYMENT_ID_PROPERTY)}
+        made_in_qbo = set(docs.qbo_payments) - set(self.qbo_payments)
+        assert not mirrored & made_in_qbo, \
+            f"QBO payment(s) {sorted(mirrored & made_in_qbo)} made of a HubSpot payment came back as another one"
+        for h, q in self.linked.get("invoices", []):
+            made_in_hubspot = Counter(amount(docs.payments[p].get("hs_initial_amount"))
+                                      for p in docs.payments_of.get(h, []) if p in docs.payments
+                                      and p not in self.hubspot_payments)
+            sources = Counter(a[q] for a in self.qbo_payments.values() if list(a) == [q])
+            assert not made_in_hubspot - sources, \
+                f"HubSpot invoice {h}: payments {sorted(made_in_hubspot - sources)} the sync made match no QBO payment"
+            books = Counter(docs.applied(p)[q] for p in made_in_qbo if q in docs.applied(p))
+            paid = Counter(u.amount for u in self.hubspot_payments.values() if u.invoice == h and u.succeeded)
+            assert not books - paid, \
+                f"QBO invoice {q}: payments {sorted(books - paid)} the sync made match no HubSpot payment"
+        users_hubspot = len([i for i in self.hubspot_invoices if i not in self.drafts])
+        assert len(set(docs.qbo_invoices) - set(self.qbo_invoices)) <= users_hubspot, \
+            "more QBO invoices made by the sync than HubSpot invoices users finalized"
+        assert len(set(docs.invoices) - set(self.hubspot_invoices)) <= len(self.qbo_invoices), \
+            "more HubSpot invoices made by the sync than QBO invoices users made"
+
+    @invariant()
+    def the_sync_deletes_no_invoice_or_payment(self) -> None:
+        """Nothing is deleted across systems: an invoice or payment either system held stays there (QBO: unless
+        a user deleted it; the sync voids nothing either), HubSpot archives none of them nor the line items of
+        the users' invoices, and the users' HubSpot payments keep the status they gave them."""
+        if not self.documents or not self._after_a_pass("deletes"):
+            return
+        docs = self._documents()
+        # the line items of the users' invoices (those of invoices the sync made follow QBO's lines, edge 25)
+        lines = {li for h in self.hubspot_invoices for li in docs.lines.get(h, {})}
+        now = {"Invoice": set(docs.qbo_invoices), "Payment": set(docs.qbo_payments), "invoices": set(docs.invoices),
+               "commerce_payments": set(docs.payments), "line_items": lines}
+        for kind, ids in now.items():
+            gone = sorted(i for i in self.seen.get(kind, set()) - ids if (kind, i) not in self.deleted)
+            assert not gone, f"{kind} {', '.join(gone)} deleted, and not by a user"
+            self.seen.setdefault(kind, set()).update(ids)
+        voided = sorted(i for i, e in docs.qbo_invoices.items() if _voided(e) and i not in self.voided)
+        assert not voided, f"QBO invoice(s) {', '.join(voided)} voided, and not by a user"
+        voided = sorted(p for p, e in docs.qbo_payments.items() if _voided(e))
+        assert not voided, f"QBO payment(s) {', '.join(voided)} voided by the sync"
+        for payment, user in self.hubspot_payments.items():
+            found = str(docs.payments.get(payment, {}).get("hs_latest_status") or "").lower()
+            assert found == user.status, f"HubSpot payment {payment}: the sync made it {found!r}, not {user.status!r}"
 
     # -- the oracle: at quiescence ----------------------------------------------------------------
     def _quiesce_and_check(self) -> None:
@@ -421,14 +961,43 @@ class SyncMachine(RuleBasedStateMachine):
                                       ("price", "UnitPrice", "number")):
                 h, q = canonical(hub.get(prop), kind), canonical(qbo.get(field), kind)
                 assert h == q, f"{prop} diverged: {h!r} in HubSpot, {q!r} in QuickBooks (SKU {hub.get('hs_sku')})"
-        # liveness: every record of either system was read and settled (synced, failed or excluded)
-        for pair, hubspot_ids, qbo_ids in (("contacts", contacts, customers), ("products", products, items)):
-            known = {(side, getattr(r, f"{side}_id")): r.status for r in state.records(pair)
-                     for side in ("hubspot", "qbo")}
+        # liveness: every record of either system was read and settled (synced, failed or excluded); A6 (legacy)
+        # leaves QBO records nobody touched since the switch went on unread
+        sides = [("contacts", contacts, customers), ("products", products, items)]
+        if self.documents:
+            docs = self._documents()
+            sides += [("invoices", docs.invoices, docs.qbo_invoices), ("payments", docs.payments, docs.qbo_payments)]
+        for pair, hubspot_ids, qbo_ids in sides:
+            if pair not in self.pairs:
+                continue
+            known = {(side, getattr(r, f"{side}_id")): r for r in state.records(pair) for side in ("hubspot", "qbo")}
             for side, ids in (("hubspot", hubspot_ids), ("qbo", qbo_ids)):
-                for record_id in ids:
-                    status = known.get((side, str(record_id)))
-                    assert status not in (None, PENDING), f"{pair}: {side} {record_id} never settled ({status})"
+                for record_id, record in ids.items():
+                    found = known.get((side, str(record_id)))
+                    if found is None and side == "qbo" and self._before_the_switch(pair, record):
+                        continue
+                    assert found is not None, f"{pair}: {side} {record_id} was never read"
+                    if pair in KEYED:
+                        assert found.status != PENDING, f"{pair}: {side} {record_id} never settled ({found.reason})"
+                    else:  # documents may wait, saying why: an ACH payment processing (G2), an invoice left out
+                        assert found.status != PENDING or found.reason, f"{pair}: {side} {record_id} pending, no reason"
+
+    def _before_the_switch(self, pair: str, entity: dict) -> bool:
+        """A6 (legacy): a QBO record last changed before the pair's first pass (QBO stamps seconds)."""
+        if pair not in self.generation.recent_records_only or self.first_pass_at is None:
+            return False
+        changed = parse_iso(str((entity.get("MetaData") or {}).get("LastUpdatedTime")))
+        return changed < self.first_pass_at.replace(microsecond=0)
 
     def _mark(self) -> int:
         return self.sims.runtime.journal.last_seq()
+
+
+def _line_value(line: dict) -> Decimal:
+    """A QBO line's quantity × unit price (QBO keeps Amount equal to it); a discount line counts negative."""
+    if line.get("DetailType") == "DiscountLineDetail":
+        return -amount(line.get("Amount"))
+    detail = line.get("SalesItemLineDetail") or {}
+    if detail.get("UnitPrice") in (None, "") or detail.get("Qty") in (None, ""):
+        return amount(line.get("Amount"))  # QBO drops a zero price or quantity
+    return amount(detail["Qty"]) * amount(detail["UnitPrice"])

@@ -71,7 +71,7 @@ def expectations(world: World, then: dict, line: int | None) -> list[str]:
     if "last_pass" in then:
         failures += _check_last_pass(world, then["last_pass"])
     for pair in then.get("converged") or []:
-        failures += pairs.converged(world.qbo, world.hs, pair, lineno(then, line))
+        failures += pairs.converged(world, pair, lineno(then, line))
     return failures
 
 

@@ -48,6 +48,16 @@ def draw_history(seed: int = SEED, length: int = LENGTH) -> tuple[dict, list[tup
     def name_or_none() -> str | None:
         return rng.choice([None, *PRODUCT_NAME_POOL])
 
+    def lines(product: bool = False) -> list[tuple]:  # as LINES and HUBSPOT_LINES draw them
+        return [(rng.choice([None, rng.randrange(8)]) if product else rng.randrange(8), rng.randint(1, 4),
+                 Decimal(price())) for _ in range(rng.randint(1, 3))]
+
+    def part() -> int | None:
+        return rng.choice([None, rng.randint(1, 100_000)])
+
+    def due() -> int | None:
+        return rng.choice([None, 0, 14, 30])
+
     args = {
         "create_contact": lambda: {"email": rng.choice(EMAIL_POOL), "first": rng.choice(NAME_POOL),
                                    "last": rng.choice(NAME_POOL)},
@@ -59,12 +69,26 @@ def draw_history(seed: int = SEED, length: int = LENGTH) -> tuple[dict, list[tup
         "edit_product": lambda: {"which": rng.randrange(8), "price": price(), "name": name_or_none()},
         "create_item": lambda: {"sku": rng.choice(SKU_POOL), "name": rng.choice(PRODUCT_NAME_POOL), "price": price()},
         "edit_item": lambda: {"which": rng.randrange(8), "price": price(), "name": name_or_none()},
+        "create_qbo_invoice": lambda: {"customer": rng.randrange(8), "lines": lines(), "due": due()},
+        "edit_qbo_invoice": lambda: {"which": rng.randrange(8), "lines": rng.choice([None, lines()]), "due": due()},
+        "void_qbo_invoice": lambda: {"which": rng.randrange(8)},
+        "delete_qbo_invoice": lambda: {"which": rng.randrange(8)},
+        "pay_qbo_invoice": lambda: {"which": rng.randrange(8), "part": part()},
+        "split_qbo_payment": lambda: {"which": rng.randrange(8), "other": rng.randrange(8), "part": part(),
+                                      "other_part": part()},
+        "delete_qbo_payment": lambda: {"which": rng.randrange(8)},
+        "create_hubspot_invoice": lambda: {"contact": rng.randrange(8), "lines": lines(product=True)},
+        "finalize_hubspot_invoice": lambda: {"which": rng.randrange(8)},
+        "record_hubspot_payment": lambda: {"which": rng.randrange(8), "part": part(), "ach": rng.random() < 0.5},
+        "settle_ach_payment": lambda: {"which": rng.randrange(8), "succeeded": rng.random() < 0.5},
         "sync_pass": dict,
         "advance": lambda: {"seconds": rng.choice([1, 60, 600])},
         "fault_then_sync": lambda: {"fault": dict(rng.choice(FAULT_POOL))},
         "crash_and_restart": lambda: {"point": rng.choice(["quickbooks", "hubspot"])},
     }
-    start = {"conflict": rng.choice(["hubspot", "quickbooks"]), "direction": rng.choice(["two-way", "to-hubspot"])}
+    # the current generation, invoices both ways and a linked customer to begin with: every kind of write happens
+    start = {"mode": "current", "conflict": rng.choice(["hubspot", "quickbooks"]),
+             "direction": rng.choice(["two-way", "to-hubspot"]), "invoices": "two-way", "customer": True}
     names = sorted(args)
     return start, [(name, args[name]()) for name in (rng.choice(names) for _ in range(length))]
 
@@ -81,12 +105,19 @@ class _Recorded(SyncMachine):
 
 
 def end_state(m: SyncMachine) -> dict:
-    """Both systems' records of the two pairs, and the engine's records and watermarks."""
+    """Both systems' records of every pair, and the engine's records and watermarks."""
     hubspot_props = {"contacts": ["email", "firstname", "lastname"],
-                     "products": ["hs_sku", "name", "price", "quickbooks_item_id"]}
+                     "products": ["hs_sku", "name", "price", "quickbooks_item_id"],
+                     "invoices": ["hs_invoice_status", "hs_amount_billed", "hs_amount_paid", "hs_number",
+                                  "quickbooks_invoice_id"],
+                     "commerce_payments": ["hs_initial_amount", "hs_latest_status", "quickbooks_payment_id"],
+                     "line_items": ["name", "quantity", "price", "amount", "quickbooks_line_id"]}
     return {
-        "quickbooks": {entity: sorted(m.qbo.query(f"SELECT * FROM {entity} WHERE Active IN (true, false)"),
-                                      key=lambda e: int(e["Id"])) for entity in ("Customer", "Item")},
+        "quickbooks": {entity: sorted(m.qbo.query(f"SELECT * FROM {entity}" + (" WHERE Active IN (true, false)"
+                                                                               if entity in ("Customer", "Item")
+                                                                               else "")),
+                                      key=lambda e: int(e["Id"])) for entity in ("Customer", "Item", "Invoice",
+                                                                                  "Payment")},
         "hubspot": {otype: sorted(m.hs.list(otype, props), key=lambda r: int(r["id"]))
                     for otype, props in hubspot_props.items()},
         "engine": {pair: {"records": [dataclasses.asdict(r) for r in m.sync.engine.state.records(pair)],
@@ -131,6 +162,7 @@ def test_the_same_history_makes_the_same_writes_and_end_state(monkeypatch, tmp_p
     first, second = trace(*HISTORY), trace(*HISTORY)
     assert len(first["ran"]) >= LENGTH // 2 and "sync_pass" in first["ran"]  # the history did something
     assert len(first["writes"]) > 20 and first["end"]["engine"]["products"]["records"]
+    assert first["end"]["engine"]["invoices"]["records"] and first["end"]["engine"]["payments"]["records"]
     assert first["ran"] == second["ran"]
     assert first["writes"] == second["writes"], _first_difference(first["writes"], second["writes"])
     assert first["end"] == second["end"]
