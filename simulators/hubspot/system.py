@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import re
-import secrets
 
 from flask import Request, Response
 
@@ -193,10 +192,6 @@ def sign_v3(client_secret: str, method: str, uri: str, body: bytes, timestamp: s
     """``X-HubSpot-Signature-v3``: base64 HMAC-SHA256 of method + URI + body + timestamp, keyed by the app secret."""
     message = method.encode() + uri.encode() + body + timestamp.encode()
     return base64.b64encode(hmac.new(client_secret.encode(), message, hashlib.sha256).digest()).decode()
-
-
-def new_secret() -> str:
-    return secrets.token_hex(16)
 
 
 def _bearer(request: Request) -> str | None:
