@@ -82,6 +82,8 @@ def quickbooks_create(world: World, raw: dict) -> None:
     """A QBO entity (an item gets the company's income account and is a service unless told otherwise)."""
     entity = raw.get("entity", "Customer")
     body = qbo_body(world, raw, lineno(raw))
+    if raw.get("number") is not None:  # "offered": the number QBO's form offers a person (F6), else that number
+        body["DocNumber"] = offered_number(world, entity) if raw["number"] == "offered" else str(raw["number"])
     if entity == "Item" and "IncomeAccountRef" not in body:
         account = next(iter(world.qbo.query("SELECT * FROM Account WHERE AccountType = 'Income'")))
         body["IncomeAccountRef"] = {"value": account["Id"]}
@@ -89,6 +91,14 @@ def quickbooks_create(world: World, raw: dict) -> None:
     made = world.qbo.create(entity, body, request_id=uuid.uuid4().hex)
     if raw.get("ref"):
         world.refs[str(raw["ref"])] = ("quickbooks", entity, str(made["Id"]))
+
+
+def offered_number(world: World, entity: str) -> str:
+    """The DocNumber QBO's form offers with custom transaction numbers on: the last one used, incremented."""
+    r = world.qbo.session.get(f"{world.qbo.base_url}/_sim/quickbooks/{world.company['realmId']}/next-number",
+                              params={"entity": entity}, timeout=10)
+    r.raise_for_status()
+    return str(r.json()["DocNumber"])
 
 
 def qbo_body(world: World, raw: dict, line: int | None) -> dict:

@@ -120,7 +120,7 @@ def hubspot_associate(world: World, a: dict, line: int | None) -> None:
 
 # -- QuickBooks, as a person uses it -----------------------------------------------------------------
 
-@step("quickbooks.create", optional=("ref", "entity", *QBO_BODY), refusable=True)
+@step("quickbooks.create", optional=("ref", "entity", "number", *QBO_BODY), refusable=True)
 def quickbooks_create(world: World, a: dict, line: int | None) -> None:
     builders.quickbooks_create(world, a)
 

@@ -47,7 +47,8 @@ def test_the_message_names_every_unknown_key_and_every_key_the_step_takes(tmp_pa
     ("hubspot.archive: ada", "hubspot.archive: expected a mapping of ref, of, type, not 'ada'"),
     ("webhooks: now", "webhooks: takes nothing, not 'now'"),
     ("quickbooks.create: {entity: Invoice, refused: '6140', refuse: x}",
-     "quickbooks.create: unknown key(s) refuse; expected ref, entity, body, customer, lines, applied, total, refused"),
+     "quickbooks.create: unknown key(s) refuse; expected ref, entity, number, body, customer, lines, applied, total, "
+     "refused"),
 ])
 def test_missing_keys_and_bare_values_are_reported_when_loading(tmp_path: Path, step: str, message: str) -> None:
     with pytest.raises(ScenarioError) as err:
