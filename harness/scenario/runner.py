@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.scenario import checks, steps
 from harness.scenario.interface import SyncFailed, SyncUnderTest
-from harness.scenario.model import Scenario, load
+from harness.scenario.model import Scenario, Step, load
 from harness.scenario.world import World
 
 if TYPE_CHECKING:
@@ -29,17 +29,21 @@ class Result:
         return not self.failures
 
 
+Observe = Callable[[World, Step | None], None]  # a report's eye: the world once given, then after each step
+
+
 def run(path: str | Path, make_sync: Callable[..., SyncUnderTest] | None = None,
-        examples: int | None = None) -> Result:
+        examples: int | None = None, observe: Observe | None = None) -> Result:
     """Load and run one scenario file; a wrong expectation is a failure, a wrong file a ScenarioError.
 
     A parametrised file (``vary``) runs once per drawn set of values (``examples``, default the file's own,
-    else 10); hypothesis shrinks a failure to the smallest values that still fail.
+    else 10); hypothesis shrinks a failure to the smallest values that still fail. ``observe(world, step)`` is
+    called once the given records are made (step None) and after each step: how the dashboard's report sees them.
     """
     scenario = load(path)
     if not scenario.vary:
-        return _run_once(scenario, make_sync)
-    return _run_varied(scenario, make_sync, examples or scenario.examples)
+        return _run_once(scenario, make_sync, observe)
+    return _run_varied(scenario, make_sync, examples or scenario.examples, observe)
 
 
 def _strategy(spec: dict) -> SearchStrategy[Any]:
@@ -53,7 +57,8 @@ def _strategy(spec: dict) -> SearchStrategy[Any]:
     return st.booleans()
 
 
-def _run_varied(scenario: Scenario, make_sync: Callable[..., SyncUnderTest] | None, examples: int) -> Result:
+def _run_varied(scenario: Scenario, make_sync: Callable[..., SyncUnderTest] | None, examples: int,
+                observe: Observe | None = None) -> Result:
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import strategies as st
 
@@ -65,7 +70,7 @@ def _run_varied(scenario: Scenario, make_sync: Callable[..., SyncUnderTest] | No
               phases=[Phase.explicit, Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
     @given(st.fixed_dictionaries({name: _strategy(spec) for name, spec in scenario.vary.items()}))
     def each(values: dict) -> None:
-        once = _run_once(load(scenario.path, values), make_sync)
+        once = _run_once(load(scenario.path, values), make_sync, observe)
         result.steps += once.steps
         if not once.passed:
             failed.append((values, once.failures))
@@ -80,19 +85,26 @@ def _run_varied(scenario: Scenario, make_sync: Callable[..., SyncUnderTest] | No
     return result
 
 
-def _run_once(scenario: Scenario, make_sync: Callable[..., SyncUnderTest] | None) -> Result:
+def _run_once(scenario: Scenario, make_sync: Callable[..., SyncUnderTest] | None,
+              observe: Observe | None = None) -> Result:
     started = time.perf_counter()
     result = Result(scenario)
     with World(scenario, make_sync) as world:
         world.build_given()
+        if observe is not None:
+            observe(world, None)
         for index, step in enumerate(scenario.steps):
             try:
                 steps.do(world, step)
             except SyncFailed as err:  # a bare "- sync" step has no line of its own: name its place in `when`
                 where = f"line {step.line}" if step.line else f"when[{index}]"
                 result.failures = [f"{where}: step {step.kind}: {err}"]
+                if observe is not None:
+                    observe(world, step)
                 break
             result.steps += 1
+            if observe is not None:
+                observe(world, step)
         else:
             result.failures = checks.check(world, scenario.then)
     result.seconds = time.perf_counter() - started
