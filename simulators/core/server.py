@@ -56,6 +56,20 @@ class ServerThread:
         self.host = host
         self.port = self.server.effective_port
         self._thread = threading.Thread(target=self.server.run, name=f"hsqbo-{port}", daemon=True)
+        self._stopped = False
+        # Workers pull the loop's wake-up pipe when an answer is ready, even after stop() began: the pipe is
+        # closed only after the loop thread is joined, and from then on a pull does nothing (a closed
+        # descriptor raises EBADF, a reused one would get a byte meant for this loop).
+        self._pipe_lock = threading.Lock()
+        self._pipe_closed = False
+        pull = self.server.trigger._physical_pull
+
+        def guarded_pull() -> None:
+            with self._pipe_lock:
+                if not self._pipe_closed:
+                    pull()
+
+        self.server.trigger._physical_pull = guarded_pull
 
     @property
     def url(self) -> str:
@@ -67,20 +81,31 @@ class ServerThread:
         return self
 
     def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
         server = self.server
-        closed = threading.Event()
+        trigger = server.trigger
 
-        def close_all() -> None:  # runs on the server's loop thread, which exits once its map is empty
+        def leave_loop() -> None:
+            # On the loop thread: close the connections and take the listening socket and the pipe out of
+            # the loop's map without closing them; the loop returns once its map is empty.
             for channel in list(server._map.values()):
-                channel.close()
-            closed.set()
+                if channel is server or channel is trigger:
+                    channel.del_channel()
+                else:
+                    channel.close()
 
         if self._thread.is_alive():
-            server.trigger.pull_trigger(close_all)
-            closed.wait(5)
+            trigger.pull_trigger(leave_loop)
             self._thread.join(timeout=5)
-        else:
-            close_all()
+        joined = not self._thread.is_alive()
+        if joined:  # a loop that did not stop in time keeps its descriptors: closing them under it is the race
+            with self._pipe_lock:
+                self._pipe_closed = True
+            server.close()  # the listening socket and the pipe (its read end is the loop's no more)
+            for channel in list(server._map.values()):  # never started: nobody closed the connections
+                channel.close()
         # Let the workers go without waiting: one may be sleeping out a fault (they are daemon threads).
         server.task_dispatcher.set_thread_count(0)
 
