@@ -484,9 +484,27 @@ class Store:
                       (tenant_id, request_id))
         return (r[0], r[1]) if r else None
 
+    def reserve_reply(self, tenant_id: str, request_id: str, now: float) -> tuple[int, str] | None:
+        """Inside an open transaction: the reply saved for ``request_id``, else ``None`` once the id is reserved
+        for this transaction (a pending row that :meth:`save_reply` completes before the commit).
+
+        ``ON CONFLICT DO NOTHING`` makes a second database transaction reserving the same id wait until the
+        first one ends (PostgreSQL; SQLite serialises writers): then it reads the first one's reply, or
+        reserves the id itself if the first one rolled back."""
+        if self._tx is None:
+            raise RuntimeError("reserve_reply runs inside store.transaction()")
+        inserted = self._execute("INSERT INTO replies (tenant_id, request_id, status, body, created_at)"
+                                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, request_id) DO NOTHING",
+                                 (tenant_id, request_id, 0, "", now))
+        if inserted == 1:
+            return None
+        return self.reply(tenant_id, request_id)
+
     def save_reply(self, tenant_id: str, request_id: str, status: int, body: str, now: float) -> None:
-        self._execute("INSERT INTO replies (tenant_id, request_id, status, body, created_at) VALUES (?, ?, ?, ?, ?)",
-                      (tenant_id, request_id, status, body, now))
+        """Complete the reply :meth:`reserve_reply` reserved (or save one outright)."""
+        self._execute("INSERT INTO replies (tenant_id, request_id, status, body, created_at) VALUES (?, ?, ?, ?, ?)"
+                      " ON CONFLICT (tenant_id, request_id) DO UPDATE SET status = excluded.status,"
+                      " body = excluded.body", (tenant_id, request_id, status, body, now))
 
     # -- whole-state operations --------------------------------------------------------------
     def reset(self) -> None:

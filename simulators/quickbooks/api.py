@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, redirect, request
 from werkzeug.exceptions import HTTPException
 
-from ..core import admin, pipeline
+from ..core import admin, idempotency, pipeline
 from ..core.credentials import InvalidClient, InvalidGrant
 from ..core.runtime import Runtime
 from . import errors
@@ -192,29 +193,33 @@ def _no_route() -> QBOError:
         f"No resource method found for {request.method}, return 405 with Allow header")
 
 
-def _idempotent(realm: str, run: object) -> Response:
-    """QBO's ``requestid``: the same id answers the first outcome again, without a second write."""
+def _write(realm: str, action: Callable[[Company], dict]) -> Response:
+    """One write; with QBO's ``requestid``, once: the same id answers the first success again without writing
+    again (core/idempotency.py; a Fault is not kept, so a retry runs again)."""
     request_id = request.args.get("requestid")
-    store = _rt().store
-    if request_id:
-        saved = store.reply(realm, request_id)
-        if saved is not None:
-            return Response(saved[1], status=saved[0], mimetype="application/json")
-    response = run()
-    if request_id and response.status_code in (200, 400):
-        store.save_reply(realm, request_id, response.status_code, response.get_data(as_text=True),
-                         _rt().clock.timestamp())
-    return response
+    if not request_id:
+        response, events = _written(realm, action)
+        _qb().publish(realm, events)
+        return response
+
+    def run() -> idempotency.Answer:
+        response, events = _written(realm, action)
+        return idempotency.Answer(response.status_code, response.get_data(as_text=True),
+                                  keep=response.status_code == 200,
+                                  after_commit=[lambda: _qb().publish(realm, events)])
+
+    answer = idempotency.once(_rt().store, realm, idempotency.key(request_id), _rt().clock.timestamp(), run)
+    return Response(answer.body, status=answer.status, mimetype="application/json")
 
 
-def _write(realm: str, action: object) -> Response:
+def _written(realm: str, action: Callable[[Company], dict]) -> tuple[Response, list[dict]]:
+    """The response to ``action`` and the webhook events it made (to publish once it is committed)."""
     co = _company(realm)
     try:
         payload = action(co)
     except QBOError as err:
-        return _fault(err, co)
-    _qb().publish(realm, co.events)
-    return _ok(co, payload)
+        return _fault(err, co), []
+    return _ok(co, payload), co.events
 
 
 @v3.errorhandler(QBOError)
@@ -226,7 +231,7 @@ def _qbo_error(err: QBOError) -> Response:
 def write(realm: str, name: str) -> Response:
     if name.lower() == "preferences":
         body = _entity_body()
-        return _idempotent(realm, lambda: _write(realm, lambda co: {"Preferences": co.update_preferences(body)}))
+        return _write(realm, lambda co: {"Preferences": co.update_preferences(body)})
     etype = _entity(name)
     body = _entity_body()
     operation = request.args.get("operation", "").lower()
@@ -247,7 +252,7 @@ def write(realm: str, name: str) -> Response:
             return {etype.name: co.update(etype, body, options)}
         return {etype.name: co.create(etype, body, options)}
 
-    return _idempotent(realm, lambda: _write(realm, act))
+    return _write(realm, act)
 
 
 @v3.get("/<name>/<entity_id>")
@@ -341,13 +346,32 @@ def batch(realm: str) -> Response:
         raise errors.required("BatchItemRequest")
     if len(items) > MAX_BATCH:
         raise errors.batch_too_big(len(items), MAX_BATCH)
-    def run() -> Response:  # a batch honours requestid too (36 characters at most, per Intuit's blog)
-        co = _company(realm)
+    co = _company(realm)
+    request_id = request.args.get("requestid")
+    if not request_id:
         responses = [_batch_item(co, item) for item in items]
         _qb().publish(realm, co.events)
         return _ok(co, {"BatchItemResponse": responses})
+    # With a requestid, each item is a write of its own, once: its answer is saved in its transaction, so a
+    # retried batch (after a lost answer or a crash mid-batch) answers the items already done and runs the rest.
+    events: list[dict] = []
+    responses = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and "Query" in item:
+            responses.append(_batch_item(co, item))
+            continue
 
-    return _idempotent(realm, run)
+        def run(item: object = item) -> idempotency.Answer:
+            item_co = _company(realm)
+            out = _batch_item(item_co, item)
+            return idempotency.Answer(200, json.dumps(out), keep="Fault" not in out,
+                                      after_commit=[lambda: events.extend(item_co.events)])
+
+        answer = idempotency.once(_rt().store, realm, idempotency.key(request_id, str(index)),
+                                  _rt().clock.timestamp(), run)
+        responses.append(json.loads(answer.body))
+    _qb().publish(realm, events)
+    return _ok(co, {"BatchItemResponse": responses})
 
 
 def _batch_item(co: Company, item: object) -> dict:
