@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from ..core import admin, idempotency, pipeline
 from ..core.credentials import InvalidClient, InvalidGrant
 from ..core.runtime import Runtime
-from . import errors
+from . import bookkeeping, errors, reports
 from .company import Company
 from .entities import NOT_SIMULATED, TYPES, EntityType, lookup
 from .errors import QBOError
@@ -182,8 +182,7 @@ def _entity(name: str) -> EntityType:
     etype = lookup(name)
     if etype is None:
         if name.lower() in NOT_SIMULATED:
-            raise QBOError("500", "Unsupported Operation",
-                           f"Operation {name} is not simulated by hsqbo yet.", name)
+            raise errors.not_simulated(name)
         raise _no_route()
     return etype
 
@@ -239,18 +238,18 @@ def write(realm: str, name: str) -> Response:
 
     def act(co: Company) -> dict:
         if operation == "delete":
-            return {etype.name: co.delete(etype, body)}
+            return {etype.json_key: co.delete(etype, body)}
         if operation == "void" or (operation == "update" and "void" in options):
             if operation == "void" and etype.void != "operation":
                 raise errors.unsupported_operation("void")
             if operation == "update" and etype.void != "include":
                 raise errors.unsupported_operation("void")
-            return {etype.name: co.void(etype, body)}
+            return {etype.json_key: co.void(etype, body)}
         if operation not in ("", "create", "update"):
             raise errors.unsupported_operation(operation)
         if body.get("Id") not in (None, ""):
-            return {etype.name: co.update(etype, body, options)}
-        return {etype.name: co.create(etype, body, options)}
+            return {etype.json_key: co.present(etype, [co.update(etype, body, options)])[0]}
+        return {etype.json_key: co.present(etype, [co.create(etype, body, options)])[0]}
 
     return _write(realm, act)
 
@@ -261,7 +260,7 @@ def read(realm: str, name: str, entity_id: str) -> Response:
     if name.lower() == "companyinfo":
         return _ok(co, {"CompanyInfo": co.read(TYPES["CompanyInfo"], 1)})
     etype = _entity(name)
-    return _ok(co, {etype.name: co.read(etype, entity_id)})
+    return _ok(co, {etype.json_key: co.present(etype, [co.read(etype, entity_id)])[0]})
 
 
 @v3.get("/preferences")
@@ -399,11 +398,100 @@ def _batch_item(co: Company, item: object) -> dict:
             result = co.delete(etype, body)
         else:
             raise errors.unsupported_operation(operation or "(none)")
-        return {"bId": bid, etype.name: result}
+        return {"bId": bid, etype.json_key: result}
     except QueryError as err:
         return {"bId": bid, "Fault": QBOError(err.code, err.message, err.detail).fault()}
     except QBOError as err:
         return {"bId": bid, "Fault": err.fault()}
+
+
+@v3.get("/reports/<name>")
+def report(realm: str, name: str) -> Response:
+    co = _company(realm)
+    built = reports.run(co, name, {k: v for k, v in request.args.items() if k != "minorversion"})
+    if built is None:
+        raise errors.not_simulated(f"report {name}")
+    return json_response(built)
+
+
+@v3.post("/upload")
+def upload(realm: str) -> Response:
+    """Attachments as QBO's upload endpoint takes them: multipart parts ``file_metadata_NN`` (an Attachable as JSON)
+    and ``file_content_NN`` (the file; base64 when its part says ``Content-Transfer-Encoding: base64``)."""
+    boundary = request.mimetype_params.get("boundary")
+    if request.mimetype != "multipart/form-data" or not boundary:
+        raise errors.malformed_body()
+    parts = _multipart(request.get_data(), boundary)
+    uploads = sorted(name for name in parts if name.startswith("file_content_"))
+    if not uploads:
+        raise errors.required("file_content_01")
+
+    def act(co: Company) -> dict:
+        answers = []
+        for name in uploads:
+            headers, content, filename = parts[name]
+            meta_part = parts.get(name.replace("content", "metadata"))
+            try:
+                meta = json.loads(meta_part[1]) if meta_part else {}
+            except ValueError as exc:
+                raise errors.malformed_body() from exc
+            if not isinstance(meta, dict):
+                raise errors.malformed_body()
+            if headers.get("content-transfer-encoding", "").lower() == "base64":
+                try:
+                    content = base64.b64decode(b"".join(content.split()), validate=True)
+                except ValueError as exc:
+                    raise errors.malformed_body() from exc
+            co.pending_file = (str(meta.get("FileName") or filename or "attachment"),
+                               str(meta.get("ContentType") or headers.get("content-type") or
+                                   "application/octet-stream"), content)
+            answers.append({"Attachable": co.create(TYPES["Attachable"], meta)})
+        return {"AttachableResponse": answers}
+
+    return _write(realm, act)
+
+
+def _multipart(body: bytes, boundary: str) -> dict[str, tuple[dict[str, str], bytes, str | None]]:
+    """name → (part headers, payload, filename) of a multipart body (tolerating the SDK's leading blank line)."""
+    out = {}
+    for chunk in body.split(b"--" + boundary.encode())[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, payload = chunk.lstrip(b"\r\n").partition(b"\r\n\r\n")
+        if not _:
+            head, _, payload = chunk.lstrip(b"\n").partition(b"\n\n")
+        headers = {}
+        for line in head.decode("utf-8", "replace").splitlines():
+            key, sep, value = line.partition(":")
+            if sep:
+                headers[key.strip().lower()] = value.strip()
+        disposition = dict(p.strip().split("=", 1) for p in headers.get("content-disposition", "").split(";")
+                           if "=" in p)
+        name = disposition.get("name", "").strip('"')
+        filename = disposition.get("filename", "").strip('"') or None
+        if payload.endswith(b"\r\n"):
+            payload = payload[:-2]
+        elif payload.endswith(b"\n"):
+            payload = payload[:-1]
+        if name:
+            out[name] = (headers, payload, filename)
+    return out
+
+
+@v3.get("/download/<entity_id>")
+def download(realm: str, entity_id: str) -> Response:
+    """QBO answers a temporary URL to the attachment's file, as text."""
+    co = _company(realm)
+    data = co.read(TYPES["Attachable"], entity_id)
+    if bookkeeping.file_of(co, data["Id"]) is None:
+        raise errors.object_not_found("Attachable", entity_id)
+    return Response(f"{request.host_url}_sim/quickbooks/{realm}/attachments/{data['Id']}", mimetype="text/plain")
+
+
+@v3.post("/taxservice/taxcode")
+def tax_service(realm: str) -> Response:
+    body = _entity_body()
+    return _write(realm, lambda co: bookkeeping.create_tax_code(co, body))
 
 
 @v3.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
@@ -458,6 +546,16 @@ def next_number(realm: str) -> Response:
         return json_response({"error": f"entity must be a numbered form ({numbered}), not {name or 'missing'}"}, 400)
     return json_response({"realmId": realm, "entity": etype.name,
                           "DocNumber": suggested_doc_number(_company(realm), etype)})
+
+
+@sim.get("/<realm>/attachments/<entity_id>")
+def attachment_file(realm: str, entity_id: str) -> Response:
+    """The bytes of an uploaded attachment (where QBO's temporary download URL points)."""
+    tenant = _rt().store.tenant(realm)
+    found = bookkeeping.file_of(_company(realm), entity_id) if tenant and entity_id.isdigit() else None
+    if found is None:
+        return json_response({"error": f"no attachment {entity_id} in {realm}"}, 404)
+    return Response(found[1], mimetype=found[0])
 
 
 def _is_date(text: str) -> bool:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from ..core.runtime import Runtime
 from ..core.storage import Row
-from . import errors, fields, query, transactions
+from . import bookkeeping, errors, fields, ledger, query, transactions
 from .entities import PARTIES, TYPES, EntityType
 from .errors import QBOError
 
@@ -47,6 +47,7 @@ class Company:
         self.settings: dict = tenant["settings"]
         self.tz = ZoneInfo(COUNTRY_TZ.get(self.settings.get("country", "US"), "UTC"))
         self.events: list[dict] = []  # (entity, id, operation, lastUpdated) for webhooks
+        self.pending_file: tuple[str, str, bytes] | None = None  # (name, content type, bytes) of an upload
 
     # -- time --------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -102,6 +103,10 @@ class Company:
     def read(self, etype: EntityType, entity_id: object) -> dict:
         return self.row(etype, entity_id).data
 
+    def present(self, etype: EntityType, rows: list[dict]) -> list[dict]:
+        """Entities as the API answers them: accounts carry their balance from the ledger."""
+        return ledger.with_balances(self, rows) if etype.name == "Account" else rows
+
     def ref(self, kind: str, ref: object, field: str, *, must_be_active: bool = True) -> Row:
         """Resolve a ``{"value": id}`` reference, refusing unknown or inactive targets."""
         value = ref.get("value") if isinstance(ref, dict) else ref
@@ -139,10 +144,13 @@ class Company:
         data = self._clean(etype, body, creating=False)
         if "Id" not in body or body.get("Id") in (None, ""):
             raise errors.required("Id")
+        if not etype.updatable:
+            raise errors.unsupported_operation("update")
         with self.store.transaction():
             current = self.row(etype, body["Id"])
             self._check_token(etype, body, current)
             old = current.data
+            bookkeeping.guard(self, etype, old)
             if sparse:
                 merged = copy.deepcopy(old)
                 merged.update(data)
@@ -162,13 +170,14 @@ class Company:
         return merged
 
     def delete(self, etype: EntityType, body: dict) -> dict:
-        if not etype.is_txn:
+        if not etype.can_delete:
             raise errors.unsupported_operation("delete")
         with self.store.transaction():
             current = self.row(etype, body.get("Id"))
             self._check_token(etype, body, current)
             transactions.check_closed_period(self, current.data)
             transactions.before_delete(self, etype, current.data)
+            bookkeeping.before_delete(self, etype, current.data)
             self._after_write(etype, None, current.data)
             stamp = self.stamp()
             tombstone = {"Id": current.data["Id"], "status": "Deleted", "domain": "QBO",
@@ -186,6 +195,7 @@ class Company:
             self._check_token(etype, body, current)
             old = current.data
             transactions.check_closed_period(self, old)
+            bookkeeping.guard(self, etype, old)
             voided = transactions.voided(self, etype, old)
             voided.update(SyncToken=str(int(old["SyncToken"]) + 1),
                           MetaData={**old.get("MetaData", {}), "LastUpdatedTime": self.stamp()})
@@ -230,11 +240,12 @@ class Company:
         start = q.start_position - 1
         size = min(q.max_results, MAX_RESULTS)
         if not q.conditions and not q.order_by:
-            rows = [r.data for r in self.store.select(self.realm, etype.name, active=active, offset=start,
-                                                      limit=size)]
+            rows = self.present(etype, [r.data for r in self.store.select(self.realm, etype.name, active=active,
+                                                                          offset=start, limit=size)])
         else:
             ids = _id_pushdown(q)
-            rows = [r.data for r in self.store.select(self.realm, etype.name, active=active, ids=ids)]
+            rows = self.present(etype, [r.data for r in self.store.select(self.realm, etype.name, active=active,
+                                                                          ids=ids)])
             rows = [r for r in rows if query.matches(r, q.conditions)]
             if q.count:
                 return {"totalCount": len(rows)}
@@ -245,7 +256,7 @@ class Company:
         if q.fields and "*" not in q.fields:
             keep = set(q.fields) | {"Id", "SyncToken", "domain", "sparse", "MetaData"}
             rows = [{k: v for k, v in r.items() if k in keep} for r in rows]
-        return {etype.name: rows, "startPosition": q.start_position, "maxResults": len(rows)}
+        return {etype.json_key: rows, "startPosition": q.start_position, "maxResults": len(rows)}
 
     def cdc(self, entity_names: list[str], changed_since: datetime) -> list[dict]:
         if changed_since.tzinfo is None:
@@ -260,11 +271,11 @@ class Company:
                 raise errors.unknown_resource(name)
             rows = self.store.select(self.realm, etype.name, include_deleted=True,
                                      changed_since=changed_since.timestamp())
-            items = [r.data for r in rows[:budget]]
+            items = self.present(etype, [r.data for r in rows[:budget]])
             budget -= len(items)
             block: dict = {"startPosition": 1, "maxResults": len(items)}
             if items:
-                block = {etype.name: items, **block, "totalCount": len(items)}
+                block = {etype.json_key: items, **block, "totalCount": len(items)}
             out.append(block)
         return out
 
@@ -302,6 +313,7 @@ class Company:
         """Complete ``data`` (the entity as it will be, merged with ``old`` on an update) by QBO's rules; ``sent``
         is what the request itself carried, which a rule may need to tell from what ``old`` already held."""
         _check_lengths(data)
+        bookkeeping.declared(self, etype, data)
         if etype.name in PARTIES:
             self._party_rules(etype, data, old)
         elif etype.name == "Item":
@@ -316,9 +328,15 @@ class Company:
             data.setdefault("Active", True)
             if etype.name == "Term":
                 data["Type"] = "DATE_DRIVEN" if data.get("DayOfMonthDue") else "STANDARD"
+        elif etype.name in ("Class", "Department", "TaxAgency"):
+            bookkeeping.name_list(self, etype, data, old)
+        elif etype.name == "Attachable":
+            bookkeeping.attachable(self, data, old)
         if etype.name_field:
             self._unique_name(etype, data, old)
-        if etype.is_txn:
+        if etype.name in bookkeeping.RULES:
+            data = bookkeeping.apply(self, etype, data, old)
+        elif etype.is_txn:
             data = transactions.apply(self, etype, data, old, options, sent)
         return data
 
@@ -465,6 +483,7 @@ class Company:
     def _after_write(self, etype: EntityType, new: dict | None, old: dict | None) -> None:
         if etype.is_txn:
             transactions.after_write(self, etype, new, old)
+        bookkeeping.after_write(self, etype, new, old)
 
     def _event(self, etype: EntityType, data: dict, operation: str) -> None:
         self.events.append({"name": etype.name, "id": data["Id"], "operation": operation,

@@ -119,6 +119,11 @@ def unsupported_operation(operation: str) -> QBOError:
     return QBOError("500", "Unsupported Operation", f"Operation {operation} is not supported.", "Operation")
 
 
+def not_simulated(what: str) -> QBOError:
+    """What QBO has and this simulator does not: said plainly rather than as a silent 404."""
+    return QBOError("500", "Unsupported Operation", f"Operation {what} is not simulated by hsqbo yet.", what)
+
+
 def invalid_enum(field: str, value: object) -> QBOError:
     return QBOError("2170", "Invalid Enumeration", f"Invalid Enumeration : {value}", field)
 

@@ -126,6 +126,54 @@ FIELDS: dict[str, frozenset[str]] = {
     }),
 }
 
+# Purchases, banking, time and lists (python-quickbooks 0.9.12 objects, plus the transaction header fields the API
+# reference lists for every transaction and the SDK leaves to its base class).
+_TXN_HEADER = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse", "status", "TxnDate", "DocNumber",
+                         "PrivateNote", "CurrencyRef", "ExchangeRate", "TxnSource", "LinkedTxn", "DepartmentRef",
+                         "AttachableRef", "TotalAmt", "HomeTotalAmt", "TransactionLocationType", "ProjectRef",
+                         "RecurDataRef"})
+FIELDS.update({
+    "RefundReceipt": _TXN_HEADER | {
+        "ApplyTaxAfterDiscount", "Balance", "BillAddr", "BillEmail", "CheckPayment", "ClassRef", "CreditCardPayment",
+        "CustomField", "CustomerMemo", "CustomerRef", "DepositToAccountRef", "GlobalTaxCalculation", "Line",
+        "PaymentMethodRef", "PaymentRefNum", "PaymentType", "PrintStatus", "ShipAddr", "TxnTaxDetail"},
+    "Bill": _TXN_HEADER | {
+        "APAccountRef", "Balance", "HomeBalance", "DueDate", "GlobalTaxCalculation", "Line", "SalesTermRef",
+        "TxnTaxDetail", "VendorAddr", "VendorRef"},
+    "BillPayment": _TXN_HEADER | {"APAccountRef", "CheckPayment", "CreditCardPayment", "Line", "PayType",
+                                  "VendorRef", "ProcessBillPayment"},
+    "Purchase": _TXN_HEADER | {
+        "AccountRef", "Credit", "EntityRef", "GlobalTaxCalculation", "Line", "PaymentMethodRef", "PaymentType",
+        "PrintStatus", "PurchaseEx", "RemitToAddr", "TxnTaxDetail"},
+    "PurchaseOrder": _TXN_HEADER | {
+        "APAccountRef", "ClassRef", "CustomField", "DueDate", "GlobalTaxCalculation", "Line", "Memo", "POEmail",
+        "POStatus", "EmailStatus", "SalesTermRef", "ShipAddr", "ShipMethodRef", "TaxCodeRef", "TxnTaxDetail",
+        "VendorAddr", "VendorRef"},
+    "VendorCredit": _TXN_HEADER | {"APAccountRef", "Balance", "GlobalTaxCalculation", "Line", "VendorRef",
+                                   "TxnTaxDetail"},
+    "Deposit": _TXN_HEADER | {"CashBack", "DepositToAccountRef", "GlobalTaxCalculation", "Line", "TxnStatus",
+                              "TxnTaxDetail"},
+    "Transfer": _TXN_HEADER | {"Amount", "FromAccountRef", "ToAccountRef"},
+    "JournalEntry": _TXN_HEADER | {"Adjustment", "Line", "TxnTaxDetail", "GlobalTaxCalculation"},
+    "CreditCardPayment": _TXN_HEADER | {"Amount", "BankAccountRef", "CheckNum", "CreditCardAccountRef", "Memo",
+                                        "PrintStatus", "VendorRef"},
+    "TimeActivity": frozenset({
+        "AttachableRef", "BillableStatus", "BreakHours", "BreakMinutes", "ClassRef", "CostRate", "CustomerRef",
+        "DepartmentRef", "Description", "EmployeeRef", "EndTime", "HourlyRate", "Hours", "Id", "ItemRef", "MetaData",
+        "Minutes", "NameOf", "StartTime", "SyncToken", "Taxable", "TxnDate", "VendorRef", "domain", "sparse",
+        "status", "TransactionLocationType", "ProjectRef", "PayrollItemRef"}),
+    "Class": frozenset({"Active", "FullyQualifiedName", "Id", "MetaData", "Name", "ParentRef", "SubClass",
+                        "SyncToken", "domain", "sparse"}),
+    "Department": frozenset({"Active", "FullyQualifiedName", "Id", "MetaData", "Name", "ParentRef", "SubDepartment",
+                             "SyncToken", "domain", "sparse"}),
+    "Attachable": frozenset({
+        "AttachableRef", "Category", "ContentType", "FileAccessUri", "FileName", "Id", "Lat", "Long", "MetaData",
+        "Note", "PlaceName", "Size", "SyncToken", "TempDownloadUri", "ThumbnailFileAccessUri",
+        "ThumbnailTempDownloadUri", "domain", "sparse"}),
+    "TaxAgency": frozenset({"DisplayName", "Id", "MetaData", "SyncToken", "TaxRegistrationNumber",
+                            "TaxTrackedOnPurchases", "TaxTrackedOnSales", "domain", "sparse", "Active"}),
+})
+
 
 # -- the JSON shape of each field: what QBO's deserialiser accepts --------------------------------
 # Names mean the same thing in every entity. A name ending in "Ref" or "Addr" is an object. At the top
@@ -137,8 +185,10 @@ OBJECTS = frozenset({
     "RecurringInfo", "ItemGroupDetail", "ItemAssemblyDetail", "Email", "SalesTaxRateList", "PurchaseTaxRateList",
     "SalesItemLineDetail", "DiscountLineDetail", "DescriptionLineDetail", "SubTotalLineDetail", "GroupLineDetail",
     "TaxLineDetail", "MarkupInfo",
+    "CheckPayment", "CashBack", "PurchaseEx", "AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail",
+    "DepositLineDetail", "JournalEntryLineDetail", "Entity", "POEmail",
 })
-LISTS = frozenset({"Line", "CustomField", "LinkedTxn", "NameValue", "TaxLine", "TaxRateDetail"})
+LISTS = frozenset({"Line", "CustomField", "LinkedTxn", "NameValue", "TaxLine", "TaxRateDetail", "AttachableRef"})
 NUMBERS = frozenset({
     "TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "Deposit", "ExchangeRate", "UnitPrice", "PurchaseCost",
     "QtyOnHand", "UnappliedAmt", "RemainingCredit", "BalanceWithJobs", "CurrentBalance",
@@ -146,6 +196,7 @@ NUMBERS = frozenset({
     "DueNextMonthDays", "DiscountDayOfMonth", "BillRate", "CostRate", "Level", "AbatementRate", "ReverseChargeRate",
     "RateValue", "Rate", "Amount", "Qty", "TaxInclusiveAmt", "LineNum", "TotalTax", "TaxPercent",
     "NetAmountTaxable", "Quantity",
+    "Hours", "Minutes", "BreakHours", "BreakMinutes", "HourlyRate", "Size",
 })
 BOOLEANS = frozenset({
     "Active", "Taxable", "Job", "BillWithParent", "IsProject", "TrackQtyOnHand", "SubItem", "SubAccount",
@@ -153,6 +204,8 @@ BOOLEANS = frozenset({
     "ApplyTaxAfterDiscount", "FreeFormAddress", "ProcessPayment", "Vendor1099", "T4AEligible", "T5018Eligible",
     "HasTPAR", "BillableTime", "Organization", "PurchaseTaxIncluded", "SalesTaxIncluded", "Hidden", "TaxGroup",
     "PercentBased", "sparse",
+    "Credit", "Adjustment", "SubClass", "SubDepartment", "TaxTrackedOnSales", "TaxTrackedOnPurchases",
+    "IncludeOnSend",
 })
 DATES = frozenset({
     "TxnDate", "DueDate", "ShipDate", "ExpirationDate", "AcceptedDate", "InvStartDate", "OpenBalanceDate",
@@ -167,6 +220,8 @@ NESTED_STRINGS = frozenset({
 
 def kind(field: str, top_level: bool = True) -> str | None:
     """object | list | number | boolean | date | string, or None for a nested name left unchecked."""
+    if field in LISTS:
+        return "list"
     if field in OBJECTS or field.endswith(("Ref", "Addr")):
         return "object"
     for kind_name, names in (("list", LISTS), ("number", NUMBERS), ("boolean", BOOLEANS), ("date", DATES)):

@@ -75,7 +75,8 @@ def open_tasks(co: Company) -> list[dict]:
     for pay in _live(co, "Payment"):
         created = _created(pay)
         target = (pay.get("DepositToAccountRef") or {}).get("value")
-        if money(pay.get("TotalAmt", 0)) > 0 and (not target or target in undeposited) and created \
+        deposited = any(lt.get("TxnType") == "Deposit" for lt in pay.get("LinkedTxn", []))
+        if money(pay.get("TotalAmt", 0)) > 0 and (not target or target in undeposited) and created and not deposited \
                 and now - created > DEPOSIT_AFTER:
             title = f"Bank deposit reminder: deposit the payment {pay['Id']} from {_name(pay, 'CustomerRef')}"
             tasks.append(_task("bank_deposit_reminder", title, "Payment", pay, _day(co, created + DEPOSIT_AFTER)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
@@ -79,16 +80,22 @@ def apply(co: Company, etype: EntityType, data: dict, old: dict | None, options:
           sent: dict | None = None) -> dict:
     """Validate and complete a transaction about to be written (``old`` is None on create). ``sent`` is what the
     request itself carried (``data`` when None): on an update ``data`` also holds what ``old`` had."""
+    txn_date = dated(co, data, old)
+    if etype.name in APPLICATIONS:
+        return _payment(co, etype, data, old)
+    explicit = explicit_tax(data if sent is None else sent) if co.country == "US" else None
+    return _sales_form(co, etype, data, old, options, txn_date, explicit)
+
+
+def dated(co: Company, data: dict, old: dict | None) -> date:
+    """The transaction's date (today when none is given); neither it nor the old one may be in a closed period."""
     if old is not None:
         check_closed_period(co, old)
     data.setdefault("TxnDate", co.today().isoformat())
     txn_date = parse_date(data["TxnDate"], "TxnDate")
     data["TxnDate"] = txn_date.isoformat()
     check_closed_period(co, data)
-    if etype.name == "Payment":
-        return _payment(co, data, old)
-    explicit = explicit_tax(data if sent is None else sent) if co.country == "US" else None
-    return _sales_form(co, etype, data, old, options, txn_date, explicit)
+    return txn_date
 
 
 def check_closed_period(co: Company, data: dict) -> None:
@@ -105,7 +112,7 @@ def _sales_form(co: Company, etype: EntityType, data: dict, old: dict | None, op
     if data.get("CustomerRef"):
         customer = co.ref("Customer", data["CustomerRef"], "CustomerRef")
         data["CustomerRef"] = {"value": customer.data["Id"], "name": customer.data["DisplayName"]}
-    elif etype.name != "SalesReceipt":
+    elif etype.name not in ("SalesReceipt", "RefundReceipt"):
         raise errors.required("CustomerRef")
     _currency(co, data, customer)
     lines = data.get("Line")
@@ -147,7 +154,7 @@ def _sales_form(co: Company, etype: EntityType, data: dict, old: dict | None, op
         used = money(old.get("TotalAmt", 0)) - money(old.get("RemainingCredit", 0)) if old else Decimal(0)
         data["RemainingCredit"] = num(total - used)
         data["Balance"] = data["RemainingCredit"]
-    elif etype.name == "SalesReceipt":
+    elif etype.name in ("SalesReceipt", "RefundReceipt"):
         data["Balance"] = 0
     elif etype.name == "Estimate":
         data.setdefault("TxnStatus", "Pending")
@@ -304,7 +311,7 @@ def _lines(co: Company, etype: EntityType, lines: object, old: dict | None) -> t
         if kind == "DiscountLineDetail":
             discount = line
             continue
-        amount = _line_amount(co, line, kind)
+        amount = line_amount(line, kind)
         if kind == ITEM_LINE:
             bucket = _item_line(co, etype, line)
             if bucket is not None:
@@ -334,7 +341,7 @@ def _lines(co: Company, etype: EntityType, lines: object, old: dict | None) -> t
     return out, subtotal, taxable
 
 
-def _line_amount(co: Company, line: dict, kind: str) -> Decimal:
+def line_amount(line: dict, kind: str) -> Decimal:
     if "Amount" not in line:
         raise errors.required("Line.Amount")
     amount = money(line["Amount"])
@@ -503,17 +510,41 @@ def _applied_to_invoice(co: Company, invoice: dict) -> Decimal:
     return total
 
 
-# -- payments ------------------------------------------------------------------------------------
+# -- payments: money applied to open documents --------------------------------------------------
 
-def _payment(co: Company, data: dict, old: dict | None) -> dict:
+@dataclass(frozen=True)
+class Application:
+    """A payment entity's party and the documents its lines may apply to (document → the field it lowers); money
+    applied to ``positive`` documents counts towards the payment, to the others (credits) against it."""
+    party: str
+    party_ref: str
+    targets: dict[str, str]
+    positive: str
+
+
+APPLICATIONS = {
+    "Payment": Application("Customer", "CustomerRef", {"Invoice": "Balance", "CreditMemo": "RemainingCredit"},
+                           "Invoice"),
+    "BillPayment": Application("Vendor", "VendorRef", {"Bill": "Balance", "VendorCredit": "Balance"}, "Bill"),
+}
+# Which party's Balance a document's open amount counts in, and with which sign.
+PARTY_BALANCES = {"Invoice": ("Customer", "CustomerRef", "Balance", 1),
+                  "Payment": ("Customer", "CustomerRef", "UnappliedAmt", -1),
+                  "CreditMemo": ("Customer", "CustomerRef", "RemainingCredit", -1),
+                  "Bill": ("Vendor", "VendorRef", "Balance", 1),
+                  "VendorCredit": ("Vendor", "VendorRef", "Balance", -1)}
+
+
+def _payment(co: Company, etype: EntityType, data: dict, old: dict | None) -> dict:
+    spec = APPLICATIONS[etype.name]
     if data.get("TotalAmt") in (None, ""):
         raise errors.business("You must set a transaction amount.", "TotalAmt")
     total = money(data["TotalAmt"])
     if total < 0:
         raise errors.business("The payment amount can't be negative.", "TotalAmt")
-    customer = co.ref("Customer", data.get("CustomerRef"), "CustomerRef")
-    data["CustomerRef"] = {"value": customer.data["Id"], "name": customer.data["DisplayName"]}
-    _currency(co, data, customer)
+    party = co.ref(spec.party, data.get(spec.party_ref), spec.party_ref)
+    data[spec.party_ref] = {"value": party.data["Id"], "name": party.data["DisplayName"]}
+    _currency(co, data, party)
     lines, applied = [], Decimal(0)
     reverted = _applications(old) if old else {}
     for raw in data.get("Line") or []:
@@ -525,25 +556,28 @@ def _payment(co: Company, data: dict, old: dict | None) -> dict:
             raise errors.required("Line.LinkedTxn")
         link = links[0]
         kind = link.get("TxnType")
-        if kind not in ("Invoice", "CreditMemo"):
+        if kind not in spec.targets:
             raise QBOError("620", "Transaction can't be linked",
-                           f"Transaction type {kind} can't be linked to a payment.", "LinkedTxn")
+                           f"Transaction type {kind} can't be linked to a {etype.name}.", "LinkedTxn")
         target = co.ref(kind, {"value": link.get("TxnId")}, "LinkedTxn.TxnId", must_be_active=False)
-        if target.data.get("CustomerRef", {}).get("value") != customer.data["Id"]:
-            raise errors.business(f"The {kind} {target.data['Id']} belongs to another customer.", "LinkedTxn")
-        open_amount = money(target.data.get("Balance" if kind == "Invoice" else "RemainingCredit", 0))
+        if target.data.get(spec.party_ref, {}).get("value") != party.data["Id"]:
+            raise errors.business(f"The {kind} {target.data['Id']} belongs to another {spec.party.lower()}.",
+                                  "LinkedTxn")
+        open_amount = money(target.data.get(spec.targets[kind], 0))
         open_amount += reverted.get((kind, target.data["Id"]), Decimal(0))
         if amount > open_amount:
             raise errors.business(f"The amount applied to {kind} {target.data['Id']} ({num(amount)}) is more "
                                   f"than its open balance ({num(open_amount)}).", "Line.Amount")
-        applied += amount if kind == "Invoice" else -amount
+        applied += amount if kind == spec.positive else -amount
         lines.append({"Amount": num(amount), "LinkedTxn": [{"TxnId": target.data["Id"], "TxnType": kind}]})
     if applied > total:
-        raise errors.business("The amounts applied to invoices are more than the payment amount.", "TotalAmt")
+        raise errors.business(f"The amounts applied to {spec.positive.lower()}s are more than the payment amount.",
+                              "TotalAmt")
     data["Line"] = lines
     data["TotalAmt"] = num(total)
-    data["UnappliedAmt"] = num(total - applied)
-    data.setdefault("ProcessPayment", False)
+    if etype.name == "Payment":
+        data["UnappliedAmt"] = num(total - applied)
+        data.setdefault("ProcessPayment", False)
     if data.get("DepositToAccountRef"):
         acct = co.ref("Account", data["DepositToAccountRef"], "DepositToAccountRef")
         data["DepositToAccountRef"] = {"value": acct.data["Id"], "name": acct.data["Name"]}
@@ -560,8 +594,9 @@ def _applications(payment: dict | None) -> dict[tuple[str, str], Decimal]:
 
 
 def after_write(co: Company, etype: EntityType, new: dict | None, old: dict | None) -> None:
-    """Follow-on effects: payments move invoice balances and links; balances move the customer."""
-    if etype.name == "Payment":
+    """Follow-on effects: payments move document balances and links; balances move the customer or vendor."""
+    spec = APPLICATIONS.get(etype.name)
+    if spec is not None:
         before, after = _applications(old), _applications(new)
         for key in sorted(set(before) | set(after)):
             delta = after.get(key, Decimal(0)) - before.get(key, Decimal(0))
@@ -572,47 +607,48 @@ def after_write(co: Company, etype: EntityType, new: dict | None, old: dict | No
             if target is None or target.deleted:
                 continue
             data = copy.deepcopy(target.data)
-            field = "Balance" if kind == "Invoice" else "RemainingCredit"
+            field = spec.targets[kind]
             data[field] = num(money(data.get(field, 0)) - delta)  # applying money lowers what is open
             if kind == "CreditMemo":
                 data["Balance"] = data["RemainingCredit"]
-            links = [lt for lt in data.get("LinkedTxn", []) if not (lt.get("TxnType") == "Payment"
+            links = [lt for lt in data.get("LinkedTxn", []) if not (lt.get("TxnType") == etype.name
                                                                     and str(lt.get("TxnId")) == (new or old)["Id"])]
             if key in after:
-                links.append({"TxnId": (new or old)["Id"], "TxnType": "Payment"})
+                links.append({"TxnId": (new or old)["Id"], "TxnType": etype.name})
             data["LinkedTxn"] = links
-            _customer_balance(co, TYPES[kind], data, target.data)  # the invoice's open amount moved
+            _party_balance(co, TYPES[kind], data, target.data)  # the document's open amount moved
             co.touch(TYPES[kind], data)
-    _customer_balance(co, etype, new, old)
+    _party_balance(co, etype, new, old)
 
 
 def _open_amount(etype: EntityType, data: dict | None) -> Decimal:
-    if not data or data.get("status") == "Deleted":
+    spec = PARTY_BALANCES.get(etype.name)
+    if spec is None or not data or data.get("status") == "Deleted":
         return Decimal(0)
-    if etype.name == "Invoice":
-        return money(data.get("Balance", 0))
-    if etype.name == "Payment":
-        return -money(data.get("UnappliedAmt", 0))
-    if etype.name == "CreditMemo":
-        return -money(data.get("RemainingCredit", 0))
-    return Decimal(0)
+    return spec[3] * money(data.get(spec[2], 0))
 
 
-def _customer_balance(co: Company, etype: EntityType, new: dict | None, old: dict | None) -> None:
-    """Keep Customer.Balance = open invoices - unapplied payments - unused credits."""
+def _party_balance(co: Company, etype: EntityType, new: dict | None, old: dict | None) -> None:
+    """Keep Customer.Balance = open invoices - unapplied payments - unused credits, and Vendor.Balance = open bills -
+    unused vendor credits (PARTY_BALANCES)."""
+    spec = PARTY_BALANCES.get(etype.name)
+    if spec is None:
+        return
+    party, ref_field = spec[0], spec[1]
     changes: dict[str, Decimal] = {}
     for data, sign in ((old, -1), (new, 1)):
-        if data and data.get("CustomerRef"):
-            cid = data["CustomerRef"]["value"]
+        if data and data.get(ref_field):
+            cid = data[ref_field]["value"]
             changes[cid] = changes.get(cid, Decimal(0)) + sign * _open_amount(etype, data)
     for cid, delta in changes.items():
         if delta == 0:
             continue
-        row = co.store.get(co.realm, "Customer", int(cid))
+        row = co.store.get(co.realm, party, int(cid))
         if row is None:
             continue
         row.data["Balance"] = num(money(row.data.get("Balance", 0)) + delta)
-        row.data["BalanceWithJobs"] = num(money(row.data.get("BalanceWithJobs", 0)) + delta)
+        if party == "Customer":
+            row.data["BalanceWithJobs"] = num(money(row.data.get("BalanceWithJobs", 0)) + delta)
         co.store.put(row)
 
 
@@ -631,9 +667,10 @@ def voided(co: Company, etype: EntityType, old: dict) -> dict:
                 line["Amount"] = 0
         data["Balance"] = 0
         data["TxnTaxDetail"] = {"TotalTax": 0}
-    elif etype.name == "Payment":
+    elif etype.name in APPLICATIONS:
         data["Line"] = []
-        data["UnappliedAmt"] = 0
+        if etype.name == "Payment":
+            data["UnappliedAmt"] = 0
     elif etype.name == "SalesReceipt":
         for line in data.get("Line", []):
             if "Amount" in line:

@@ -125,7 +125,8 @@ def test_an_unknown_or_unnumbered_entity_is_refused(books: Books, entity: str) -
     r = requests.get(f"{QBO_URL}/_sim/quickbooks/{books.realm}/next-number", params={"entity": entity},
                      timeout=TIMEOUT)
     assert r.status_code == 400
-    assert r.json()["error"].startswith("entity must be a numbered form (Invoice, SalesReceipt, CreditMemo, Estimate)")
+    assert r.json()["error"].startswith(
+        "entity must be a numbered form (Invoice, SalesReceipt, CreditMemo, Estimate, RefundReceipt)")
 
 
 def test_the_entity_is_required(books: Books) -> None:

@@ -14,7 +14,6 @@ from quickbooks.objects.base import Ref
 from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
 from quickbooks.objects.invoice import Invoice
 
-from simulators.core.storage import Row
 from simulators.quickbooks.tasks import DRAFT_FROM_HUBSPOT
 from simulators.sims import QBO_URL, Simulators
 
@@ -178,13 +177,18 @@ def test_payment_reminder_once_an_open_invoice_is_past_due(books: Books) -> None
 # -- vendor payment reminder -----------------------------------------------------------------------
 
 def test_vendor_payment_reminder_for_a_bill_past_due(sims: Simulators, books: Books) -> None:
-    """Bills are not simulated yet (the API refuses them), so the bills are written straight into the store."""
-    r = requests.post(f"{books.base}/bill", json={"VendorRef": {"value": "1"}}, headers=books.auth, timeout=10)
-    assert r.status_code == 400 and "not simulated" in r.json()["Fault"]["Error"][0]["Detail"]
-    for bid, balance, due in ((1, 80.0, "2026-01-10"), (2, 0, "2026-01-10"), (3, 50.0, "2026-01-20")):
-        sims.runtime.store.put(Row(books.realm, "Bill", bid, {
-            "Id": str(bid), "DocNumber": f"B-{bid}", "VendorRef": {"value": "1", "name": "Paper Co"},
-            "TotalAmt": 80.0, "Balance": balance, "DueDate": due}))
+    vendor = books.post("vendor", {"DisplayName": "Paper Co"})
+    supplies = books.post("account", {"Name": "Supplies", "AccountType": "Expense"})
+    for bid, paid, due in ((1, 0, "2026-01-10"), (2, 80, "2026-01-10"), (3, 30, "2026-01-20")):
+        line = {"Amount": 80, "DetailType": "AccountBasedExpenseLineDetail",
+                "AccountBasedExpenseLineDetail": {"AccountRef": {"value": supplies["Id"]}}}
+        bill = books.post("bill", {"VendorRef": {"value": vendor["Id"]}, "DocNumber": f"B-{bid}",
+                                   "TxnDate": "2026-01-02", "DueDate": due, "Line": [line]})
+        if paid:
+            books.post("billpayment", {"VendorRef": {"value": vendor["Id"]}, "PayType": "Check", "TotalAmt": paid,
+                                       "CheckPayment": {"BankAccountRef": {"value": "1"}},
+                                       "Line": [{"Amount": paid, "LinkedTxn": [{"TxnId": bill["Id"],
+                                                                                "TxnType": "Bill"}]}]})
     assert books.tasks("vendor_payment_reminder") == [{
         "id": "vendor_payment_reminder-bill-1", "workflow": "vendor_payment_reminder",
         "title": "Vendor payment reminder: bill B-1 from Paper Co is past due",
