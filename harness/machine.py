@@ -840,9 +840,9 @@ class SyncMachine(RuleBasedStateMachine):
         - applied: the sum of the QBO payments' lines applied to the invoice;
         - failed_q: what the QBO payments the sync reports failed (HubSpot refused the mirror) applied to it.
         Left out: an invoice touched by a QBO payment applied to several invoices (G1 keeps such a payment out of
-        HubSpot altogether: excluded, split_payment), and one a user deleted a QBO payment from — the engine learns
-        of deletions from QBO's webhooks (docs/decisions.md, "Deletes"), which these histories do not deliver, and
-        a pass that only polls never withdraws the HubSpot payment standing for it."""
+        HubSpot altogether: excluded, split_payment). A QBO payment a user deleted applies nothing: the pass after
+        it learns of the deletion (change data capture; no webhook is delivered here) and cancels its HubSpot
+        payment."""
         if not self.documents or not self._after_a_clean_pass("paid"):
             return
         docs = self._documents()
@@ -852,10 +852,9 @@ class SyncMachine(RuleBasedStateMachine):
         applying = {p: docs.applied(p) for p in docs.qbo_payments}
         failed_q = {p for p, r in state.by_side_ids("payments", "quickbooks", sorted(applying)).items()
                     if r.status == FAILED}
-        deleted = {q for p, a in self.qbo_payments.items() if ("Payment", p) in self.deleted for q in a}
         for h, q in self._settled_invoices(docs):
-            if q in deleted or any(q in a and len(a) > 1 for a in applying.values()):
-                continue  # a payment deleted (no webhook tells the sync), or G1
+            if any(q in a and len(a) > 1 for a in applying.values()):
+                continue  # G1
             applied = sum((a[q] for p, a in applying.items() if q in a and p not in failed_q), Decimal(0))
             paid = amount(docs.invoices[h].get("hs_amount_paid"))
             mine = {p: u for p, u in self.hubspot_payments.items() if u.invoice == h}

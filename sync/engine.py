@@ -32,6 +32,17 @@ from .state import EXCLUDED, HUBSPOT, QUICKBOOKS, Activity, Observation, Record,
 __all__ = ["Engine", "Incomplete", "PairReport", "PassReport", "with_followers"]
 
 Progress = Callable[[str, str, int], None]  # (pair, phase, records done)
+CDC_DAYS = 29  # QBO's change data capture looks 30 days back at most; a day's margin for clocks that disagree
+
+
+def owner(settings: Settings) -> dict[str, str]:
+    """Which accounts a state belongs to: the QBO company and HubSpot portal, each at its base URL."""
+    q, h = settings.quickbooks, settings.hubspot
+    out = {"quickbooks_realm": str(q.realm_id), "quickbooks_url": q.base_url.rstrip("/"),
+           "hubspot_url": h.base_url.rstrip("/")}
+    if h.portal_id:
+        out["hubspot_portal"] = str(h.portal_id)
+    return out
 
 
 class Engine:
@@ -41,6 +52,7 @@ class Engine:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.state = state or State(settings.state)
+        self.state.claim(owner(settings))  # a state reused against other accounts would link strangers
         self.quickbooks = quickbooks or self._quickbooks_client()
         self.hubspot = hubspot or self._hubspot_client()
         self.progress = progress
@@ -137,8 +149,25 @@ class Engine:
         return datetime.fromisoformat(stamp)
 
     def _observe_quickbooks(self, rules: Pair, settings: PairSettings, report: PairReport) -> None:
-        pages = self.quickbooks.query_pages(rules.qbo_statement(self._since(rules.name, QUICKBOOKS)))
+        since = self._since(rules.name, QUICKBOOKS)
+        if since is not None and not rules.qbo_has_active:
+            self._observe_qbo_deletions(rules, since)
+        pages = self.quickbooks.query_pages(rules.qbo_statement(since))
         self._read(rules, QUICKBOOKS, pages, lambda e: rules.observe_qbo(e, settings), report)
+
+    def _observe_qbo_deletions(self, rules: Pair, since: datetime) -> None:
+        """Transactions deleted in QBO since the last pass (A2, edge 45): a query never returns them, so a pass
+        that only polls would keep, say, a deleted payment counted as paid in HubSpot. QBO's change data capture
+        lists them (status Deleted) for 30 days; older watermarks rely on webhooks as before."""
+        if since < self.clock.now() - timedelta(days=CDC_DAYS):
+            return
+        try:
+            changed = self.quickbooks.cdc([rules.qbo_entity], since).get(rules.qbo_entity, [])
+        except (ApiError, requests.RequestException) as exc:
+            raise Incomplete(f"reading QuickBooks deletions: {exc}") from exc
+        gone = [str(e.get("Id")) for e in changed if str(e.get("status", "")).lower() == "deleted"]
+        if gone:
+            self.notify(QUICKBOOKS, [(rules.name, object_id, True) for object_id in gone])
 
     def _observe_hubspot(self, rules: Pair, settings: PairSettings, report: PairReport) -> None:
         records = self.hubspot.search_modified_since(rules.hubspot_type, rules.hubspot_modified,
