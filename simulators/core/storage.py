@@ -473,6 +473,11 @@ class Store:
             rows = self._all("SELECT token FROM credentials WHERE tenant_id = ? AND kind = ?", (tenant_id, kind))
             return [self.credential(r[0]) for r in rows]
 
+    def set_credential_expiry(self, token: str, expires_at: float | None) -> None:
+        with self._lock:
+            self._credentials.pop(token, None)
+            self._execute("UPDATE credentials SET expires_at = ? WHERE token = ?", (expires_at, token))
+
     def revoke_credential(self, token: str) -> None:
         with self._lock:
             self._credentials.pop(token, None)

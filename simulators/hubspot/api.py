@@ -17,7 +17,7 @@ from .catalog import ObjectType
 from .context import PortalContext
 from .errors import HubSpotError
 from .portal import Portal
-from .system import HubSpot, json_response
+from .system import NAME, HubSpot, json_response
 from .tenant import set_automated_sales_tax
 from .webhooks import AppWebhooks
 
@@ -321,7 +321,8 @@ def authorize() -> Response:
     optional = [s for s in args.get("optional_scope", "").split() if s in ALL_SCOPES]
     try:
         granted = {"kind": "oauth", "scopes": sorted(set(scopes + optional))}
-        issued = _rt().credentials.issue_code(args.get("client_id", ""), redirect_uri, granted, prefix="na1-")
+        issued = _rt().credentials.issue_code(args.get("client_id", ""), redirect_uri, granted, prefix="na1-",
+                                              system=NAME)
     except InvalidClient:
         return _oauth_refusal("BAD_CLIENT_ID", "missing or unknown client id")
     query = {"code": issued["code"], **({"state": args["state"]} if "state" in args else {})}
@@ -337,7 +338,7 @@ def token() -> Response:
     form = request.form
     creds = _rt().credentials
     try:
-        app = creds.check_client(form.get("client_id", ""), form.get("client_secret", ""))
+        app = creds.check_client(form.get("client_id", ""), form.get("client_secret", ""), system=NAME)
     except InvalidClient:
         return _oauth_refusal("BAD_CLIENT_ID", "missing or unknown client id")
     grant = form.get("grant_type")
@@ -348,12 +349,13 @@ def token() -> Response:
                 (pending["extra"] or {}).get("redirect_uri") != form.get("redirect_uri"):
             return _oauth_refusal("BAD_REDIRECT_URI", "redirect_uri does not match the one used to authorize")
         try:
-            issued = creds.redeem_code(app["client_id"], code, form.get("redirect_uri"), OAUTH_LIFETIMES)
+            issued = creds.redeem_code(app["client_id"], code, form.get("redirect_uri"), OAUTH_LIFETIMES, system=NAME)
         except InvalidGrant:
             return _oauth_refusal("BAD_AUTH_CODE", "missing or unknown auth code")
     elif grant == "refresh_token":
         try:
-            issued = creds.refresh(app["client_id"], form.get("refresh_token", ""), OAUTH_LIFETIMES, rotate=False)
+            issued = creds.refresh(app["client_id"], form.get("refresh_token", ""), OAUTH_LIFETIMES, rotate=False,
+                                   system=NAME)
         except InvalidGrant:
             return _oauth_refusal("BAD_REFRESH_TOKEN", "missing or invalid refresh token")
     else:
@@ -365,7 +367,7 @@ def token() -> Response:
 @oauth.get("/access-tokens/<path:access_token>")
 def token_info(access_token: str) -> Response:
     rt = _rt()
-    check = rt.credentials.check(access_token)
+    check = rt.credentials.check(access_token, system=NAME)
     if check.status != "ok":
         return json_response({"status": "error", "message": "The access token is expired or invalid",
                               "correlationId": errors.correlation_id(), "category": "EXPIRED_AUTHENTICATION"}, 401)
@@ -380,12 +382,12 @@ def token_info(access_token: str) -> Response:
 @oauth.route("/refresh-tokens/<path:refresh_token>", methods=["GET", "DELETE"])
 def refresh_token_info(refresh_token: str) -> Response:
     rt = _rt()
-    cred = rt.store.credential(refresh_token)
-    if cred is None or cred["kind"] != "refresh" or cred["revoked"]:
+    cred = rt.credentials.refresh_token(refresh_token, system=NAME)  # a QBO token is not found here
+    if cred is None:
         return json_response({"status": "error", "message": "refresh token not found",
                               "correlationId": errors.correlation_id(), "category": "OBJECT_NOT_FOUND"}, 404)
     if request.method == "DELETE":
-        rt.credentials.revoke(refresh_token)
+        rt.credentials.revoke(refresh_token, system=NAME)
         return Response(status=204)
     return json_response({"token": refresh_token, "user": "sandbox@example.com", "hub_domain": "example.com",
                           "scopes": (cred["extra"] or {}).get("scopes", []), "hub_id": int(cred["tenant_id"]),

@@ -67,7 +67,7 @@ class HubSpot:
         token = _bearer(request)
         if not token:
             return None
-        check = self.rt.credentials.check(token)
+        check = self.rt.credentials.check(token, system=NAME)
         return check.tenant_id
 
     def guard(self, request: Request) -> Response | None:
@@ -76,7 +76,7 @@ class HubSpot:
         if request.path.startswith(DEVELOPER_PATHS):
             return self._developer(request)
         token = _bearer(request)
-        check = self.rt.credentials.check(token)
+        check = self.rt.credentials.check(token, system=NAME)
         if check.status == "expired":
             cred = self.rt.store.credential(token or "")
             ago = int(self.rt.clock.timestamp() - (cred or {}).get("expires_at", 0))
@@ -91,11 +91,13 @@ class HubSpot:
         return self._throttle(request, check.tenant_id, check.client_id, (check.extra or {}).get("kind"))
 
     def _developer(self, request: Request) -> Response | None:
-        """App-level APIs authenticate with the developer account's key (``?hapikey=``), not a portal token."""
+        """App-level APIs authenticate with the developer account's key (``?hapikey=``), not a portal token: the
+        key of the app named in the path (``/webhooks/v3/<appId>/…``), not another developer's."""
         key = request.args.get("hapikey", "")
+        app_id = request.path[len(DEVELOPER_PATHS[0]):].split("/", 1)[0]
         for portal in self.rt.store.tenant_ids(NAME):
             app = self.rt.store.tenant(portal)["settings"].get("app", {})
-            if key and app.get("developerApiKey") == key:
+            if key and app.get("developerApiKey") == key and str(app.get("appId")) == app_id:
                 request.environ["hsqbo.portal"] = portal
                 return None
         return _refuse(errors.unauthenticated())

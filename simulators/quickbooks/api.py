@@ -20,7 +20,7 @@ from .company import Company
 from .entities import NOT_SIMULATED, TYPES, EntityType, lookup
 from .errors import QBOError
 from .query import QueryError
-from .system import LIFETIMES, QuickBooks, json_response
+from .system import LIFETIMES, NAME, STRICT_ROTATION, QuickBooks, json_response
 from .tasks import TaskManagerUnavailable, edition, open_tasks
 from .transactions import suggested_doc_number
 
@@ -94,21 +94,31 @@ def token() -> Response:
     creds = _client_credentials()
     if creds is None:
         return _oauth_error("invalid_client", 401)
+    credentials = _rt().credentials
     try:
-        _rt().credentials.check_client(*creds)
+        credentials.check_client(*creds, system=NAME)
     except InvalidClient:
         return _oauth_error("invalid_client", 401)
     grant = request.form.get("grant_type")
     try:
         if grant == "refresh_token":
-            issued = _rt().credentials.refresh(creds[0], request.form.get("refresh_token", ""), LIFETIMES)
+            refresh_token = request.form.get("refresh_token", "")
+            issued = credentials.refresh(creds[0], refresh_token, LIFETIMES, system=NAME,
+                                         rotate_every=_strict_rotation(refresh_token))
         elif grant == "authorization_code":
-            issued = _rt().credentials.redeem_code(creds[0], request.form.get("code", ""), None, LIFETIMES)
+            issued = credentials.redeem_code(creds[0], request.form.get("code", ""), None, LIFETIMES, system=NAME)
         else:
             return _oauth_error("unsupported_grant_type")
     except InvalidGrant:
         return _oauth_error("invalid_grant")
     return json_response({"token_type": "bearer", **issued})
+
+
+def _strict_rotation(refresh_token: str) -> bool:
+    """Whether the refresh token's company asked for a new refresh-token value on every refresh."""
+    cred = _rt().credentials.refresh_token(refresh_token, system=NAME)
+    tenant = _rt().store.tenant(cred["tenant_id"]) if cred else None
+    return bool(tenant and tenant["settings"].get(STRICT_ROTATION))
 
 
 @oauth.get("/connect/oauth2")
@@ -118,7 +128,7 @@ def authorize() -> Response:
     if not redirect_uri:
         return _oauth_error("invalid_request")
     try:
-        issued = _rt().credentials.issue_code(request.args.get("client_id", ""), redirect_uri)
+        issued = _rt().credentials.issue_code(request.args.get("client_id", ""), redirect_uri, system=NAME)
     except InvalidClient:
         return _oauth_error("invalid_request")
     query = {"code": issued["code"], "realmId": issued["tenant_id"]}
@@ -129,15 +139,27 @@ def authorize() -> Response:
 
 @oauth.post("/v2/oauth2/tokens/revoke")
 def revoke() -> Response:
-    body = request.get_json(silent=True) or {}
-    _rt().credentials.revoke(str(body.get("token", "")))
+    """Intuit's revoke endpoint authenticates the app (Basic auth, as intuit-oauth sends it): an app revokes
+    its own tokens only."""
+    creds = _client_credentials()
+    if creds is None:
+        return _oauth_error("invalid_client", 401)
+    try:
+        _rt().credentials.check_client(*creds, system=NAME)
+    except InvalidClient:
+        return _oauth_error("invalid_client", 401)
+    body = request.get_json(silent=True)
+    token = body.get("token") if isinstance(body, dict) else request.form.get("token")
+    if not isinstance(token, str) or not token:
+        return _oauth_error("invalid_request")
+    _rt().credentials.revoke(token, system=NAME, client_id=creds[0])
     return Response(status=200)
 
 
 @oauth.get("/v1/openid_connect/userinfo")
 def userinfo() -> Response:
     header = request.headers.get("Authorization", "")
-    check = _rt().credentials.check(header[7:] if header.lower().startswith("bearer ") else None)
+    check = _rt().credentials.check(header[7:] if header.lower().startswith("bearer ") else None, system=NAME)
     if check.status != "ok":
         return _oauth_error("invalid_token", 401)
     return json_response({"sub": check.client_id, "email": "sandbox@example.com", "emailVerified": True,

@@ -22,7 +22,9 @@ from .company import Company
 from .tenant import create_company
 
 NAME = "quickbooks"
-LIFETIMES = Lifetimes(access=3600, refresh=100 * 24 * 3600)  # 1 h; 100 days, rolling
+# 1 h; 100 days, rolling; the same refresh-token value for 24 h after its issue, then a new one; 5 years at most
+LIFETIMES = Lifetimes(access=3600, refresh=100 * 24 * 3600, rotate_after=24 * 3600, max_age=5 * 365 * 24 * 3600)
+STRICT_ROTATION = "rotateRefreshTokenOnEveryRefresh"  # tenant option: a new refresh-token value on every refresh
 REALM_PATH = re.compile(r"^/v3/company/([^/]+)(/.*)?$")
 # Throttles as Intuit documents them (per realm, per realm+app, concurrency, batch).
 PER_REALM = [Window("realm-minute", 500, 60)]
@@ -56,7 +58,7 @@ class QuickBooks:
             return None  # discovery and token endpoints: no bearer token needed
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else None
-        check = self.rt.credentials.check(token)
+        check = self.rt.credentials.check(token, system=NAME)
         if check.status != "ok":
             detail = {"missing": None, "malformed": "Malformed bearer token: too short or too long",
                       "expired": f"Token expired: {(token or '')[:12]}",

@@ -68,6 +68,9 @@ def create_company(runtime: Runtime, options: dict) -> str:
         # 003's reading, where the task manager no longer takes them (docs/decisions.md)
         "draftApprovals": bool(options.get("draftApprovals", True)),
         "companyName": options.get("companyName") or "Sandbox Company_" + country + "_1",
+        # a new refresh-token value on every refresh (Intuit's own: the same value for 24 h), to test a client's
+        # handling of rotation (docs/decisions.md, issue 13)
+        "rotateRefreshTokenOnEveryRefresh": options.get("rotateRefreshTokenOnEveryRefresh") is True,
         "webhooks": [],
     }
     with runtime.store.transaction():

@@ -298,6 +298,11 @@ def test_tokens_expire_after_an_hour_of_virtual_time(sims, qbo_company):
     token = requests.post(f"{QBO_URL}/oauth2/v1/tokens/bearer", headers={"Authorization": f"Basic {basic}"},
                           data={"grant_type": "refresh_token", "refresh_token": qbo_company["refreshToken"]})
     assert token.status_code == 200 and token.json()["expires_in"] == 3600
+    assert token.json()["refresh_token"] == qbo_company["refreshToken"]  # within 24 h of its issue: the same
+    sims.runtime.clock.advance(24 * 3600)
+    rotated = requests.post(f"{QBO_URL}/oauth2/v1/tokens/bearer", headers={"Authorization": f"Basic {basic}"},
+                            data={"grant_type": "refresh_token", "refresh_token": qbo_company["refreshToken"]})
+    assert rotated.status_code == 200 and rotated.json()["refresh_token"] != qbo_company["refreshToken"]
     again = requests.post(f"{QBO_URL}/oauth2/v1/tokens/bearer", headers={"Authorization": f"Basic {basic}"},
                           data={"grant_type": "refresh_token", "refresh_token": qbo_company["refreshToken"]})
     assert again.status_code == 400 and again.json() == {"error": "invalid_grant"}

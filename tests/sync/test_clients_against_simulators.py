@@ -90,7 +90,8 @@ def test_expired_access_token_is_refreshed_and_the_rotated_refresh_token_reporte
     seen: list[dict] = []
     client = qbo_client(sims, qbo_company, on_tokens=seen.append)
     made = client.create("Customer", {"DisplayName": "Refresh Me"}, "create-refresh")
-    sims.runtime.clock.advance(3601)  # the access token is now expired
+    # the access token is now expired, and the refresh token over a day old: QBO rotates it (issue 16)
+    sims.runtime.clock.advance(24 * 3600 + 1)
     assert client.get("Customer", made["Id"])["DisplayName"] == "Refresh Me"
     assert client.calls_by_kind["token"] == 1 and client.calls_by_kind["read"] == 2  # 401, then the retry
     assert len(seen) == 1 and seen[0]["refresh_token"] != qbo_company["refreshToken"]
