@@ -51,6 +51,8 @@ class Period:
             start = parse_date(params["start_date"], "start_date")
         if params.get("end_date") or params.get("report_date"):
             end = parse_date(params.get("end_date") or params["report_date"], "end_date")
+            if not params.get("start_date") and start > end:  # only an end given: its fiscal year to it
+                start = min(self.fiscal_start(end), end)
         if start > end:
             raise QBOError("2060", "Invalid Date", "start_date must be on or before end_date", "start_date")
         self.start, self.end, self.macro_name = start, end, macro.lower() or None
