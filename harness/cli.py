@@ -14,6 +14,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from harness import dashboard
 from simulators.sims import Simulators
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from simulators.core.server import ServerThread
+    from sync.engine import Engine
 
 
 @functools.cache
@@ -47,6 +49,7 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed-number", type=int, default=0, help="faker seed: same number, same data")
     p.add_argument("--write-settings", metavar="FILE", help="write the sync engine's settings for these servers "
                    "and the ready-made company and portal to FILE (then: hsqbo sync --settings FILE)")
+    dashboard.add_argument(p)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,6 +165,7 @@ def run_serve(args: argparse.Namespace) -> None:
     try:
         _print_access(sims, info, ready)
         _write_settings(args, info)
+        dashboard.for_cli(args, sims, info)
         _console().print("[dim]Ctrl-C to stop.[/dim]")
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -176,8 +180,9 @@ def run_demo(args: argparse.Namespace) -> None:
         _print_access(sims, info, ready)
         _write_settings(args, info)
         _walkthrough(info)
-        _sync_walkthrough(sims, info)
-        if not args.exit:
+        engine = _sync_walkthrough(sims, info)
+        if not args.exit:  # the dashboard shows the walkthrough's engine: its failures and exclusions are there
+            dashboard.for_cli(args, sims, info, engine, demo=True)
             _console().print("[dim]Serving on. Ctrl-C to stop.[/dim]")
             threading.Event().wait()
     except KeyboardInterrupt:
@@ -287,7 +292,7 @@ def scenario_from_failure(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sync_walkthrough(sims: Simulators, info: dict) -> None:
+def _sync_walkthrough(sims: Simulators, info: dict) -> Engine:
     """The reference engine syncs the sample company and portal: D2 failures and D3 exclusions show up by themselves."""
     from rich.table import Table
 
@@ -319,7 +324,7 @@ def _sync_walkthrough(sims: Simulators, info: dict) -> None:
     console.print(table)
     console.print("Then: hsqbo serve --write-settings hsqbo-sync.yaml, and hsqbo sync / status / export "
                   "--settings hsqbo-sync.yaml from another terminal.", highlight=False)
-    engine.state.engine.dispose()
+    return engine
 
 
 if __name__ == "__main__":
