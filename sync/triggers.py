@@ -13,17 +13,22 @@ import hashlib
 import hmac
 import json
 import threading
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
+from .clock import Clock
 from .pairs import PAIRS
 from .state import HUBSPOT, QUICKBOOKS
 
 if TYPE_CHECKING:
     from .engine import Engine, PassReport
+
+MAX_BODY = 1024 * 1024  # bytes: a delivery larger than this is refused before it is read (HubSpot batches ≤ 100 events)
 
 
 
@@ -124,31 +129,159 @@ def hubspot_events(payload: object) -> list[tuple[str, str, bool]]:
     return out
 
 
-def create_receiver(engine: Engine) -> Flask:
-    """A Flask app with ``POST /webhooks/quickbooks`` and ``POST /webhooks/hubspot``."""
+class ServerClock:
+    """The time of the server at ``url``, read from its answers' ``Date`` header (RFC 9110: the origin's clock).
+
+    HubSpot signs a delivery's ``X-HubSpot-Request-Timestamp`` on its own clock: against the simulators that
+    is their virtual clock, which a test may have moved days on, so the receiver checks the five-minute
+    window on this clock. Against api.hubapi.com it is the wall clock give or take a second. The offset is
+    read on first use and again (at most every ``refresh_seconds``) when a delivery falls outside the window.
+    """
+
+    def __init__(self, url: str, refresh_seconds: float = 5.0) -> None:
+        self.url = url.rstrip("/") + "/"
+        self.refresh_seconds = refresh_seconds
+        self._offset: float | None = None
+        self._read_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            if self._offset is None:
+                self._read()
+            return datetime.fromtimestamp(time.time() + (self._offset or 0.0), UTC)
+
+    def refresh(self) -> bool:
+        """Read the offset again unless it was read moments ago; whether it was read."""
+        with self._lock:
+            if time.monotonic() - self._read_at < self.refresh_seconds:
+                return False
+            self._read()
+            return True
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+    def _read(self) -> None:
+        import requests  # the receiver's own import: the engine's clients import it anyway
+
+        self._read_at = time.monotonic()
+        try:
+            date = requests.get(self.url, timeout=5).headers.get("Date")
+            self._offset = parsedate_to_datetime(date).timestamp() - time.time() if date else 0.0
+        except (requests.RequestException, TypeError, ValueError):
+            self._offset = self._offset or 0.0
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.response = Response(text, status=status, mimetype="text/plain")
+
+
+def _bounded_body() -> bytes:
+    """The request's body, refused (413) before reading when it is larger than :data:`MAX_BODY`."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
+        raise _Refused(413, f"payload larger than {MAX_BODY} bytes")
+    body = request.stream.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise _Refused(413, f"payload larger than {MAX_BODY} bytes")
+    return body
+
+
+def _payload(body: bytes, valid: object) -> object:
+    """The signed body's JSON, or 400 when it is not JSON or not the shape the system sends."""
+    try:
+        payload = json.loads(body.decode("utf-8")) if body else None
+    except (ValueError, RecursionError) as exc:
+        raise _Refused(400, "malformed payload: not JSON") from exc
+    if not valid(payload):  # type: ignore[operator]
+        raise _Refused(400, "malformed payload: not a delivery's shape")
+    return payload
+
+
+def _is_id(value: object) -> bool:
+    return (isinstance(value, str) and 0 < len(value) <= 64) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def valid_quickbooks_payload(payload: object) -> bool:
+    """Intuit's legacy ``eventNotifications`` object or a CloudEvents array (``qbo-api-notes.md`` §8)."""
+    if isinstance(payload, list):
+        return all(isinstance(e, dict) and isinstance(e.get("type", ""), str) and _is_id(e.get("intuitentityid", "0"))
+                   for e in payload)
+    if not isinstance(payload, dict) or not isinstance(payload.get("eventNotifications", []), list):
+        return False
+    for note in payload.get("eventNotifications", []):
+        change = note.get("dataChangeEvent", {}) if isinstance(note, dict) else None
+        if not isinstance(change, dict):
+            return False
+        entities = change.get("entities", [])
+        if not isinstance(entities, list):
+            return False
+        for e in entities:
+            if not isinstance(e, dict) or not isinstance(e.get("name", ""), str) or not _is_id(e.get("id", "0")) \
+                    or not isinstance(e.get("operation", ""), str) or ("deletedId" in e and not _is_id(e["deletedId"])):
+                return False
+    return True
+
+
+def valid_hubspot_payload(payload: object) -> bool:
+    """HubSpot's array of events (Webhooks v3)."""
+    if not isinstance(payload, list):
+        return False
+    for e in payload:
+        if not isinstance(e, dict) or not isinstance(e.get("subscriptionType", ""), str) \
+                or not _is_id(e.get("objectId", 0)):
+            return False
+        merged = e.get("mergedObjectIds")
+        if merged is not None and not (isinstance(merged, list) and all(_is_id(m) for m in merged)):
+            return False
+    return True
+
+
+def create_receiver(engine: Engine, delivery_clock: Clock | None = None) -> Flask:
+    """A Flask app with ``POST /webhooks/quickbooks`` and ``POST /webhooks/hubspot``.
+
+    ``delivery_clock``: the clock HubSpot's signature timestamps are checked on (default: the engine's); a
+    :class:`ServerClock` on the HubSpot API is re-read once when a delivery falls outside the window.
+    Bodies over :data:`MAX_BODY` are refused unread (413); a validly signed body that is not a delivery 400.
+    """
     app = Flask("hsqbo.sync.webhooks")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     settings = engine.settings
+    clock = delivery_clock or engine.clock
+
+    @app.errorhandler(_Refused)
+    def _refused(exc: _Refused) -> Response:
+        return exc.response
 
     @app.post("/webhooks/quickbooks")
     def quickbooks() -> Response:
-        body = request.get_data()
+        body = _bounded_body()
         verifier = settings.quickbooks_webhook_verifier or ""
         if not verify_quickbooks(body, request.headers.get("intuit-signature", ""), verifier):
             return Response("bad signature", status=401)
-        payload = json.loads(body or b"null")
+        payload = _payload(body, valid_quickbooks_payload)
         engine.repoint(QUICKBOOKS, merges(QUICKBOOKS, payload))
         engine.notify(QUICKBOOKS, quickbooks_events(payload))
         return Response(status=200)
 
     @app.post("/webhooks/hubspot")
     def hubspot() -> Response:
-        body = request.get_data()
+        body = _bounded_body()
         secret = settings.hubspot.client_secret_for_webhooks or settings.hubspot.client_secret or ""
-        now_ms = int(engine.clock.now().timestamp() * 1000)
-        if not verify_hubspot(request.method, request.url, body, request.headers.get("X-HubSpot-Request-Timestamp", ""),
-                              request.headers.get("X-HubSpot-Signature-v3", ""), secret, now_ms):
+        stamp = request.headers.get("X-HubSpot-Request-Timestamp", "")
+        signature = request.headers.get("X-HubSpot-Signature-v3", "")
+
+        def verified() -> bool:
+            now_ms = int(clock.now().timestamp() * 1000)
+            return verify_hubspot(request.method, request.url, body, stamp, signature, secret, now_ms)
+
+        if not verified() and not (isinstance(clock, ServerClock) and clock.refresh() and verified()):
             return Response("bad signature", status=401)
-        payload = json.loads(body or b"null")
+        payload = _payload(body, valid_hubspot_payload)
         engine.repoint(HUBSPOT, merges(HUBSPOT, payload))
         engine.notify(HUBSPOT, hubspot_events(payload))
         return Response(status=200)
@@ -160,7 +293,9 @@ class ReceiverServer:
     """The receiver served on ``host:port`` from a thread (port 0 picks a free one), for ``hsqbo sync --watch``."""
 
     def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.server = make_server(host, port, create_receiver(engine), threaded=True)
+        # HubSpot signs on its own clock (the simulators' virtual one when they are the target): see ServerClock
+        clock = ServerClock(engine.settings.hubspot.base_url)
+        self.server = make_server(host, port, create_receiver(engine, clock), threaded=True)
         self.host, self.port = host, self.server.server_port
         self._thread = threading.Thread(target=self.server.serve_forever, name="hsqbo-receiver", daemon=True)
 
