@@ -10,7 +10,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
 
@@ -49,13 +50,18 @@ class Simulators:
         self.qbo_url = QBO_URL
         self.hubspot_url = HUBSPOT_URL
 
-    def in_process(self, deliver_webhooks: bool = True, extra: dict[str, Flask] | None = None) -> InProcess:
-        """Route the simulators' URLs in-process; ``extra`` adds apps of your own (a webhook receiver)."""
-        from .core.inprocess import InProcess  # imported here: `responses` and `requests` take ~0.1 s to import
+    def in_process(self, deliver_webhooks: bool = True, extra: dict[str, Flask] | None = None,
+                   allow: Iterable[str | re.Pattern[str]] = ()) -> InProcess:
+        """Route the simulators' URLs in-process; ``extra`` adds apps of your own (a webhook receiver).
+
+        Any other URL is refused with ``NotRouted`` naming it, unless it is on loopback or ``allow`` names it (URL
+        prefixes or compiled patterns): those go to the network adapter, where ``responses`` may answer them.
+        """
+        from .core.inprocess import InProcess  # imported here: `requests` takes ~0.1 s to import
 
         routes = {QBO_URL: self.quickbooks, **{u: self.quickbooks for u in INTUIT_URLS},
                   HUBSPOT_URL: self.hubspot, HUBSPOT_API: self.hubspot, HUBSPOT_APP: self.hubspot, **(extra or {})}
-        return InProcess(self.runtime, routes, deliver_webhooks=deliver_webhooks)
+        return InProcess(self.runtime, routes, deliver_webhooks=deliver_webhooks, allow=allow)
 
     @contextmanager
     def serve(self, host: str = "127.0.0.1", quickbooks_port: int = 0,
