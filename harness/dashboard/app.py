@@ -189,8 +189,13 @@ def create_app(dashboard: Dashboard) -> Flask:
         if found is None:
             abort(404, f"no record {record_id} in the sync's state")
         record, row, activity = found
-        return render_template("sync_record.html", record=record, row=row, activity=activity,
-                               links=d.sync.links(record), REASONS=REASONS)
+        links = d.sync.links(record)
+        names = {}
+        for side, link in links.items():
+            target = systems.get(d.rt, side, link.tenant, link.kind, link.id) if link else None
+            names[side] = systems.label(side, link.kind, target.data) if link and target else ""
+        return render_template("sync_record.html", record=record, row=row, activity=activity, links=links,
+                               names=names, REASONS=REASONS)
 
     # -- the harness -------------------------------------------------------------------------------
     @app.get("/harness")
