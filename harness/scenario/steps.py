@@ -271,6 +271,44 @@ def fault(world: World, a: dict, line: int | None) -> None:
     world.sims.runtime.faults.add([dict(r) for r in rules])
 
 
+def _nested(a: dict) -> str | None:
+    """``meanwhile``'s ``do``: a list of steps, each checked as the file's own steps are."""
+    steps = a.get("do")
+    if not isinstance(steps, list) or not steps:
+        return "do must be a list of steps"
+    for raw in steps:
+        if isinstance(raw, str):
+            raw = {raw: {}}
+        if not isinstance(raw, dict) or len(raw) != 1:
+            return f"each step of do is one of: {', '.join(STEPS)}"
+        (name, args), = raw.items()
+        if name not in STEPS or name in ("meanwhile", "sync", "crash"):
+            return f"do cannot hold {name!r}: users' own steps only"
+        STEPS[name].parse(args)  # a ValueError names what is wrong
+    return None
+
+
+@step("meanwhile", required=("do",), optional=("system", "method", "path"), check=_nested)
+def meanwhile(world: World, a: dict, line: int | None) -> None:
+    """``meanwhile: {path: "*/batch", do: [steps]}``: the next request the sync sends that matches ``system``
+    (quickbooks, the default), ``method`` (POST) and ``path`` (any) waits while these steps run, then goes on —
+    a user's edit landing between the sync's read and its write (I5). A step that fails is the scenario's
+    failure, never the sync's request's."""
+    steps = [(name, STEPS[name].parse(args)) for raw in a["do"]
+             for name, args in ({raw: {}} if isinstance(raw, str) else raw).items()]
+
+    def run() -> None:
+        for name, args in steps:
+            try:
+                do(world, Step(name, args, line))
+            except Exception as err:  # inside the simulator's request: report it, never answer the sync a 500
+                world.step_failures.append(f"line {line}: meanwhile: {err}")
+                return
+
+    world.sims.runtime.faults.add([{"system": a.get("system", "quickbooks"), "method": a.get("method", "POST"),
+                                    "path": a.get("path", "*"), "nth": 1, "action": "call", "call": run}])
+
+
 @step("restart", optional=("settings",))
 def restart(world: World, a: dict, line: int | None) -> None:
     """``restart``; ``restart: {settings: {...}}``: the sync comes back with its settings changed (the given

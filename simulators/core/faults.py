@@ -8,6 +8,9 @@ A rule is a dict (JSON on the admin API), e.g.::
     {"nth": 5, "action": "drop", "phase": "after"}    # applied, then the response is lost
     {"target": "webhook", "nth": 2, "action": "duplicate"}
 
+In-process only, ``{"action": "call", "call": fn}`` runs ``fn()`` before the matching request is applied
+(a user acting while a sync's request is on its way; the scenario step ``meanwhile``).
+
 Which matching calls fire: ``nth`` (one call), ``calls`` (a list), ``from`` (that call onward),
 every matching call when none is given; ``times`` caps the firings. Counters restart whenever
 the plan is set, so the same plan replays the same way.
@@ -20,10 +23,10 @@ import itertools
 import threading
 from dataclasses import dataclass
 
-REQUEST_ACTIONS = ("status", "delay", "drop", "timeout")
+REQUEST_ACTIONS = ("status", "delay", "drop", "timeout", "call")
 WEBHOOK_ACTIONS = ("drop", "duplicate", "delay", "reorder")
 _KEYS = {"id", "target", "system", "tenant", "method", "path", "nth", "calls", "from", "times", "action",
-         "status", "body", "headers", "seconds", "phase"}
+         "status", "body", "headers", "seconds", "phase", "call"}
 
 
 class FaultPlanError(ValueError):
@@ -51,6 +54,8 @@ def validate_rule(rule: dict) -> dict:
         raise FaultPlanError(f"action for a {target} rule must be one of {', '.join(actions)}")
     if action == "status" and not isinstance(rule.get("status"), int):
         raise FaultPlanError("action 'status' needs an integer 'status'")
+    if action == "call" and not callable(rule.get("call")):
+        raise FaultPlanError("action 'call' needs a Python function 'call' (in-process only)")
     if action == "delay" and not isinstance(rule.get("seconds"), (int, float)):
         raise FaultPlanError("action 'delay' needs a number 'seconds'")
     for key in ("nth", "from", "times"):
@@ -92,7 +97,8 @@ class FaultPlan:
 
     def describe(self) -> list[dict]:
         with self._lock:
-            return [dict(r, seen=s, fired=f) for r, s, f in zip(self._rules, self._seen, self._fired, strict=True)]
+            return [dict({k: v for k, v in r.items() if k != "call"}, seen=s, fired=f)  # a function is no JSON
+                    for r, s, f in zip(self._rules, self._seen, self._fired, strict=True)]
 
     def match(self, target: str, *, system: str = "", tenant: str | None = None, method: str = "",
               path: str = "") -> Fired | None:

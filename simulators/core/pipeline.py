@@ -73,7 +73,9 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
         ctx.fault = fired.rule["id"] if fired else None
         if fired:
             rule = fired.rule
-            if fired.action == "status":
+            if fired.action == "call":
+                rule["call"]()  # runs before this request is applied; the request then goes on as usual
+            elif fired.action == "status":
                 return system.error_response(rule["status"], rule.get("body"))
             if fired.action == "delay":
                 time.sleep(float(rule["seconds"]))

@@ -20,7 +20,6 @@ GENERATIONS = ("current", "2023", "legacy")  # the order a rule's "Generations:"
 PENDING = {
     "A5",  # several companies per portal (the sandbox refusal: tests/unit/test_sync_settings.py)
     "B5", "H2", "H3",  # settings errors and the status view / export: tests/unit (settings, CLI), not scenarios
-    "I5",  # a stale SyncToken met mid-pass: tests/sync/test_faults.py (a scenario cannot act inside a pass)
 }
 
 
