@@ -9,6 +9,7 @@ import requests
 
 from harness import dashboard
 from simulators.sims import Simulators
+from sync.state import State
 
 
 def _args(port: int, settings: str | None = None) -> argparse.Namespace:
@@ -36,8 +37,13 @@ def test_the_dashboard_is_served_and_its_url_printed(capsys, tmp_path):
             assert page.status_code == 200 and "No record matches." in page.text
             home = requests.get(f"{board.url}/", timeout=10).text
             assert info["company"]["realmId"] in home and str(info["portal"]["portalId"]) in home
-            # the engine is the written settings' one: its state is that file
+            # the engine is the written settings' one: its state is that file, and Sync now runs it on the servers
             assert (tmp_path / "state.db").exists()
+            session = requests.Session()
+            token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{board.url}/", timeout=10).text)
+            done = session.post(f"{board.url}/sync/now", data={"csrf_token": token.group(1)}, timeout=60)
+            assert done.status_code == 200 and "Sync now:" in done.text and "complete" in done.text, done.text
+            assert State(f"sqlite:///{tmp_path / 'state.db'}").watermark("contacts", "hubspot") is not None
         finally:
             board.stop()
 
