@@ -45,7 +45,8 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", default=None, help="SQLAlchemy URL (default: in-memory SQLite), e.g. "
                    "sqlite:///state.db or postgresql://127.0.0.1/test")
     p.add_argument("--country", default="US", choices=["US", "GB", "CA", "AU"], help="ready-made company's country")
-    p.add_argument("--seed", default="sample", choices=["sample", "empty"], help="ready-made company's data")
+    p.add_argument("--seed", default="sample", choices=["sample", "empty", "intuit-sample"],
+                   help="ready-made company's data (intuit-sample: Intuit's sandbox sample company, README)")
     p.add_argument("--seed-number", type=int, default=0, help="faker seed: same number, same data")
     p.add_argument("--write-settings", metavar="FILE", help="write the sync engine's settings for these servers "
                    "and the ready-made company and portal to FILE (then: hsqbo sync --settings FILE)")
@@ -94,7 +95,8 @@ def _start(args: argparse.Namespace) -> tuple[Simulators, AbstractContextManager
     ready = time.perf_counter() - started
     company = _new_tenant(sims.quickbooks, {"country": args.country, "seed": args.seed,
                                             "seedNumber": args.seed_number})
-    portal = _new_tenant(sims.hubspot, {"tier": args.tier, "currency": args.currency, "seed": args.seed,
+    portal = _new_tenant(sims.hubspot, {"tier": args.tier, "currency": args.currency,
+                                        "seed": args.seed.replace("intuit-", ""),  # HubSpot: the sample portal
                                         "seedNumber": args.seed_number})
     return sims, servers, {"servers": handles, "company": company, "portal": portal}, ready
 

@@ -106,13 +106,19 @@ class QuickBooks:
     # -- tenants -------------------------------------------------------------------------------
     def create_tenant(self, options: dict) -> dict:
         seed = options.get("seed", "sample")
-        if seed not in ("sample", "empty"):
-            raise ValueError("seed must be 'sample' or 'empty'")
+        if seed not in ("sample", "empty", "intuit-sample"):
+            raise ValueError("seed must be 'sample', 'empty' or 'intuit-sample'")
+        if seed == "intuit-sample" and str(options.get("country", "US")).upper() != "US":
+            raise ValueError("the intuit-sample company is a US company")
         realm = create_company(self.rt, options)
         if seed == "sample":
             from .seed import seed_sample
 
             seed_sample(self.rt, realm, int(options.get("seedNumber", 0)))
+        elif seed == "intuit-sample":
+            from .sample_company import seed_intuit_sample
+
+            seed_intuit_sample(self.rt, realm)
         client_id, secret = self.rt.credentials.register_app(realm, "AB", {"verifier": secrets.token_hex(16)})
         tokens = self.rt.credentials.issue(realm, client_id, LIFETIMES)
         verifier = self.rt.store.credential(client_id)["extra"]["verifier"]
