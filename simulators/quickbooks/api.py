@@ -22,7 +22,7 @@ from .errors import QBOError
 from .query import QueryError
 from .system import LIFETIMES, NAME, STRICT_ROTATION, QuickBooks, json_response
 from .tasks import TaskManagerUnavailable, edition, open_tasks
-from .transactions import suggested_doc_number
+from .transactions import invoice_link, suggested_doc_number
 
 MAX_BODY = 10 * 1024 * 1024
 MAX_BATCH = 30
@@ -282,7 +282,12 @@ def read(realm: str, name: str, entity_id: str) -> Response:
     if name.lower() == "companyinfo":
         return _ok(co, {"CompanyInfo": co.read(TYPES["CompanyInfo"], 1)})
     etype = _entity(name)
-    return _ok(co, {etype.json_key: co.present(etype, [co.read(etype, entity_id)])[0]})
+    data = co.present(etype, [co.read(etype, entity_id)])[0]
+    if etype.name == "Invoice" and "invoicelink" in _options():
+        link = invoice_link(co, data)
+        if link:
+            data = {**data, "InvoiceLink": link}
+    return _ok(co, {etype.json_key: data})
 
 
 @v3.get("/preferences")

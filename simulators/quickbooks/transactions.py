@@ -7,6 +7,7 @@ because QBO's does.
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -243,6 +244,16 @@ def next_doc_number(last: str) -> str | None:
         digits = m.group()
         nxt = last[:m.start()] + str(int(digits) + 1).zfill(len(digits))
     return nxt if len(nxt) <= MAX_DOC_NUMBER else None
+
+
+def invoice_link(co: Company, invoice: dict) -> str | None:
+    """The invoice's sharable link for online payment (``include=invoiceLink``): only for an invoice that allows
+    online card or ACH payment and has a billing e-mail address, as QBO answers it (API notes §1)."""
+    online = invoice.get("AllowOnlineCreditCardPayment") or invoice.get("AllowOnlineACHPayment")
+    if not online or not (invoice.get("BillEmail") or {}).get("Address"):
+        return None
+    token = hashlib.sha256(f"{co.realm}:{invoice['Id']}".encode()).hexdigest()
+    return f"https://connect.intuit.com/portal/app/CommerceNetwork/view/scs-v1-{token[:48]}"
 
 
 def _custom_fields(co: Company, data: dict) -> None:
