@@ -8,14 +8,25 @@ fair part of the start-up time otherwise.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
+import sys
 import threading
 import time
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from harness import dashboard
 from simulators.sims import Simulators
+from sync.cli import (
+    EXIT_USAGE,
+    UsageError,
+    check_listen,
+    database_problem,
+    first_line,
+    is_database_error,
+    listen_problem,
+    port,
+)
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -28,17 +39,16 @@ if TYPE_CHECKING:
     from sync.engine import Engine
 
 
-@functools.cache
 def _console() -> Console:
-    from rich.console import Console
+    from sync.cli import console
 
-    return Console()
+    return console()  # full values when stdout is not a terminal
 
 
 def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    p.add_argument("--quickbooks-port", type=int, default=8765, help="QBO simulator port (0 = any free port)")
-    p.add_argument("--hubspot-port", type=int, default=8766, help="HubSpot simulator port (0 = any free port)")
+    p.add_argument("--quickbooks-port", type=port, default=8765, help="QBO simulator port (0 = any free port)")
+    p.add_argument("--hubspot-port", type=port, default=8766, help="HubSpot simulator port (0 = any free port)")
     p.add_argument("--tier", default="professional", choices=["free", "starter", "professional", "enterprise"],
                    help="ready-made HubSpot portal's tier (sets its rate limits)")
     p.add_argument("--currency", default="USD", help="ready-made HubSpot portal's company currency")
@@ -53,14 +63,44 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     dashboard.add_argument(p)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a mistake on one line (what is wrong, and where the help is) instead of the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hsqbo")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns its exit code (0 ok; ``sync``: 1 when a pair stopped early, 2 bad settings)."""
+    """Run one command; returns its exit code (0 ok; ``sync``: 1 when a pair stopped early; 2 for a user's
+    mistake — an option, a file, a port, a database — said on one line of stderr, never a traceback)."""
+    try:
+        return _main(argv)
+    except UsageError as mistake:
+        print(f"hsqbo: {mistake}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     from sync.cli import add_commands
 
-    parser = argparse.ArgumentParser(prog="hsqbo", description="Offline HubSpot <-> QuickBooks Online test bed")
+    parser = _Parser(prog="hsqbo", description="Offline HubSpot <-> QuickBooks Online test bed")
+    parser.add_argument("--version", action="version", version=f"hsqbo {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the simulators until interrupted")
     _serve_args(serve)
+    serve.add_argument("--json", action="store_true",
+                       help="print the ports, URLs and credentials as one JSON document (then serve on)")
     serve.set_defaults(run=run_serve)
     demo = sub.add_parser("demo", help="serve the simulators seeded and show what they do")
     _serve_args(demo)
@@ -77,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                      "reference engine in-process")
     run.add_argument("--sync-timeout", type=float, default=300.0, metavar="SECONDS",
                      help="with --sync-command: seconds one pass may take (default 300)")
+    run.add_argument("--json", action="store_true", help="print the results as one JSON document instead of a table")
+    run.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML to FILE (for CI)")
     run.set_defaults(run=run_scenarios)
     saved = scenario_sub.add_parser("from-failure", help="turn the last history the property tests ran (after a "
                                     "failure: the shrunk failing one) into a scenario file")
@@ -89,9 +131,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def _start(args: argparse.Namespace) -> tuple[Simulators, AbstractContextManager[dict[str, ServerThread]], dict, float]:
     started = time.perf_counter()
-    sims = Simulators(db=args.db)
+    for option, number in (("--quickbooks-port", args.quickbooks_port), ("--hubspot-port", args.hubspot_port)):
+        check_listen(args.host, number, f"--host/{option}")
+    if args.quickbooks_port and args.quickbooks_port == args.hubspot_port:
+        raise UsageError(f"--quickbooks-port and --hubspot-port are both {args.quickbooks_port}: give them two ports")
+    try:
+        sims = Simulators(db=args.db)
+    except Exception as err:
+        if args.db and is_database_error(err):
+            raise database_problem(args.db, err, "--db") from err
+        raise
     servers = sims.serve(args.host, args.quickbooks_port, args.hubspot_port)
-    handles = servers.__enter__()
+    try:
+        handles = servers.__enter__()
+    except (OSError, ValueError) as err:  # taken between the check and now
+        raise UsageError(listen_problem(args.host, 0, err, "--host/--quickbooks-port/--hubspot-port")) from err
     ready = time.perf_counter() - started
     company = _new_tenant(sims.quickbooks, {"country": args.country, "seed": args.seed,
                                             "seedNumber": args.seed_number})
@@ -106,50 +160,84 @@ def _new_tenant(app: Flask, options: dict) -> dict:
     body = json.dumps(options, allow_nan=False)  # as ``requests.post(json=options)`` sends it
     r = app.test_client().post("/_sim/tenants", data=body, content_type="application/json")
     if r.status_code >= 400:
-        raise SystemExit(f"hsqbo: cannot create the tenant: {r.get_json().get('error', r.status_code)}")
+        answer = (r.get_json(silent=True) or {}).get("error", r.status_code)
+        raise UsageError(f"the simulator refused the ready-made tenant ({answer}): check --country, --currency, "
+                         "--tier and --seed")
     return r.get_json()
 
 
-def _print_access(sims: Simulators, info: dict, ready: float) -> None:
-    from rich.panel import Panel
-    from rich.table import Table
+def access(info: dict, ready: float) -> dict:
+    """What ``serve`` tells a user: each simulator's URLs and port, and the ready-made tenant's credentials."""
+    url, hs_url = info["servers"]["quickbooks"].url, info["servers"]["hubspot"].url
+    return {
+        "quickbooks": {"url": url, "port": int(info["servers"]["quickbooks"].port), "apiBase": f"{url}/v3",
+                       "discoveryUrl": f"{url}/.well-known/openid_sandbox_configuration/",
+                       "admin": f"{url}/_sim/health", "readyMs": round(ready * 1000),
+                       "company": {k: info["company"][k] for k in QBO_KEYS}},
+        "hubspot": {"url": hs_url, "port": int(info["servers"]["hubspot"].port), "apiBase": hs_url,
+                    "admin": f"{hs_url}/_sim/health",
+                    "portal": {k: info["portal"][k] for k in HUBSPOT_KEYS}},
+    }
 
-    console = _console()
-    url = info["servers"]["quickbooks"].url
-    c = info["company"]
-    table = Table(title=f"QuickBooks Online simulator — ready in {ready * 1000:.0f} ms", show_header=False)
-    table.add_row("API base", f"{url}/v3")
-    table.add_row("Discovery (intuit-oauth environment=)", f"{url}/.well-known/openid_sandbox_configuration/")
-    table.add_row("Admin API", f"{url}/_sim/health")
-    for key in ("realmId", "clientId", "clientSecret", "accessToken", "refreshToken", "verifierToken"):
-        table.add_row(key, c[key])
-    console.print(table)
-    console.print(Panel(
-        "from intuitlib.client import AuthClient\nfrom quickbooks import QuickBooks\n"
+
+QBO_KEYS = ("realmId", "clientId", "clientSecret", "accessToken", "refreshToken", "verifierToken")
+HUBSPOT_KEYS = ("portalId", "accessToken", "clientId", "clientSecret", "refreshToken", "clientSecretForWebhooks")
+
+
+def quickbooks_snippet(doc: dict) -> str:
+    """Python that points python-quickbooks at the simulator (pasteable: printed without markup or wrapping)."""
+    q = doc["quickbooks"]
+    c = q["company"]
+    return (
+        "import os\n"
+        "os.environ['OAUTHLIB_INSECURE_TRANSPORT'] = '1'  # the simulator speaks plain http\n"
+        "from intuitlib.client import AuthClient\n"
+        "from quickbooks import QuickBooks\n"
         "from quickbooks.objects.customer import Customer\n"
-        "import os; os.environ['OAUTHLIB_INSECURE_TRANSPORT'] = '1'  # the simulator speaks plain http\n"
-        f"QuickBooks.api_url_v3 = '{url}/v3'\n"
+        f"QuickBooks.api_url_v3 = '{q['apiBase']}'\n"
         f"auth = AuthClient('{c['clientId']}', '{c['clientSecret']}', 'http://localhost/cb',\n"
-        f"                  '{url}/.well-known/openid_sandbox_configuration/')\n"
-        f"qb = QuickBooks(auth_client=auth, refresh_token='{c['refreshToken']}', company_id='{c['realmId']}')\n"
-        "print([c.DisplayName for c in Customer.all(qb=qb)])",
-        title="point python-quickbooks at it"))
-    hs_url = info["servers"]["hubspot"].url
-    portal = info["portal"]
-    table = Table(title="HubSpot CRM simulator", show_header=False)
-    table.add_row("API base (hubspot-api-client host=)", hs_url)
-    table.add_row("Admin API", f"{hs_url}/_sim/health")
-    for key in ("portalId", "accessToken", "clientId", "clientSecret", "refreshToken", "clientSecretForWebhooks"):
-        table.add_row(key, str(portal[key]))
-    console.print(table)
-    console.print(Panel(
-        "from hubspot import HubSpot\n"
-        f"client = HubSpot(access_token='{portal['accessToken']}', host='{hs_url}', base_url='{hs_url}')\n"
-        "print(client.crm.contacts.basic_api.get_page(limit=10))",
-        title="point hubspot-api-client at it"))
+        f"                  '{q['discoveryUrl']}')\n"
+        f"qb = QuickBooks(auth_client=auth, refresh_token='{c['refreshToken']}', company_id='{c['realmId']}',\n"
+        "                minorversion=75)\n"
+        "print([c.DisplayName for c in Customer.all(qb=qb)])\n")
 
 
-def _write_settings(args: argparse.Namespace, info: dict) -> None:
+def hubspot_snippet(doc: dict) -> str:
+    h = doc["hubspot"]
+    return ("from hubspot import HubSpot\n"
+            f"client = HubSpot(access_token='{h['portal']['accessToken']}', host='{h['url']}', "
+            f"base_url='{h['url']}')\n"
+            "print(client.crm.contacts.basic_api.get_page(limit=10))\n")
+
+
+def _print_access(sims: Simulators, info: dict, ready: float) -> None:
+    """The URLs and credentials as ``label  value`` lines and the snippets as plain text: nothing is cut,
+    wrapped or read as markup, in a terminal, a pipe or a CI log alike (copying a value copies all of it)."""
+    console = _console()
+    doc = access(info, ready)
+    q, h = doc["quickbooks"], doc["hubspot"]
+
+    def block(title: str, rows: list[tuple[str, object]]) -> None:
+        console.print(f"[bold]{title}[/bold]")
+        width = max(len(label) for label, _ in rows)
+        for label, value in rows:
+            console.print(f"  {label:<{width}}  {value}", markup=False, highlight=False, soft_wrap=True)
+
+    def code(title: str, text: str) -> None:
+        console.print(f"\n[bold]{title}[/bold] (paste as is):")
+        console.print(text, markup=False, highlight=False, soft_wrap=True)  # the code, then a blank line
+
+    block(f"QuickBooks Online simulator — ready in {q['readyMs']} ms",
+          [("API base", q["apiBase"]), ("Discovery (intuit-oauth environment=)", q["discoveryUrl"]),
+           ("Admin API", q["admin"]), *q["company"].items()])
+    code("point python-quickbooks at it", quickbooks_snippet(doc))
+    console.print()
+    block("HubSpot CRM simulator", [("API base (hubspot-api-client host=)", h["url"]), ("Admin API", h["admin"]),
+                                    *h["portal"].items()])
+    code("point hubspot-api-client at it", hubspot_snippet(doc))
+
+
+def _write_settings(args: argparse.Namespace, info: dict, quiet: bool = False) -> None:
     if not args.write_settings:
         return
     from harness.engine_settings import write_simulator_settings
@@ -157,7 +245,9 @@ def _write_settings(args: argparse.Namespace, info: dict) -> None:
     try:
         path = write_simulator_settings(args.write_settings, info, args.tier)
     except OSError as err:
-        raise SystemExit(f"hsqbo: cannot write the settings to {args.write_settings}: {err}") from err
+        raise UsageError(f"cannot write the settings to {args.write_settings}: {err.strerror or err}") from err
+    if quiet:
+        return
     _console().print(f"Sync engine settings written to [bold]{path}[/bold]\n"
                      f"  run: hsqbo sync --settings {args.write_settings}", highlight=False)
 
@@ -165,10 +255,21 @@ def _write_settings(args: argparse.Namespace, info: dict) -> None:
 def run_serve(args: argparse.Namespace) -> None:
     sims, servers, info, ready = _start(args)
     try:
-        _print_access(sims, info, ready)
-        _write_settings(args, info)
-        dashboard.for_cli(args, sims, info)
-        _console().print("[dim]Ctrl-C to stop.[/dim]")
+        if args.json:  # one JSON document on stdout (ports, URLs, credentials), then serve on
+            _write_settings(args, info, quiet=True)
+            doc = access(info, ready)
+            board = dashboard.for_cli(args, sims, info, quiet=True)
+            if board is not None:
+                doc["dashboard"] = f"{board.url}/"
+            if args.write_settings:
+                doc["settings"] = str(Path(args.write_settings).resolve())
+            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+            sys.stdout.flush()
+        else:
+            _print_access(sims, info, ready)
+            _write_settings(args, info)
+            dashboard.for_cli(args, sims, info)
+            _console().print("[dim]Ctrl-C to stop.[/dim]")
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
@@ -231,36 +332,90 @@ def _walkthrough(info: dict) -> None:
 
 
 def run_scenarios(args: argparse.Namespace) -> int:
-    """``hsqbo scenario run``: 0 when every scenario passes, 1 when one fails, 2 when a file is wrong."""
-    from rich.table import Table
-
+    """``hsqbo scenario run``: 0 when every scenario passes, 1 when one fails, 2 when a file is wrong or no
+    scenario was found. Every file is run and reported, whatever happened to the others; a line on stderr as
+    each one finishes."""
     from harness.scenario import ScenarioError, discover, run
 
-    console = _console()
     make_sync = None
     if args.sync_command:
         from harness.command_sync import CommandSync
 
         make_sync = CommandSync.factory(args.sync_command, args.sync_timeout)
-    table = Table(title="Scenarios" + (f" — sync: {args.sync_command}" if args.sync_command else ""))
-    for column in ("file", "scenario", "rules", "steps", "time", "result"):
-        table.add_column(column)
-    failed = broken = 0
+    paths = []
     for target in args.targets:
-        for path in discover(target):
-            try:
-                result = run(path, make_sync=make_sync)
-            except ScenarioError as err:
-                broken += 1
-                table.add_row(path.name, "", "", "", "", f"[red]error[/red]\n{err}")
-                continue
-            failed += not result.passed
-            verdict = "[green]pass[/green]" if result.passed else "[red]FAIL[/red]\n" + "\n".join(result.failures)
-            table.add_row(path.name, result.scenario.name, " ".join(result.scenario.rules), str(result.steps),
-                          f"{result.seconds:.2f} s", verdict)
-    console.print(table)
-    console.print(f"{table.row_count - failed - broken} passed, {failed} failed, {broken} could not run")
-    return 2 if broken else (1 if failed else 0)
+        found = discover(target)
+        if not found or not all(p.is_file() for p in found):
+            missing = "no *.yaml scenario file in the folder" if Path(target).is_dir() else "no such file or folder"
+            raise UsageError(f"{target}: {missing}; nothing was run")
+        paths.extend(found)
+    results: list[dict] = []
+    for number, path in enumerate(paths, 1):
+        row = {"file": str(path), "scenario": "", "rules": [], "steps": 0, "seconds": 0.0, "failures": []}
+        started = time.perf_counter()
+        try:
+            result = run(path, make_sync=make_sync)
+        except ScenarioError as err:
+            row.update(result="error", failures=[str(err)])
+        except Exception as err:  # noqa: BLE001 - a crash is reported with its file and the run goes on
+            row.update(result="error", failures=[f"crashed: {type(err).__name__}: {first_line(err)}"])
+        else:
+            row.update(scenario=result.scenario.name, rules=list(result.scenario.rules), steps=result.steps,
+                       failures=list(result.failures), result="pass" if result.passed else "fail")
+        row["seconds"] = round(time.perf_counter() - started, 3)
+        results.append(row)
+        why = f": {' '.join(row['failures'][0].split())}" if row["failures"] else ""
+        print(f"[{number}/{len(paths)}] {row['result']:<5} {path} ({row['seconds']:.2f} s){why}", file=sys.stderr,
+              flush=True)
+    counts = {kind: sum(r["result"] == kind for r in results) for kind in ("pass", "fail", "error")}
+    if args.junit:
+        _write_junit(args.junit, results)
+    if args.json:
+        sys.stdout.write(json.dumps({"sync": args.sync_command or "reference engine", "passed": counts["pass"],
+                                     "failed": counts["fail"], "errors": counts["error"], "scenarios": results},
+                                    indent=2) + "\n")
+    else:
+        _print_scenario_table(args, results)
+        _console().print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['error']} could not run",
+                         highlight=False)
+    return EXIT_USAGE if counts["error"] else (1 if counts["fail"] else 0)
+
+
+def _print_scenario_table(args: argparse.Namespace, results: list[dict]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="Scenarios" + (f" — sync: {escape(args.sync_command)}" if args.sync_command else ""))
+    for column in ("file", "scenario", "rules", "steps", "time", "result"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        detail = "\n".join(escape(f) for f in r["failures"])
+        verdict = {"pass": "[green]pass[/green]", "fail": "[red]FAIL[/red]", "error": "[red]error[/red]"}[r["result"]]
+        table.add_row(escape(Path(r["file"]).name), escape(r["scenario"]), " ".join(r["rules"]),
+                      str(r["steps"]) if r["result"] != "error" else "", f"{r['seconds']:.2f} s",
+                      verdict + (f"\n{detail}" if detail else ""))
+    _console().print(table)
+
+
+def _write_junit(path: str, results: list[dict]) -> None:
+    """JUnit XML, as CI systems read it: one testcase a scenario file, failures and errors with their text."""
+    from xml.etree import ElementTree as ET
+
+    suite = ET.Element("testsuite", name="hsqbo scenarios", tests=str(len(results)),
+                       failures=str(sum(r["result"] == "fail" for r in results)),
+                       errors=str(sum(r["result"] == "error" for r in results)),
+                       time=f"{sum(r['seconds'] for r in results):.3f}")
+    for r in results:
+        case = ET.SubElement(suite, "testcase", classname="scenarios." + Path(r["file"]).stem,
+                             name=r["scenario"] or Path(r["file"]).name, file=r["file"], time=f"{r['seconds']:.3f}")
+        if r["result"] != "pass":
+            text = "\n".join(r["failures"])
+            tag = "failure" if r["result"] == "fail" else "error"
+            ET.SubElement(case, tag, message=(r["failures"] or [""])[0][:500]).text = text
+    try:
+        ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    except OSError as err:
+        raise UsageError(f"cannot write --junit {path}: {err.strerror or err}") from err
 
 
 def scenario_from_failure(args: argparse.Namespace) -> int:

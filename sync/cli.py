@@ -30,15 +30,98 @@ HUBSPOT, QUICKBOOKS = "hubspot", "quickbooks"  # as sync.state names the sides
 WATCH_TICK_SECONDS = 1.0
 
 
+WIDE = 100_000  # a pipe's or CI log's width: no value cut to "…", no line folded (a table is as wide as it needs)
+
+
 @functools.cache
-def _console() -> Console:
+def console() -> Console:
+    """rich's console; when stdout is not a terminal (a pipe, a file, a CI log) nothing is truncated or wrapped."""
     from rich.console import Console
 
-    return Console()
+    out = Console()
+    return out if out.is_terminal else Console(width=WIDE, highlight=False)
+
+
+_console = console
 
 
 def _err(message: str) -> None:
     print(f"hsqbo: {message}", file=sys.stderr)
+
+
+class UsageError(Exception):
+    """A user's mistake (an option, a file, a database URL, a port): ``hsqbo`` prints its one line, exit 2."""
+
+
+def first_line(err: BaseException) -> str:
+    """An exception as one line: SQLAlchemy's and the OS's messages run over several."""
+    text = str(err).strip().splitlines()
+    line = text[0] if text else type(err).__name__
+    orig = getattr(err, "orig", None)  # sqlalchemy.exc.DBAPIError: the driver's own message is the useful part
+    if orig is not None and str(orig).strip():
+        line = str(orig).strip().splitlines()[0]
+    return line
+
+
+def port(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free one) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a port is a whole number from 0 to 65535, not {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is from 0 (any free port) to 65535, not {value}")
+    return value
+
+
+def listen_problem(host: str, port: int, err: BaseException, options: str) -> str:
+    """Why a server cannot listen on ``host:port``, and what to change."""
+    import errno
+
+    code = getattr(err, "errno", None)
+    if code == errno.EADDRINUSE:
+        return f"port {port} on {host} is already in use: choose another {options.split('/')[-1]} (0 = any free port)"
+    if code == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine: choose another {options.split('/')[0]} (e.g. 127.0.0.1)"
+    if code == errno.EACCES:
+        return f"not allowed to listen on port {port}: choose a port above 1023 with {options.split('/')[-1]}"
+    return f"cannot listen on {host}:{port} ({first_line(err)}): check {options}"
+
+
+def check_listen(host: str, port: int, options: str) -> None:
+    """Raise :class:`UsageError` unless a server could listen on ``host:port`` now (port 0: any free port)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as err:
+        raise UsageError(f"cannot listen on {host!r}: not a host name or address of this machine "
+                         f"({first_line(err)}); check {options.split('/')[0]}") from err
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+        try:
+            sock.bind(address)
+        except OSError as err:
+            raise UsageError(listen_problem(host, port, err, options)) from err
+
+
+def database_problem(url: str, err: BaseException, what: str) -> UsageError:
+    """A database URL that cannot be used (unknown dialect, missing driver, unreachable server, bad path)."""
+    shown = url
+    try:
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - the URL itself is the mistake: show it as given
+        pass
+    return UsageError(f"cannot use the database {shown} ({what}): {first_line(err)}")
+
+
+def is_database_error(err: BaseException) -> bool:
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    return isinstance(err, SQLAlchemyError | ArgumentError | ModuleNotFoundError)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -60,7 +143,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     sync.add_argument("--pair", action="append", metavar="NAME", help="sync only this pair (repeatable)")
     sync.add_argument("--watch", action="store_true",
                       help="keep running: a pass every interval_minutes, and at once for webhooks; Ctrl-C stops")
-    sync.add_argument("--webhooks-port", type=int, metavar="N",
+    sync.add_argument("--webhooks-port", type=port, metavar="N",
                       help="with --watch: serve POST /webhooks/quickbooks and /webhooks/hubspot on this port "
                            "(0 = any free port)")
     sync.add_argument("--webhooks-host", default="127.0.0.1", metavar="HOST",
@@ -125,7 +208,20 @@ def _line_arg(text: str) -> dict:
     parts = text.split(":")
     if len(parts) not in (2, 3) or not parts[0]:
         raise argparse.ArgumentTypeError(f"a line is SKU:QTY or SKU:QTY:PRICE, not {text!r}")
+    for what, value in zip(("quantity", "price"), parts[1:], strict=False):
+        if not _is_number(value):
+            raise argparse.ArgumentTypeError(f"the {what} in {text!r} is not a number: {value!r} "
+                                             "(a line is SKU:QTY or SKU:QTY:PRICE, e.g. W-1:2:12.50)")
     return {"sku": parts[0], "quantity": parts[1], **({"price": parts[2]} if len(parts) == 3 else {})}
+
+
+def _is_number(text: str) -> bool:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return Decimal(text.strip()).is_finite()
+    except InvalidOperation:
+        return False
 
 
 def run_action(args: argparse.Namespace) -> int:
@@ -136,7 +232,7 @@ def run_action(args: argparse.Namespace) -> int:
     settings = _load(args.settings)
     if settings is None:
         return EXIT_USAGE
-    engine = Engine(settings)
+    engine = _engine(Engine, settings, args.settings)
     try:
         if args.action == "invoice-from-deal":
             result = actions.create_invoice_from_deal(
@@ -208,17 +304,39 @@ def _load(path: str) -> Settings | None:
     try:
         return load_settings(path)
     except SettingsError as err:
-        lines = "\n".join(f"  {p}" for p in err.problems)
-        _err(f"the settings in {path} cannot be used:\n{lines}")
+        if len(err.problems) == 1:
+            problem = err.problems[0].removeprefix(f"{Path(path)}: ")
+            _err(f"the settings in {path} cannot be used: {problem}")
+        else:
+            lines = "\n".join(f"  {p}" for p in err.problems)
+            _err(f"the settings in {path} cannot be used:\n{lines}")
     except OSError as err:
         _err(f"cannot read the settings: {err}")
     return None
 
 
+def _engine(make: Callable[[Settings], Engine], settings: Settings, path: str) -> Engine:
+    """The engine on the state the settings name; a database that cannot be used, or a state that belongs to
+    another company or portal, is the user's to fix (:class:`UsageError`)."""
+    from sync.state import StateMismatch
+
+    try:
+        return make(settings)
+    except StateMismatch as err:
+        raise UsageError(f"{err} (state: in {path})") from err
+    except Exception as err:
+        if is_database_error(err):
+            raise database_problem(settings.state, err, f"state: in {path}") from err
+        raise
+
+
 def _unknown_pair(settings: Settings, names: list[str]) -> str | None:
-    unknown = [n for n in names if n not in settings.pairs]
+    from sync.pairs import with_followers
+
+    known = with_followers(settings.pairs)  # payments follow invoices: every table shows them
+    unknown = [n for n in names if n not in known]
     if unknown:
-        return f"unknown pair {', '.join(unknown)}; the pairs are {', '.join(settings.pairs)}"
+        return f"unknown pair {', '.join(unknown)}; the pairs are {', '.join(known)}"
     return None
 
 
@@ -235,11 +353,16 @@ def run_sync(args: argparse.Namespace) -> int:
     if args.webhooks_port is not None and not args.watch:
         _err("--webhooks-port needs --watch (webhooks only trigger syncs while the engine keeps running)")
         return EXIT_USAGE
+    if args.webhooks_port:  # before the first pass, which may take minutes
+        check_listen(args.webhooks_host, args.webhooks_port, "--webhooks-host/--webhooks-port")
     chosen = args.pair or [n for n, p in settings.pairs.items() if p.enabled]
     problem = _unknown_pair(settings, chosen)
     if problem:
         _err(problem)
         return EXIT_USAGE
+    from sync.pairs import leader
+
+    chosen = list(dict.fromkeys(leader(n) for n in chosen))  # payments sync with their invoices, under its settings
     off = [n for n in chosen if not settings.pairs[n].enabled]
     if off:
         _err(f"pair {', '.join(off)} is switched off in the settings (enabled: false): nothing to sync for it")
@@ -251,9 +374,12 @@ def run_sync(args: argparse.Namespace) -> int:
 
     from sync.engine import Engine
 
-    engine = Engine(settings)  # the system clock
+    engine = _engine(Engine, settings, args.settings)  # the system clock
     try:
         report = first_pass(engine, chosen)
+        refused = credentials_problem(report)
+        if refused:  # no later pass can do better: the settings must change
+            raise UsageError(f"{refused}: fix the credentials in {args.settings}")
         if not args.watch:
             return EXIT_OK if report.complete else EXIT_INCOMPLETE
         return _watch(engine, args)
@@ -295,6 +421,22 @@ def first_pass(engine: Engine, pairs: list[str]) -> PassReport:
                 progress.update(task.id, total=task.completed or 1, completed=task.completed or 1)
     _print_summary(report, calls)
     return report
+
+
+# OAuth answers no retry can change: the app's id/secret are wrong, or the refresh token was revoked or expired
+_PERMANENT_AUTH = {"invalid_client": "the app's client id or secret", "invalid_grant": "the refresh token",
+                   "unauthorized_client": "the app"}
+
+
+def credentials_problem(report: PassReport) -> str | None:
+    """A pass stopped by a permanent credentials refusal: which system refused what (None otherwise)."""
+    for p in report.pairs.values():
+        for problem in p.problems:
+            for code, what in _PERMANENT_AUTH.items():
+                if code in problem:
+                    system = "HubSpot" if problem.startswith("hubspot") else "QuickBooks"
+                    return f"{system} refused {what} ({code})"
+    return None
 
 
 def _calls(engine: Engine) -> dict[str, int]:
@@ -348,6 +490,9 @@ def _print_summary(report: PassReport, calls: Mapping[str, Mapping[str, int]]) -
             console.print(f"[red]{name}: stopped early:[/red] {problem}", highlight=False, soft_wrap=True)
     if not report.pairs:
         console.print("No pair to sync: every pair is switched off.")
+    elif credentials_problem(report):
+        console.print(f"[bold]Stopped:[/bold] {credentials_problem(report)}. Another pass cannot help until the "
+                      "credentials in the settings are fixed.", highlight=False)
     elif report.complete:
         console.print(f"Complete: {report.writes} writes. `hsqbo status --settings FILE` lists failed and "
                       "excluded records.", highlight=False)
@@ -358,7 +503,11 @@ def _print_summary(report: PassReport, calls: Mapping[str, Mapping[str, int]]) -
 def _serve_receiver(engine: Engine, host: str, port: int) -> ReceiverServer:
     from sync.triggers import ReceiverServer
 
-    return ReceiverServer(engine, host, port).start()
+    check_listen(host, port, "--webhooks-host/--webhooks-port")  # werkzeug would print two lines and exit 1
+    try:
+        return ReceiverServer(engine, host, port).start()
+    except (OSError, ValueError) as err:  # a busy port, an address not of this machine, a host that does not resolve
+        raise UsageError(listen_problem(host, port, err, "--webhooks-host/--webhooks-port")) from err
 
 
 def _wait(seconds: float) -> None:
@@ -456,11 +605,18 @@ def _prepare(args: argparse.Namespace) -> tuple[Settings, State] | int:
         if problem:
             _err(problem)
             return EXIT_USAGE
+    if args.reason is not None:
+        from sync.outcomes import REASONS
+
+        if args.reason not in REASONS:
+            _err(f"unknown reason {args.reason!r}; the reasons are {', '.join(sorted(REASONS))}")
+            return EXIT_USAGE
     try:
         state = _open_state(settings)
     except Exception as exc:  # SQLAlchemy: the database does not answer
-        _err(f"cannot open the state database {settings.state}: {exc}")
-        return EXIT_INCOMPLETE
+        if is_database_error(exc):
+            raise database_problem(settings.state, exc, f"state: in {args.settings}") from exc
+        raise
     if state is None:
         return EXIT_INCOMPLETE
     return settings, state

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -299,10 +299,28 @@ def load_settings(source: str | Path | Mapping) -> Settings:
         return Settings.from_dict(source)
     path = Path(source)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAMLLoader)  # a safe loader
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise SettingsError([f"{path}: not UTF-8 text (byte {err.start}): save the file as UTF-8"]) from err
+    try:
+        data = yaml.load(text, Loader=_YAMLLoader)  # a safe loader
     except yaml.YAMLError as err:
-        raise SettingsError([f"{path}: not valid YAML: {err}"]) from err
-    return Settings.from_dict(data)
+        raise SettingsError([f"{path}: not valid YAML: {' '.join(str(err).split())}"]) from err
+    if data is None:  # nothing but blanks and comments: the real APIs with no credentials is never what was meant
+        raise SettingsError([f"{path}: the file holds no settings; `hsqbo serve --write-settings FILE` writes one"])
+    settings = Settings.from_dict(data)
+    return replace(settings, state=beside(settings.state, path.parent))
+
+
+def beside(url: str, folder: Path) -> str:
+    """A SQLite file named by a relative path is relative to ``folder`` (the settings file's), not to the working
+    directory; other URLs are left as they are."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:") \
+            or Path(database).is_absolute():
+        return url
+    return parsed.set(database=str((folder / database).resolve())).render_as_string(hide_password=False)
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -40,6 +40,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 
+class StateMismatch(Exception):
+    """The state belongs to another QBO company or HubSpot portal than the settings name."""
+
+
 class Status(StrEnum):
     """A record's sync status, as HubSpot's sync overview shows it (H1); stored as its text."""
 
@@ -410,6 +414,21 @@ class State:
         with self.transaction() as conn:
             for chunk in chunks(list(ids), 500):
                 conn.execute(t.delete().where(t.c.pair == pair, t.c.side == side, t.c.object_id.in_(chunk)))
+
+    # -- whose state this is ------------------------------------------------------------------------
+    def claim(self, owner: dict[str, str]) -> None:
+        """Bind this state to one QBO company and one HubSpot portal (``owner``: realm, portal, base URLs): the
+        first engine on it records them, any later one must name the same. Ids repeat across simulator runs, so
+        a state reused against other accounts would link records that never met; :class:`StateMismatch` then.
+        Keys missing from the record (a state written before this check) are adopted."""
+        held = self.get_value("owner") or {}
+        clash = [k for k in sorted(owner) if k in held and str(held[k]) != str(owner[k])]
+        if clash:
+            said = "; ".join(f"{k} {held[k]} (now {owner[k]})" for k in clash)
+            raise StateMismatch(f"the state database {self.url} belongs to {said}: point state: at a new database "
+                                "for these accounts, or delete it to start over")
+        if any(k not in held for k in owner):
+            self.set_value("owner", {**held, **owner})
 
     # -- small values (rotated tokens, ensured properties) --------------------------------------
     def get_value(self, key: str) -> Any:

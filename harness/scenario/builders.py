@@ -41,6 +41,11 @@ def hubspot_create(world: World, raw: dict) -> None:
     if otype == "properties":
         _hubspot_property(world, raw, line)
         return
+    from simulators.hubspot.catalog import OBJECT_TYPES, resolve_type
+
+    if resolve_type(str(otype)) is None:
+        raise world.fail(line, f"type: HubSpot has no object type {otype!r}; the simulator has "
+                               f"{', '.join(sorted(OBJECT_TYPES))} (and properties)")
     properties = world.resolve(raw.get("properties") or {})
     items = raw.get("line_items") or []
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -81,6 +86,7 @@ def _hubspot_property(world: World, raw: dict, line: int | None) -> None:
 def quickbooks_create(world: World, raw: dict) -> None:
     """A QBO entity (an item gets the company's income account and is a service unless told otherwise)."""
     entity = raw.get("entity", "Customer")
+    _known_entity(world, entity, lineno(raw))
     body = qbo_body(world, raw, lineno(raw))
     if raw.get("number") is not None:  # "offered": the number QBO's form offers a person (F6), else that number
         body["DocNumber"] = offered_number(world, entity) if raw["number"] == "offered" else str(raw["number"])
@@ -91,6 +97,14 @@ def quickbooks_create(world: World, raw: dict) -> None:
     made = world.qbo.create(entity, body, request_id=uuid.uuid4().hex)
     if raw.get("ref"):
         world.refs[str(raw["ref"])] = ("quickbooks", entity, str(made["Id"]))
+
+
+def _known_entity(world: World, entity: object, line: int | None) -> None:
+    from simulators.quickbooks.entities import TYPES
+
+    if entity not in TYPES:
+        raise world.fail(line, f"entity: QuickBooks has no entity {entity!r}; the simulator has "
+                               f"{', '.join(sorted(TYPES))}")
 
 
 def offered_number(world: World, entity: str) -> str:

@@ -35,6 +35,22 @@ class ScenarioError(Exception):
         super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
 
 
+class Refused(Exception):
+    """QBO or HubSpot refused what a scenario asked of it (a given record, a step): a failure of that scenario
+    carrying the system's answer, not a broken file; the message says where (``line N: ...``)."""
+
+
+def refused(err: BaseException, line: int | None, what: str) -> Refused | None:
+    """An API's refusal (an error with an HTTP ``status``) as :class:`Refused`; None for any other error."""
+    status = getattr(err, "status", None)
+    if status is None:
+        return None
+    system = {"quickbooks": "QuickBooks", "hubspot": "HubSpot"}.get(str(getattr(err, "system", "")), "the API")
+    where = f"line {line}: " if line else ""
+    answer = str(err).split(": ", 1)[-1] if ": " in str(err) else str(err)
+    return Refused(f"{where}{what}: {system} refused it ({status}): {answer}")
+
+
 class Map(dict):
     """A YAML mapping that remembers its line."""
 
@@ -84,6 +100,7 @@ class StepKind:
     bare: str | None = None  # the key a bare value stands for: ``advance: 600`` is ``{seconds: 600}``
     refusable: bool = False  # takes ``refused``: QuickBooks must refuse the write
     open_keys: bool = False  # its keys are checked where they are used (fault: the simulators' fault plan)
+    check: Callable[[dict], str | None] | None = None  # what else is wrong with the arguments, at load time
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -109,6 +126,9 @@ class StepKind:
                    if not any(key in args for key in choice.split("|"))]
         if missing:
             raise ValueError(f"{self.name}: missing {', '.join(missing)}")
+        problem = self.check(args) if self.check is not None else None
+        if problem:
+            raise ValueError(f"{self.name}: {problem}")
         return args
 
 
@@ -116,13 +136,14 @@ STEPS: dict[str, StepKind] = {}
 
 
 def step(name: str, *, required: Iterable[str] = (), optional: Iterable[str] = (), bare: str | None = None,
-         refusable: bool = False, open_keys: bool = False) -> Callable[[StepRun], StepRun]:
+         refusable: bool = False, open_keys: bool = False,
+         check: Callable[[dict], str | None] | None = None) -> Callable[[StepRun], StepRun]:
     """Register ``name`` as a step kind run by the decorated ``function(world, args, line)``."""
 
     def register(function: StepRun) -> StepRun:
         if name in STEPS:
             raise RuntimeError(f"step {name!r} is registered twice")
-        STEPS[name] = StepKind(name, function, tuple(required), tuple(optional), bare, refusable, open_keys)
+        STEPS[name] = StepKind(name, function, tuple(required), tuple(optional), bare, refusable, open_keys, check)
         return function
 
     return register

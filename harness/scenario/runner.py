@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.scenario import checks, steps
 from harness.scenario.interface import SyncFailed, SyncUnderTest
-from harness.scenario.model import Scenario, Step, load
+from harness.scenario.model import Refused, Scenario, Step, load
 from harness.scenario.world import World
 
 if TYPE_CHECKING:
@@ -90,7 +90,12 @@ def _run_once(scenario: Scenario, make_sync: Callable[..., SyncUnderTest] | None
     started = time.perf_counter()
     result = Result(scenario)
     with World(scenario, make_sync) as world:
-        world.build_given()
+        try:
+            world.build_given()
+        except Refused as err:  # a given record the system refused: nothing to run the steps on
+            result.failures = [str(err)]
+            result.seconds = time.perf_counter() - started
+            return result
         if observe is not None:
             observe(world, None)
         for index, step in enumerate(scenario.steps):
@@ -99,6 +104,11 @@ def _run_once(scenario: Scenario, make_sync: Callable[..., SyncUnderTest] | None
             except SyncFailed as err:  # a bare "- sync" step has no line of its own: name its place in `when`
                 where = f"line {step.line}" if step.line else f"when[{index}]"
                 result.failures = [f"{where}: step {step.kind}: {err}"]
+                if observe is not None:
+                    observe(world, step)
+                break
+            except Refused as err:  # QBO or HubSpot refused the step: the scenario fails with the system's answer
+                result.failures = [str(err)]
                 if observe is not None:
                     observe(world, step)
                 break

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.scenario import builders, checks
 from harness.scenario.interface import ACTIONS, ActionUnavailable
-from harness.scenario.model import STEPS, THEN_KEYS, Map, ScenarioError, Step, step
+from harness.scenario.model import STEPS, THEN_KEYS, Map, ScenarioError, Step, refused, step
 from harness.scenario.world import merge_settings
 
 if TYPE_CHECKING:
@@ -30,11 +30,11 @@ def do(world: World, one: Step) -> None:
         raise
     except (KeyError, ValueError, TypeError, ArithmeticError) as err:
         raise world.fail(line, f"step {one.kind}: {err}") from err
-    except Exception as err:  # an API refusing a step is the scenario's mistake, not a crash
-        status = getattr(err, "status", None)
-        if status is None:
+    except Exception as err:  # an API refusing a step fails the scenario with its answer; it is no crash
+        problem = refused(err, line, f"step {one.kind}")
+        if problem is None:
             raise
-        raise world.fail(line, f"step {one.kind}: the API answered {status}: {err}") from err
+        raise problem from err
 
 
 def _refused(world: World, name: str, a: dict, line: int | None) -> None:
@@ -70,7 +70,21 @@ def sync_passes(world: World, a: dict, line: int | None) -> None:
         world.sync.run_pass()
 
 
-@step("advance", optional=("seconds", "minutes", "hours", "days", "to"), bare="seconds")
+def _forward(a: dict) -> str | None:
+    """``advance`` moves the clock forward only: every amount a number, none negative (a clock going back would
+    make the sync see time run backwards, which no real system does)."""
+    for key in ("seconds", "minutes", "hours", "days"):
+        if key in a and "{" not in str(a[key]):  # a parametrised value is checked once it is filled in
+            try:
+                amount = float(a[key])
+            except (TypeError, ValueError):
+                return f"{key} must be a number, not {a[key]!r}"
+            if amount < 0 or amount != amount:
+                return f"{key} must be zero or more, not {a[key]!r}: the clock only moves forward"
+    return None
+
+
+@step("advance", optional=("seconds", "minutes", "hours", "days", "to"), bare="seconds", check=_forward)
 def advance(world: World, a: dict, line: int | None) -> None:
     """``advance: 600`` (seconds), ``advance: {days: 30, hours: 1}``, ``advance: {to: "2026-04-01T09:00:00Z"}``."""
     if "to" in a:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from harness.scenario import builders, pairs
 from harness.scenario.engine import EngineSync
 from harness.scenario.interface import SyncUnderTest
-from harness.scenario.model import Scenario, ScenarioError, lineno
+from harness.scenario.model import Scenario, ScenarioError, lineno, refused
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -121,10 +121,17 @@ class World:
 
     def build_given(self) -> None:
         records = self.scenario.given.get("records") or {}
-        for raw in records.get("hubspot") or []:
-            builders.hubspot_create(self, raw)
-        for raw in records.get("quickbooks") or []:
-            builders.quickbooks_create(self, raw)
+        for system, make in (("hubspot", builders.hubspot_create), ("quickbooks", builders.quickbooks_create)):
+            for raw in records.get(system) or []:
+                try:
+                    make(self, raw)
+                except (ScenarioError, KeyError, ValueError, TypeError, ArithmeticError):
+                    raise
+                except Exception as err:  # the system refused the record: the scenario fails with its answer
+                    problem = refused(err, lineno(raw), f"given {system} record {raw.get('ref') or ''}".rstrip())
+                    if problem is None:
+                        raise
+                    raise problem from err
         self.mark = self.journal_mark()
 
     # -- naming records ----------------------------------------------------------------------------

@@ -369,7 +369,7 @@ def test_simulator_settings_are_explicit_and_load(sims, tenants, tmp_path, monke
     assert s.quickbooks_webhook_verifier == company["verifierToken"]
     assert s.hubspot.access_token == portal["accessToken"] and s.hubspot.refresh_token == portal["refreshToken"]
     assert s.hubspot.client_secret_for_webhooks == portal["clientSecretForWebhooks"] and s.hubspot.tier == "starter"
-    assert s.state == "sqlite:///hsqbo-sync.db"
+    assert s.state == f"sqlite:///{tmp_path.resolve() / 'hsqbo-sync.db'}"  # beside the settings file
     contacts = doc["pairs"]["contacts"]  # the recommended filters, written out (C1)
     assert contacts["filters"] == recommended_filters("contacts", s.setup_date)["filters"]
     assert contacts["mappings"] == {"off": [], "custom": []} and doc["pairs"]["products"]["require_sku"] is True

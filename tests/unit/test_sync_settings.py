@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -83,14 +84,19 @@ def test_round_trip_of_the_defaults_and_of_a_dict_from_safe_load():
     # yaml.safe_load (YAML 1.1) reads the key `off` as False; such a dict is still understood
     parsed = yaml.safe_load(EXAMPLE.read_text())
     assert False in parsed["pairs"]["contacts"]["mappings"]
-    assert load_settings(parsed) == load_settings(EXAMPLE)
+    from_file = load_settings(EXAMPLE)  # a file's relative SQLite state is beside the file; a dict's is as written
+    assert from_file.state == f"sqlite:///{EXAMPLE.parent.resolve() / 'hsqbo-sync.db'}"
+    assert load_settings(parsed) == replace(from_file, state="sqlite:///hsqbo-sync.db")
 
 
-def test_defaults_of_an_empty_settings_file(tmp_path):
-    empty = tmp_path / "empty.yaml"
-    empty.write_text("")
-    s = load_settings(empty)
-    assert s == Settings.from_dict({}) == load_settings({})
+def test_an_empty_settings_file_is_refused_and_an_empty_dict_gives_the_defaults(tmp_path):
+    for text in ("", "# only a comment\n"):
+        empty = tmp_path / "empty.yaml"
+        empty.write_text(text)
+        with pytest.raises(SettingsError, match="holds no settings"):
+            load_settings(empty)
+    s = load_settings({})
+    assert s == Settings.from_dict({})
     # the real APIs by default; Intuit's token endpoint is on its own host (a simulator's is on base_url)
     assert s.quickbooks.base_url == "https://quickbooks.api.intuit.com"
     assert s.quickbooks.token_url == "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
