@@ -75,7 +75,8 @@ def test_serve_into_a_file_holds_every_value_whole_and_a_snippet_that_runs(tmp_p
                               cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == "[]"  # an empty company: no customer yet
-        done = subprocess.run([sys.executable, "-c", pasted(text, "point hubspot-api-client at it")], capture_output=True, text=True, timeout=60)
+        done = subprocess.run([sys.executable, "-c", pasted(text, "point hubspot-api-client at it")],
+                              capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         assert "'results': []" in done.stdout
     finally:
