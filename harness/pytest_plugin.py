@@ -8,6 +8,7 @@ Configure them per test or module with the ``hsqbo`` marker::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -16,8 +17,6 @@ from simulators.core.clock import parse_iso
 from simulators.sims import Simulators
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from _pytest._code.code import TerminalRepr  # what Item.repr_failure may return; pytest exports no public name
 
 MARKER_OPTIONS = {"rate_limits", "clock", "start"}
@@ -28,6 +27,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--hsqbo-sync-command", metavar="CMD", default=None,
                     help="run scenario files against this shell command as the sync (one run a pass, the simulators "
                          "served on loopback; see harness/command_sync.py) instead of the reference engine")
+    parser.addini("hsqbo_scenarios", type="paths", default=[],
+                  help="folders (relative to the ini file) whose *.yaml files are hsqbo scenario files, collected "
+                       "as tests; a file anywhere whose first line is '# hsqbo: scenario' is collected too")
     group.addoption("--hsqbo-sync-timeout", type=float, default=300.0, metavar="SECONDS",
                     help="with --hsqbo-sync-command: seconds one pass may take (default 300)")
 
@@ -70,14 +72,34 @@ def hubspot_portal(sims: Simulators) -> dict:
 
 # -- scenario files, collected as tests ----------------------------------------------------------------
 
-def pytest_collect_file(parent: pytest.Collector, file_path: object) -> pytest.Collector | None:
-    """Every ``*.yaml`` in a folder named ``scenarios`` is a test (run in parallel under xdist like any other)."""
-    from pathlib import Path
+SCENARIO_MARKER = "# hsqbo: scenario"  # a first line that makes a .yaml file a scenario test wherever it lives
 
+
+def pytest_collect_file(parent: pytest.Collector, file_path: object) -> pytest.Collector | None:
+    """Scenario files are tests only where a project says so (run in parallel under xdist like any other):
+    ``*.yaml`` files directly in a folder the ``hsqbo_scenarios`` ini option names, or any ``.yaml`` / ``.yml``
+    file whose first line is ``# hsqbo: scenario``. Other YAML (a locust config, a CI file) is left alone."""
     path = Path(str(file_path))
-    if path.suffix == ".yaml" and path.parent.name == "scenarios":
+    if path.suffix not in (".yaml", ".yml"):
+        return None
+    if _in_scenario_folder(parent.config, path) or _marked(path):
         return ScenarioFile.from_parent(parent, path=path)
     return None
+
+
+def _in_scenario_folder(config: pytest.Config, path: Path) -> bool:
+    folders = config.getini("hsqbo_scenarios")
+    if not folders or path.suffix != ".yaml":
+        return False
+    return any(path.parent.resolve() == Path(folder).resolve() for folder in folders)
+
+
+def _marked(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8") as f:
+            return f.readline().strip() == SCENARIO_MARKER
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 class ScenarioFile(pytest.File):

@@ -114,6 +114,7 @@ def test_hsqbo_scenario_run_and_the_pytest_option_take_a_sync_command(pytester: 
     verdict = " ".join(line.split("│")[-2].strip() for line in out.splitlines() if line.count("│") == 7)
     assert " ".join(verdict.split()) == "FAIL when[0]: step sync: the sync command exited 1 (pass 1): no luck"
     assert "0 passed, 1 failed, 0 could not run" in out
+    pytester.makeini("[pytest]\nhsqbo_scenarios = scenarios\n")  # collected where a project says so
     folder = pytester.mkdir("scenarios")
     shutil.copy(target, folder / target.name)
     result = pytester.runpytest("-p", "no:xdist", "--hsqbo-sync-command", "echo no luck >&2; exit 1", str(folder))
