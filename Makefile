@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo serve test test-fast test-property lint bench mutants clean
+.PHONY: install demo serve test test-fast test-property lint bench mutants fuzz clean
 
 install: $(STAMP)
 
@@ -40,6 +40,9 @@ bench: install
 
 mutants: install  # planted bugs the oracle must catch (harness/mutants/catalogue.yaml); not part of make test
 	$(BIN)/python -m harness.mutants $(MUTANTS_ARGS)
+
+fuzz: install  # hypothesis over both simulators, the admin API and the receiver: 10,000 requests each (issue 13)
+	$(BIN)/python -m harness.fuzz --requests 10000 $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from .clock import MODES, parse_iso
@@ -52,8 +54,8 @@ def health() -> Response:
 def create_tenant() -> tuple[Response, int]:
     try:
         return jsonify(_system().create_tenant(_body())), 201
-    except ValueError as exc:
-        raise AdminError(400, str(exc)) from exc
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:  # an option of the wrong type: a 400
+        raise AdminError(400, f"bad tenant options: {exc}") from exc
 
 
 @bp.get("/tenants")
@@ -104,7 +106,7 @@ def state() -> Response:
 def load_state() -> Response:
     try:
         _runtime().store.load(_body())
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # one transaction: nothing half-loaded
         raise AdminError(400, f"cannot load state: {exc}") from exc
     return jsonify({"loaded": True})
 
@@ -120,13 +122,30 @@ def clock() -> Response:
                     raise AdminError(400, f"mode must be one of {', '.join(MODES)}")
                 rt.clock.set_mode(body["mode"])
             if "set" in body:
-                rt.clock.set(parse_iso(str(body["set"])))
+                when = parse_iso(str(body["set"]))
+                _within_clock_range(when.timestamp())
+                rt.clock.set(when)
             if "advance" in body:
-                rt.clock.advance(float(body["advance"]))
-        except (TypeError, ValueError) as exc:
+                seconds = body["advance"]
+                if isinstance(seconds, bool) or not isinstance(seconds, int | float | str):
+                    raise ValueError("advance takes a number of seconds")
+                seconds = float(seconds)
+                if not math.isfinite(seconds):
+                    raise ValueError("advance takes a finite number of seconds")
+                _within_clock_range(rt.clock.timestamp() + max(seconds, 0.0))
+                rt.clock.advance(seconds)
+        except (TypeError, ValueError, OverflowError) as exc:
             raise AdminError(400, str(exc)) from exc
         rt.outbox.deliver_due()
     return jsonify(rt.clock.describe())
+
+
+CLOCK_RANGE = (0.0, 32503680000.0)  # 1970-01-01 … 3000-01-01: dates a century on still fit a datetime
+
+
+def _within_clock_range(timestamp: float) -> None:
+    if not CLOCK_RANGE[0] <= timestamp < CLOCK_RANGE[1]:
+        raise ValueError("the clock stays between 1970-01-01 and 3000-01-01")
 
 
 @bp.route("/faults", methods=["GET", "POST", "DELETE"])

@@ -12,6 +12,7 @@ from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import http_date
 
+from .jsonlimits import LimitedJSONProvider
 from .runtime import Runtime, System
 
 DROP = "hsqbo.drop"  # WSGI environ key: "drop" or "timeout" — the connection must die, no response
@@ -49,6 +50,7 @@ class DropMiddleware:
 def install(app: Flask, runtime: Runtime, system: System) -> None:
     app.extensions["hsqbo.runtime"] = runtime
     app.extensions["hsqbo.system"] = system
+    app.json = LimitedJSONProvider(app)  # request.get_json with limits: hostile bodies are 400s, not 500s
     runtime.systems[system.name] = system
     runtime.apps[system.name] = app
     app.wsgi_app = DropMiddleware(app.wsgi_app)

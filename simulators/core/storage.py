@@ -512,6 +512,18 @@ class Store:
                       " body = excluded.body", (tenant_id, request_id, status, body, now))
 
     # -- whole-state operations --------------------------------------------------------------
+    def fingerprint(self) -> tuple:
+        """A cheap digest of the whole state (row counts, sizes, latest changes): equal before and after a
+        request that changed nothing (the fuzz suite's check that refused requests write nothing)."""
+        with self.transaction():
+            return (tuple(self._one("SELECT COUNT(*), COALESCE(SUM(LENGTH(data)), 0), COALESCE(MAX(updated_at), 0),"
+                                    " COALESCE(SUM(entity_id), 0) FROM entities")),
+                    tuple(self._one("SELECT COUNT(*), COALESCE(SUM(value), 0) FROM counters")),
+                    tuple(self._one("SELECT COUNT(*), COALESCE(SUM(CASE WHEN revoked THEN 1 ELSE 0 END), 0),"
+                                    " COALESCE(SUM(expires_at), 0) FROM credentials")),
+                    tuple(self._one("SELECT COUNT(*), COALESCE(SUM(LENGTH(settings)), 0) FROM tenants")),
+                    tuple(self._one("SELECT COUNT(*) FROM replies")))
+
     def reset(self) -> None:
         with self.transaction():
             self._clear_caches()

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, Response, current_app, redirect, request
 from werkzeug.exceptions import HTTPException
 
-from ..core import admin, idempotency, pipeline
+from ..core import admin, idempotency, jsonlimits, pipeline
 from ..core.credentials import InvalidClient, InvalidGrant
 from ..core.runtime import Runtime
 from . import bookkeeping, errors, reports
@@ -184,7 +184,7 @@ def _fault(err: QBOError, co: Company | None = None) -> Response:
 def _json_body() -> object:
     raw = request.get_data()
     try:
-        return json.loads(raw) if raw else None
+        return jsonlimits.loads(raw) if raw else None
     except ValueError as exc:
         raise errors.malformed_body() from exc
 
@@ -459,7 +459,7 @@ def upload(realm: str) -> Response:
             headers, content, filename = parts[name]
             meta_part = parts.get(name.replace("content", "metadata"))
             try:
-                meta = json.loads(meta_part[1]) if meta_part else {}
+                meta = jsonlimits.loads(meta_part[1]) if meta_part else {}
             except ValueError as exc:
                 raise errors.malformed_body() from exc
             if not isinstance(meta, dict):
