@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, redirect, request
 from werkzeug.exceptions import HTTPException
 
-from ..core import admin, jsonlimits, pipeline
+from ..core import admin, pipeline
 from ..core.credentials import InvalidClient, InvalidGrant
 from ..core.runtime import Runtime
-from . import account, catalog, errors, properties
+from . import account, catalog, errors, pipelines, properties
 from .account import ALL_SCOPES, OAUTH_LIFETIMES
 from .catalog import ObjectType
 from .context import PortalContext
 from .errors import HubSpotError
+from .owners import Owners
 from .portal import Portal
 from .system import NAME, HubSpot, json_response
 from .tenant import set_automated_sales_tax
@@ -54,10 +56,9 @@ def _body() -> object:
     if not raw:
         return {}
     try:
-        return jsonlimits.loads(raw)
+        return json.loads(raw)
     except ValueError as exc:
-        reason = getattr(exc, "msg", None) or str(exc)
-        raise errors.bad_request(f"Invalid input JSON on line 1, column 1: {reason}") from exc
+        raise errors.bad_request(f"Invalid input JSON on line 1, column 1: {exc.msg}") from exc
 
 
 def _list_arg(name: str) -> list[str] | None:
@@ -394,6 +395,62 @@ def refresh_token_info(refresh_token: str) -> Response:
                           "client_id": cred["client_id"], "user_id": 1, "token_type": "refresh"})
 
 
+# -- pipelines and owners ---------------------------------------------------------------------------
+
+def _pipelines(otype: str) -> pipelines.Pipelines:
+    return pipelines.Pipelines(_context(), pipelines.object_type_name(otype))
+
+
+@crm.route("/crm/v3/pipelines/<otype>", methods=["GET", "POST"])
+def pipeline_list(otype: str) -> Response:
+    p = _pipelines(otype)
+    if request.method == "POST":
+        return json_response(p.create(_body()), 201)
+    return json_response({"results": p.all(_bool_arg("archived"))})
+
+
+@crm.route("/crm/v3/pipelines/<otype>/<pipeline_id>", methods=["GET", "PATCH", "PUT", "DELETE"])
+def pipeline_one(otype: str, pipeline_id: str) -> Response:
+    p = _pipelines(otype)
+    if request.method == "GET":
+        return json_response(p.get(pipeline_id))
+    if request.method == "DELETE":
+        p.archive(pipeline_id)
+        return Response(status=204)
+    return json_response(p.update(pipeline_id, _body(), replace=request.method == "PUT"))
+
+
+@crm.route("/crm/v3/pipelines/<otype>/<pipeline_id>/stages", methods=["GET", "POST"])
+def stage_list(otype: str, pipeline_id: str) -> Response:
+    p = _pipelines(otype)
+    if request.method == "POST":
+        return json_response(p.create_stage(pipeline_id, _body()), 201)
+    return json_response({"results": p.get(pipeline_id)["stages"]})
+
+
+@crm.route("/crm/v3/pipelines/<otype>/<pipeline_id>/stages/<stage_id>", methods=["GET", "PATCH", "PUT", "DELETE"])
+def stage_one(otype: str, pipeline_id: str, stage_id: str) -> Response:
+    p = _pipelines(otype)
+    if request.method == "GET":
+        return json_response(p.stage(pipeline_id, stage_id))
+    if request.method == "DELETE":
+        p.archive_stage(pipeline_id, stage_id)
+        return Response(status=204)
+    return json_response(p.update_stage(pipeline_id, stage_id, _body(), replace=request.method == "PUT"))
+
+
+@crm.get("/crm/v3/owners/", strict_slashes=False)
+def owner_list() -> Response:
+    return json_response(Owners(_context()).page(request.args.get("email"), _int_arg("limit", 100),
+                                                 request.args.get("after"), _bool_arg("archived")))
+
+
+@crm.get("/crm/v3/owners/<owner_id>")
+def owner_one(owner_id: str) -> Response:
+    return json_response(Owners(_context()).get(owner_id, request.args.get("idProperty", "id"),
+                                                _bool_arg("archived")))
+
+
 # -- simulator-only admin routes --------------------------------------------------------------------
 
 @sim.post("/<portal>/automated-sales-tax")
@@ -410,6 +467,28 @@ def automated_sales_tax(portal: str) -> Response:
         return json_response({"error": 'expected {"enabled": true} or {"enabled": false}'}, 400)
     set_automated_sales_tax(rt, portal, enabled)
     return json_response({"portalId": portal, "automatedSalesTax": enabled})
+
+
+@sim.post("/<portal>/owners")
+def add_owner(portal: str) -> Response:
+    """A user added to the portal in HubSpot's settings (no public API does it): it becomes an owner. Body:
+    ``{"email", "firstName", "lastName", "archived"?, "teams"?}``."""
+    tenant = _rt().store.tenant(portal)
+    if tenant is None or tenant["system"] != current_app.extensions["hsqbo.system"].name:
+        return json_response({"error": f"no tenant {portal}"}, 404)
+    return json_response(Owners(PortalContext(_rt(), portal)).add(request.get_json(silent=True)), 201)
+
+
+@sim.patch("/<portal>/owners/<owner_id>")
+def change_owner(portal: str, owner_id: str) -> Response:
+    """A user deactivated or reactivated (``{"archived": true | false}``)."""
+    tenant = _rt().store.tenant(portal)
+    if tenant is None or tenant["system"] != current_app.extensions["hsqbo.system"].name:
+        return json_response({"error": f"no tenant {portal}"}, 404)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("archived"), bool):
+        return json_response({"error": 'expected {"archived": true} or {"archived": false}'}, 400)
+    return json_response(Owners(PortalContext(_rt(), portal)).set_archived(owner_id, body["archived"]))
 
 
 # -- the app -------------------------------------------------------------------------------------

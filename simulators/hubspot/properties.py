@@ -7,7 +7,7 @@ validate values without this module knowing about records.
 from __future__ import annotations
 
 from ..core.storage import Row
-from . import catalog, errors
+from . import catalog, errors, pipelines
 from .catalog import ObjectType, PropertyDef
 from .context import PortalContext
 
@@ -18,10 +18,15 @@ def _kind(otype: ObjectType) -> str:
 
 def definitions(p: PortalContext, otype: ObjectType) -> dict[str, PropertyDef]:
     """Every property a record of ``otype`` may hold: HubSpot's built-in ones and the portal's live custom ones."""
-    defs = dict(catalog.BUILTIN_PROPERTIES[otype.name])
+    defs = _builtin(p, otype)
     for row in p.store.select(p.portal, _kind(otype)):
         defs[row.data["name"]] = PropertyDef.from_json(row.data)
     return defs
+
+
+def _builtin(p: PortalContext, otype: ObjectType) -> dict[str, PropertyDef]:
+    """HubSpot's own properties of ``otype``; a deal's pipeline and stage list the portal's pipelines and stages."""
+    return pipelines.with_options(p, otype, dict(catalog.BUILTIN_PROPERTIES[otype.name]))
 
 
 def _custom(p: PortalContext, otype: ObjectType, name: str) -> Row | None:
@@ -45,13 +50,13 @@ def list_all(p: PortalContext, otype: ObjectType, archived: bool = False) -> lis
     """``archived=true`` lists only the archived ones, as for records."""
     if archived:
         return [_json(p, PropertyDef.from_json(r.data), r) for r in _archived(p, otype)]
-    out = [_json(p, d) for d in catalog.BUILTIN_PROPERTIES[otype.name].values()]
+    out = [_json(p, d) for d in _builtin(p, otype).values()]
     out += [_json(p, PropertyDef.from_json(r.data), r) for r in p.store.select(p.portal, _kind(otype))]
     return out
 
 
 def get(p: PortalContext, otype: ObjectType, name: str, archived: bool = False) -> dict:
-    builtin = catalog.BUILTIN_PROPERTIES[otype.name].get(name)
+    builtin = _builtin(p, otype).get(name)
     if builtin is not None and not archived:
         return _json(p, builtin)
     row = next((r for r in _archived(p, otype) if r.data["name"] == name), None) if archived \
@@ -166,8 +171,6 @@ def group(p: PortalContext, otype: ObjectType, name: str) -> dict:
 def create_group(p: PortalContext, otype: ObjectType, body: object) -> dict:
     if not isinstance(body, dict) or not body.get("name") or not body.get("label"):
         raise errors.bad_request("name and label are required")
-    if not isinstance(body["name"], str) or not isinstance(body["label"], str):
-        raise errors.bad_request("name and label must be strings")
     order = body.get("displayOrder", -1)
     if isinstance(order, bool) or not isinstance(order, int):
         raise errors.bad_request("displayOrder must be an integer")

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 
 from ..core.storage import Row
-from . import catalog, errors, rows, search
+from . import catalog, errors, pipelines, rows, search
 from .amounts import Amounts
 from .associations import Associations
 from .catalog import ObjectType
@@ -41,8 +41,6 @@ class Records:
         return rows.require(self._find(otype, object_id, id_property), object_id, archived)
 
     def _find(self, otype: ObjectType, object_id: object, id_property: str | None) -> Row | None:
-        if id_property is not None and not isinstance(id_property, str):
-            raise errors.bad_request("idProperty must be a property name")
         if id_property and id_property != "hs_object_id":
             definition = definitions(self.ctx, otype).get(id_property)
             if definition is None or not definition.has_unique_value:
@@ -153,6 +151,7 @@ class Records:
         values = self._validate(otype, body.get("properties", {}))
         if otype.name == "deals":
             values.setdefault("pipeline", "default")  # the deals guide: no pipeline → the default one
+            pipelines.check_deal(self.ctx, values, values)
         self._required(otype, values)
         with self.ctx.store.transaction():
             self._unique(otype, values, None)
@@ -183,6 +182,8 @@ class Records:
                     data["properties"].pop(k, None)  # an empty string clears the value
                 else:
                     data["properties"][k] = v
+            if otype.name == "deals":
+                pipelines.check_deal(self.ctx, data["properties"], values)
             now = self.ctx.now()
             data["properties"][otype.modified_property] = now
             data["updatedAt"] = now
