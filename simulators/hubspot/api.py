@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, redirect, request
 from werkzeug.exceptions import HTTPException
 
-from ..core import admin, pipeline
+from ..core import admin, jsonlimits, pipeline
 from ..core.credentials import InvalidClient, InvalidGrant
 from ..core.runtime import Runtime
 from . import account, catalog, errors, pipelines, properties
@@ -56,9 +55,10 @@ def _body() -> object:
     if not raw:
         return {}
     try:
-        return json.loads(raw)
+        return jsonlimits.loads(raw)
     except ValueError as exc:
-        raise errors.bad_request(f"Invalid input JSON on line 1, column 1: {exc.msg}") from exc
+        reason = getattr(exc, "msg", None) or str(exc)
+        raise errors.bad_request(f"Invalid input JSON on line 1, column 1: {reason}") from exc
 
 
 def _list_arg(name: str) -> list[str] | None:

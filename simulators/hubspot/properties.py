@@ -171,6 +171,8 @@ def group(p: PortalContext, otype: ObjectType, name: str) -> dict:
 def create_group(p: PortalContext, otype: ObjectType, body: object) -> dict:
     if not isinstance(body, dict) or not body.get("name") or not body.get("label"):
         raise errors.bad_request("name and label are required")
+    if not isinstance(body["name"], str) or not isinstance(body["label"], str):
+        raise errors.bad_request("name and label must be strings")
     order = body.get("displayOrder", -1)
     if isinstance(order, bool) or not isinstance(order, int):
         raise errors.bad_request("displayOrder must be an integer")

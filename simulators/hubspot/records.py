@@ -41,6 +41,8 @@ class Records:
         return rows.require(self._find(otype, object_id, id_property), object_id, archived)
 
     def _find(self, otype: ObjectType, object_id: object, id_property: str | None) -> Row | None:
+        if id_property is not None and not isinstance(id_property, str):
+            raise errors.bad_request("idProperty must be a property name")
         if id_property and id_property != "hs_object_id":
             definition = definitions(self.ctx, otype).get(id_property)
             if definition is None or not definition.has_unique_value:
