@@ -569,9 +569,11 @@ class SyncMachine(RuleBasedStateMachine):
         self.history.append({kind: args})
 
     @precondition(lambda self: self.linked.get("contacts"))
-    @rule(contact=PICK, lines=HUBSPOT_LINES)
-    def create_hubspot_invoice(self, contact: int, lines: list[tuple[int | None, int, Decimal]]) -> None:
-        """A draft with line items (on a product, or none), associated with a contact the sync has linked."""
+    @rule(contact=PICK, lines=HUBSPOT_LINES, draft=st.booleans())
+    def create_hubspot_invoice(self, contact: int, lines: list[tuple[int | None, int, Decimal]], draft: bool) -> None:
+        """An invoice with line items (on a product, or none), associated with a contact the sync has linked, made
+        as HubSpot's guide orders it (a draft, its lines, its contact); then finalized, or left a draft for a later
+        step (B4: a draft never goes to QBO)."""
         _, (contact_id, _) = _pick(self.linked["contacts"], contact)
         products = [p for p in sorted(self._systems()["products"], key=int) if self._ref("hubspot", "products", p)]
         items = []
@@ -587,13 +589,17 @@ class SyncMachine(RuleBasedStateMachine):
                                       "properties": {"hs_currency": "USD", "hs_invoice_status": "draft"}})
         self.hubspot_invoices.append(self._name(ref, "hubspot", "invoices", self.world.refs[ref][2]))
         self.drafts.add(self.hubspot_invoices[-1])
-        self._step("hubspot.associate", {"from": ref, "to": [self._ref("hubspot", "contacts", str(contact_id))]})
+        self._step("hubspot.associate", {"from": ref, "to": [self._ref("hubspot", "contacts", contact_id)]})
+        if not draft:
+            self._finalize(self.hubspot_invoices[-1])
 
     @precondition(lambda self: self.drafts)
     @rule(which=PICK)
     def finalize_hubspot_invoice(self, which: int) -> None:
         """Status open: from now on the invoice may go to QBO (B4: drafts never do)."""
-        _, invoice = _pick(sorted(self.drafts, key=int), which)
+        self._finalize(_pick(sorted(self.drafts, key=int), which)[1])
+
+    def _finalize(self, invoice: str) -> None:
         self.drafts.discard(invoice)
         self._step("hubspot.update", {"ref": self.names[("invoices", invoice)],
                                       "properties": {"hs_invoice_status": "open"}})
@@ -762,6 +768,12 @@ class SyncMachine(RuleBasedStateMachine):
         return self._seen[1]
 
     # -- the oracle: money, after every pass --------------------------------------------------------
+    def _money(self) -> bool:
+        """Whether the money invariants have anything to look at: invoices and payments are driven, and a user
+        made one (the sync makes them only of the users')."""
+        return self.documents and bool(self.qbo_invoices or self.hubspot_invoices or self.qbo_payments
+                                       or self.hubspot_payments)
+
     def _documents(self) -> Documents:
         """Invoices, payments and line items on both sides, read once a pass."""
         if self._documents_read is None or self._documents_read[0] != self.passes:
@@ -804,7 +816,7 @@ class SyncMachine(RuleBasedStateMachine):
         price on each (as multisets: each system orders lines its own way), and the same total. HubSpot has no
         invoice tax: a QBO tax becomes a line item "Tax" (sync/pairs/invoices.py), which must carry QBO's
         TotalTax and is counted in hs_amount_billed, as the tax is in TotalAmt. Exact decimals, to the cent."""
-        if not self.documents or not self._after_a_clean_pass("lines"):
+        if not self._money() or not self._after_a_clean_pass("lines"):
             return
         docs = self._documents()
         for h, q in self._settled_invoices(docs):
@@ -843,7 +855,7 @@ class SyncMachine(RuleBasedStateMachine):
         HubSpot altogether: excluded, split_payment). A QBO payment a user deleted applies nothing: the pass after
         it learns of the deletion (change data capture; no webhook is delivered here) and cancels its HubSpot
         payment."""
-        if not self.documents or not self._after_a_clean_pass("paid"):
+        if not self._money() or not self._after_a_clean_pass("paid"):
             return
         docs = self._documents()
         state = self.sync.engine.state
@@ -878,7 +890,7 @@ class SyncMachine(RuleBasedStateMachine):
           applied to its QBO invoice (each used once); the amounts of the QBO payments the sync made on an
           invoice are among those of the users' HubSpot payments on it that succeeded (each used once);
         - no more invoices the sync made on a side than users made (finalized, in HubSpot) on the other."""
-        if not self.documents or not self._after_a_pass("counterparts"):
+        if not self._money() or not self._after_a_pass("counterparts"):
             return
         docs = self._documents()
         for what, records, prop in (("invoice", docs.invoices, INVOICE_ID_PROPERTY),
@@ -912,7 +924,7 @@ class SyncMachine(RuleBasedStateMachine):
         """Nothing is deleted across systems: an invoice or payment either system held stays there (QBO: unless
         a user deleted it; the sync voids nothing either), HubSpot archives none of them nor the line items of
         the users' invoices, and the users' HubSpot payments keep the status they gave them."""
-        if not self.documents or not self._after_a_pass("deletes"):
+        if not self._money() or not self._after_a_pass("deletes"):
             return
         docs = self._documents()
         # the line items of the users' invoices (those of invoices the sync made follow QBO's lines, edge 25)
@@ -963,7 +975,7 @@ class SyncMachine(RuleBasedStateMachine):
         # liveness: every record of either system was read and settled (synced, failed or excluded); A6 (legacy)
         # leaves QBO records nobody touched since the switch went on unread
         sides = [("contacts", contacts, customers), ("products", products, items)]
-        if self.documents:
+        if self._money():
             docs = self._documents()
             sides += [("invoices", docs.invoices, docs.qbo_invoices), ("payments", docs.payments, docs.qbo_payments)]
         for pair, hubspot_ids, qbo_ids in sides:
