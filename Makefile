@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo serve test test-fast test-property lint bench mutants fuzz clean
+.PHONY: install demo serve test screenshots test-fast test-property lint bench mutants fuzz clean
 
 install: $(STAMP)
 
@@ -26,6 +26,9 @@ serve: install
 
 test: install
 	$(BIN)/pytest -n auto
+
+screenshots: install  # the dashboard's browser tests, writing the README's pictures (docs/screenshots/)
+	HSQBO_SCREENSHOTS=1 $(BIN)/pytest -n 0 tests/dashboard
 
 test-property: install  # the long property run (hypothesis "nightly" profile); make test runs the "ci" one
 	HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -n auto tests/property
