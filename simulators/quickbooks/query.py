@@ -351,7 +351,8 @@ class _Parser:
         while self.tok.kind in ("STARTPOSITION", "MAXRESULTS") and self.tok.kind not in paging:
             keyword = self.take("STARTPOSITION", "MAXRESULTS").kind
             number = self.tok
-            if number.kind != _INTEGER or int(number.text) < 1:
+            # a Java int in QBO's parser: a larger number is refused as unparseable (and would overflow SQL's OFFSET)
+            if number.kind != _INTEGER or len(number.text) > 10 or not 1 <= int(number.text) <= 2**31 - 1:
                 raise _unexpected(number)
             self.pos += 1
             paging[keyword] = int(number.text)

@@ -60,3 +60,11 @@ def test_malformed_state_dumps_are_400_and_load_nothing(world: World, body: dict
 @pytest.mark.parametrize("options", [{"customFields": 5}, {"country": {"a": 1}}])
 def test_tenant_options_of_the_wrong_type_are_400(world: World, options: dict) -> None:
     assert world.qbo.post("/_sim/tenants", json={"seed": "empty", **options}).status_code == 400
+
+
+@pytest.mark.parametrize("start", ["99999999999999999999", "2147483648", "9223372036854775808"])
+def test_out_of_range_startposition_is_a_query_fault(world: World, start: str) -> None:
+    r = world.qbo.get(f"/v3/company/{world.company['realmId']}/query", headers={
+        "Authorization": f"Bearer {world.company['accessToken']}"},
+        query_string={"query": f"SELECT * FROM Customer STARTPOSITION {start} MAXRESULTS 3"})
+    assert r.status_code == 400 and r.get_json()["Fault"]["Error"][0]["code"] == "4000"
