@@ -47,6 +47,7 @@ class Simulators:
         self.runtime = runtime or Runtime(db)
         self.quickbooks = create_quickbooks_app(self.runtime)
         self.hubspot = create_hubspot_app(self.runtime)
+        self.journal = self.runtime.journal  # both simulators' requests: sims.journal.assert_called("POST", ...)
         self.qbo_url = QBO_URL
         self.hubspot_url = HUBSPOT_URL
 

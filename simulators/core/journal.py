@@ -1,13 +1,27 @@
-"""The request journal: every request and its response, queryable by tests."""
+"""The request journal: every request and its response, queryable by tests.
+
+``find()`` lists entries; ``assert_called()`` / ``assert_not_called()`` check them the way ``unittest.mock``
+does, with a message listing the calls seen. Request headers are kept with their secrets redacted.
+"""
 
 from __future__ import annotations
 
 import fnmatch
 import itertools
+import re
 import threading
 from collections import deque
+from collections.abc import Iterable, Mapping
 
 BODY_LIMIT = 16_384  # characters kept of each body; enough to assert on, bounded in memory
+REDACTED = "[redacted]"
+# Headers whose value is a credential: kept by name, never by value.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
+                            "x-hubspot-signature", "x-hubspot-signature-v3", "intuit-signature"})
+_SECRET_NAME = re.compile(r"token|secret|password|hapikey|api[-_]?key|session", re.IGNORECASE)
+_SECRET_QUERY = re.compile(r"(?i)((?:^|&)(?:hapikey|api_?key|access_token|refresh_token|client_secret|code|token)=)"
+                           r"[^&]*")
+SHOWN = 20  # calls an assertion message lists
 
 
 class Journal:
@@ -17,6 +31,10 @@ class Journal:
         self._lock = threading.Lock()
 
     def record(self, entry: dict) -> dict:
+        if entry.get("requestHeaders") is not None:
+            entry["requestHeaders"] = redact_headers(entry["requestHeaders"])
+        if entry.get("query"):
+            entry["query"] = redact_query(str(entry["query"]))
         for key in ("requestBody", "responseBody"):
             body = entry.get(key)
             if isinstance(body, str) and len(body) > BODY_LIMIT:
@@ -51,3 +69,57 @@ class Journal:
             and (status is None or e.get("status") == status)
         ]
         return out[-limit:] if limit else out
+
+    # -- verification --------------------------------------------------------------------------------
+    def assert_called(self, method: str | None = None, path: str | None = None, times: int | None = None, *,
+                      system: str | None = None, tenant: str | None = None, status: int | None = None,
+                      since: int = 0) -> list[dict]:
+        """Assert requests matching ``method`` and ``path`` (a glob: ``/v3/company/*/invoice``) were made —
+        ``times`` exactly, or at least once — and return them. The AssertionError lists the calls seen."""
+        if times is not None and times < 0:
+            raise ValueError(f"times must be 0 or more, not {times}")
+        found = self.find(system=system, tenant=tenant, method=method, path=path, status=status, since=since)
+        if (len(found) == times) if times is not None else bool(found):
+            return found
+        wanted = " ".join(p for p in (method.upper() if method else "any method", path or "any path"))
+        extra = ", ".join(f"{k}={v!r}" for k, v in (("system", system), ("tenant", tenant), ("status", status))
+                          if v is not None)
+        expected = f"{times} time(s)" if times is not None else "at least once"
+        raise AssertionError(f"expected {wanted}{f' ({extra})' if extra else ''} {expected}, it was made "
+                             f"{len(found)} time(s).\n{self.describe(since=since)}")
+
+    def assert_not_called(self, method: str | None = None, path: str | None = None, *, system: str | None = None,
+                          tenant: str | None = None, status: int | None = None, since: int = 0) -> None:
+        """Assert no request matching ``method`` and ``path`` was made (same filters as :meth:`assert_called`)."""
+        self.assert_called(method, path, 0, system=system, tenant=tenant, status=status, since=since)
+
+    def describe(self, since: int = 0, limit: int = SHOWN) -> str:
+        """The calls seen, one a line (the last ``limit``): what an assertion's message shows."""
+        entries = self.find(since=since)
+        if not entries:
+            return "No call was made."
+        lines = [f"  {e.get('method', '?')} {e.get('path', '?')}{'?' + e['query'] if e.get('query') else ''} "
+                 f"-> {e.get('status', '?')}" + (f" [{e['system']}]" if e.get("system") else "")
+                 for e in entries[-limit:]]
+        head = f"Calls seen ({len(entries)}" + (f", the last {limit}" if len(entries) > limit else "") + "):"
+        return "\n".join([head, *lines])
+
+
+def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The request's headers with every credential's value replaced (the name kept, so a test can see it
+    was sent): Authorization, cookies, API keys, signatures, anything named like a token or secret."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    out: dict[str, str] = {}
+    for name, value in items:
+        key = str(name)
+        secret = key.lower() in SECRET_HEADERS or _SECRET_NAME.search(key)
+        if secret and key.lower() == "authorization" and " " in str(value):
+            out[key] = f"{str(value).split(' ', 1)[0]} {REDACTED}"  # the scheme (Bearer, Basic) is no secret
+        else:
+            out[key] = REDACTED if secret else str(value)
+    return out
+
+
+def redact_query(query: str) -> str:
+    """A query string with credential parameters' values replaced (``hapikey=…``, ``access_token=…``)."""
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, query)

@@ -114,6 +114,7 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
                 "method": req.method,
                 "path": req.path,
                 "query": req.query_string.decode(errors="replace"),
+                "requestHeaders": req.headers,  # the journal keeps them with every credential redacted
                 "requestBody": _request_text(req),
                 "status": response.status_code,
                 "responseBody": _text(response.get_data()) if not response.direct_passthrough else None,
