@@ -45,6 +45,8 @@ def _context() -> PortalContext:
 def object_type(name: str) -> ObjectType:
     """The object type a path names (plural, singular or type id); HubSpot's 400 when none."""
     otype = catalog.resolve_type(name)
+    if otype is None and isinstance(name, str) and name.strip().lower() in catalog.NOT_SIMULATED:
+        raise errors.not_simulated(f"The object type {name}")
     if otype is None:
         raise errors.bad_request(f"Unable to infer object type from: {name}")
     return otype

@@ -105,6 +105,14 @@ for _alias, _target in _ALIASES.items():
     _BY_KEY[_alias] = OBJECT_TYPES[_target]
 
 
+# HubSpot's object types this simulator does not have: named, they are refused as "not simulated" (not the
+# "Unable to infer object type" of a name HubSpot does not know either).
+NOT_SIMULATED = ("tickets", "0-5", "notes", "calls", "emails", "meetings", "tasks", "communications",
+                 "postal_mail", "leads", "feedback_submissions", "goal_targets", "carts", "orders", "discounts",
+                 "fees", "taxes", "subscriptions", "users", "listings", "courses", "appointments", "services",
+                 "projects")
+
+
 def resolve_type(name_or_id: str) -> ObjectType | None:
     """The object type named by a plural or singular name (any case) or an objectTypeId ("0-1")."""
     if not isinstance(name_or_id, str):

@@ -28,6 +28,11 @@ def bad_request(message: str, errors: list[dict] | None = None) -> HubSpotError:
     return error(400, "VALIDATION_ERROR", message, **({"errors": errors} if errors else {}))
 
 
+def not_simulated(what: str) -> HubSpotError:
+    """What HubSpot has and this simulator does not: said plainly."""
+    return error(400, "VALIDATION_ERROR", f"{what} is not simulated by hsqbo yet")
+
+
 def not_found(object_id: object) -> HubSpotError:
     return error(404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.",
                  context={"id": [str(object_id)]})

@@ -340,6 +340,9 @@ def run_query(realm: str) -> Response:
     try:
         return _ok(co, {"QueryResponse": co.query(statement)})
     except QueryError as err:
+        unknown = err.detail.rpartition("invalid context declaration: ")[2].strip().lower()
+        if unknown in NOT_SIMULATED:
+            return _fault(errors.not_simulated(unknown), co)
         return _fault(QBOError(err.code, err.message, err.detail), co)
 
 
@@ -359,7 +362,7 @@ def cdc(realm: str) -> Response:
     for n in names:
         etype = lookup(n)
         if etype is None:
-            return _fault(errors.unknown_resource(n), co)
+            return _fault(errors.not_simulated(n) if n.lower() in NOT_SIMULATED else errors.unknown_resource(n), co)
         canonical.append(etype.name)
     return _ok(co, {"CDCResponse": [{"QueryResponse": co.cdc(canonical, changed)}]})
 
@@ -430,6 +433,11 @@ def _batch_item(co: Company, item: object) -> dict:
         return {"bId": bid, "Fault": QBOError(err.code, err.message, err.detail).fault()}
     except QBOError as err:
         return {"bId": bid, "Fault": err.fault()}
+
+
+@v3.get("/<name>/<entity_id>/pdf")
+def pdf(realm: str, name: str, entity_id: str) -> Response:
+    raise errors.not_simulated(f"{name} PDF")
 
 
 @v3.get("/reports/<name>")
