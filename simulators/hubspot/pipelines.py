@@ -107,6 +107,15 @@ class Pipelines:
                 return row
         raise errors.error(404, "OBJECT_NOT_FOUND", f"Unable to find pipeline {pipeline_id}")
 
+    def _stage_row(self, pipeline_id: str, stage_id: str) -> tuple[Row, dict, dict]:
+        """The pipeline's row, a copy of its data to change, and the live stage in that copy."""
+        row = self._row(pipeline_id)
+        data = copy.deepcopy(row.data)
+        stage = next((s for s in data["stages"] if s["id"] == stage_id and not s["archived"]), None)
+        if stage is None:
+            raise errors.error(404, "OBJECT_NOT_FOUND", f"Unable to find stage {stage_id} in pipeline {pipeline_id}")
+        return row, data, stage
+
     def _save(self, row: Row, data: dict) -> dict:
         data["updatedAt"] = self.ctx.now()
         self.ctx.store.put(Row(self.ctx.portal, self.row_kind, row.entity_id, data,
@@ -164,12 +173,7 @@ class Pipelines:
     def update_stage(self, pipeline_id: str, stage_id: str, body: object, replace: bool = False) -> dict:
         label, order, metadata = self._stage_input(body, creating=replace)
         with self.ctx.store.transaction():
-            row = self._row(pipeline_id)
-            data = copy.deepcopy(row.data)
-            stage = next((s for s in data["stages"] if s["id"] == stage_id and not s["archived"]), None)
-            if stage is None:
-                raise errors.error(404, "OBJECT_NOT_FOUND", f"Unable to find stage {stage_id} in pipeline "
-                                                            f"{pipeline_id}")
+            row, data, stage = self._stage_row(pipeline_id, stage_id)
             if label is not None:
                 stage["label"] = label
             if order is not None:
@@ -183,12 +187,7 @@ class Pipelines:
 
     def archive_stage(self, pipeline_id: str, stage_id: str) -> None:
         with self.ctx.store.transaction():
-            row = self._row(pipeline_id)
-            data = copy.deepcopy(row.data)
-            stage = next((s for s in data["stages"] if s["id"] == stage_id and not s["archived"]), None)
-            if stage is None:
-                raise errors.error(404, "OBJECT_NOT_FOUND", f"Unable to find stage {stage_id} in pipeline "
-                                                            f"{pipeline_id}")
+            row, data, stage = self._stage_row(pipeline_id, stage_id)
             stage.update(archived=True, archivedAt=self.ctx.now(), updatedAt=self.ctx.now())
             self._save(row, data)
 

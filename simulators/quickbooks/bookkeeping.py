@@ -201,19 +201,17 @@ def _vendor_document(co: Company, data: dict, old: dict | None) -> Decimal:
     return total
 
 
-def _applied(old: dict | None) -> Decimal:
-    """What payments already took off a document: its total less its open balance (0 on create)."""
-    if old is None:
-        return Decimal(0)
-    return money(old.get("TotalAmt", 0)) - money(old.get("Balance", 0))
+def _open_document(co: Company, data: dict, old: dict | None, refusal: str) -> None:
+    """A bill or vendor credit: its lines, and its balance (what bill payments already took off stays taken)."""
+    total = _vendor_document(co, data, old)
+    applied = money(old.get("TotalAmt", 0)) - money(old.get("Balance", 0)) if old is not None else Decimal(0)
+    if total < applied:
+        raise errors.business(refusal)
+    data["Balance"] = num(total - applied)
 
 
 def _bill(co: Company, data: dict, old: dict | None, txn_date: date) -> dict:
-    total = _vendor_document(co, data, old)
-    paid = _applied(old)
-    if total < paid:
-        raise errors.business("The bill total can't be less than the payments applied to it.")
-    data["Balance"] = num(total - paid)
+    _open_document(co, data, old, "The bill total can't be less than the payments applied to it.")
     if not data.get("DueDate"):
         term = data.get("SalesTermRef") or co.read(TYPES["Vendor"], data["VendorRef"]["value"]).get("TermRef")
         days = int(co.ref("Term", term, "SalesTermRef").data.get("DueDays", 0) or 0) if term else 0
@@ -234,11 +232,7 @@ def _bill(co: Company, data: dict, old: dict | None, txn_date: date) -> dict:
 
 
 def _vendor_credit(co: Company, data: dict, old: dict | None, txn_date: date) -> dict:
-    total = _vendor_document(co, data, old)
-    used = _applied(old)
-    if total < used:
-        raise errors.business("The vendor credit total can't be less than the credit already applied.")
-    data["Balance"] = num(total - used)
+    _open_document(co, data, old, "The vendor credit total can't be less than the credit already applied.")
     return data
 
 
