@@ -54,6 +54,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -191,6 +192,10 @@ class CommandSync:
         }
         if self.clock is not None:
             values["HSQBO_NOW"] = self.clock.now().isoformat()
+        # `hsqbo` (and this interpreter) first on PATH, so 'hsqbo sync ...' works without the venv activated
+        here = os.path.dirname(sys.executable)
+        path = os.environ.get("PATH", "")
+        values["PATH"] = path if here in path.split(os.pathsep) else os.pathsep.join(p for p in (here, path) if p)
         return {**os.environ, **{k: str(v) for k, v in values.items() if v is not None}}
 
     def _write_settings(self) -> None:

@@ -121,3 +121,32 @@ def test_hsqbo_scenario_run_and_the_pytest_option_take_a_sync_command(pytester: 
     result.assert_outcomes(failed=1)
     assert "the sync command exited 1 (pass 1):" in result.stdout.str()
     assert "no luck" in result.stdout.str()
+
+
+def test_a_sync_command_naming_hsqbo_runs_without_the_venv_on_path(tmp_path):
+    """`--sync-command 'hsqbo sync ...'` finds the hsqbo installed beside this interpreter, PATH or not."""
+    import subprocess
+
+    scenario = tmp_path / "one-contact.yaml"
+    scenario.write_text("""\
+version: 1
+name: a contact becomes a customer
+rules: [D3]
+generation: current
+given:
+  settings: {pairs: {contacts: {direction: two-way, recommended_filters: false}}}
+  records:
+    hubspot:
+      - {ref: ada, type: contacts, properties: {email: ada@x.example, firstname: Ada, lastname: Lovelace}}
+when:
+  - sync
+then:
+  quickbooks:
+    Customer: {count: 1, contains: [{DisplayName: Ada Lovelace}]}
+""")
+    result = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "scenario", "run", "--sync-command",
+         'hsqbo sync --settings "$HSQBO_SETTINGS" > /dev/null', str(scenario)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed, 0 failed, 0 could not run" in result.stdout
