@@ -25,7 +25,8 @@ HUBSPOT_COLUMNS = ("Object", "List / get", "Create / update / archive", "Batch",
 # What is written other than through the entity's own endpoint.
 QBO_NOTES = {"Attachable": "create also by `/upload` (multipart)", "TaxCode": "created by `/taxservice/taxcode`",
              "TaxRate": "created by `/taxservice/taxcode`", "ExchangeRate": "read by `GET /exchangerate`",
-             "Preferences": "read by `GET /preferences`", "CompanyInfo": "read by `GET /companyinfo/<realmId>`"}
+             "Preferences": "read by `GET /preferences`", "CompanyInfo": "read by `GET /companyinfo/<realmId>`",
+             "RecurringTransaction": "wraps one transaction, `{\"Invoice\": {…, \"RecurringInfo\"}}`"}
 
 
 def _mark(flag: bool, text: str = YES) -> str:
@@ -41,7 +42,7 @@ def qbo_row(etype: EntityType) -> list[str]:
     if etype.name in QBO_NOTES:
         name += f" — {QBO_NOTES[etype.name]}"
     return [name, _mark(writable), YES, _mark(writable and etype.updatable or settings_update, "full, sparse"),
-            delete, void, YES, _mark(writable), _mark(etype.category != "setting"
+            delete, void, YES, _mark(writable and etype.category != "template"), _mark(etype.category != "setting"
                                                                          or settings_update),
             _mark(writable or settings_update)]
 

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from ..core import admin, idempotency, jsonlimits, pipeline
 from ..core.credentials import InvalidClient, InvalidGrant
 from ..core.runtime import Runtime
-from . import bookkeeping, errors, reports
+from . import bookkeeping, errors, recurring, reports
 from .company import Company
 from .entities import NOT_SIMULATED, TYPES, EntityType, lookup
 from .errors import QBOError
@@ -257,6 +257,10 @@ def write(realm: str, name: str) -> Response:
     body = _entity_body()
     operation = request.args.get("operation", "").lower()
     options = _options()
+    if etype.name == recurring.KIND:
+        if operation not in ("", "create", "update", "delete"):
+            raise errors.unsupported_operation(operation)
+        return _write(realm, lambda co: {recurring.KIND: recurring.write(co, body, operation)})
 
     def act(co: Company) -> dict:
         if operation == "delete":

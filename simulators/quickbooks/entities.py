@@ -107,6 +107,7 @@ TYPES: dict[str, EntityType] = {
                                                                       "ThumbnailFileAccessUri",
                                                                       "ThumbnailTempDownloadUri"},
                    deletable=True),
+        EntityType("RecurringTransaction", "template", "Name", ("RecurringTransaction",), deletable=True),
         EntityType("ExchangeRate", "setting"),
         EntityType("CompanyInfo", "setting", read_only=_COMPUTED),
         EntityType("Preferences", "setting", read_only=_COMPUTED),
@@ -116,7 +117,7 @@ TYPES: dict[str, EntityType] = {
 BY_URL: dict[str, EntityType] = {t.url: t for t in TYPES.values()} | {t.json_key.lower(): t for t in TYPES.values()}
 # Name lists and entities that python-quickbooks can reach but this simulator does not model yet:
 # answered with an explicit "not simulated" fault rather than a silent 404.
-NOT_SIMULATED = ("budget", "recurringtransaction", "customertype", "journalcode", "inventoryadjustment",
+NOT_SIMULATED = ("budget", "customertype", "journalcode", "inventoryadjustment",
                  "salesrep", "reimbursecharge")
 
 

@@ -170,6 +170,9 @@ FIELDS.update({
         "AttachableRef", "Category", "ContentType", "FileAccessUri", "FileName", "Id", "Lat", "Long", "MetaData",
         "Note", "PlaceName", "Size", "SyncToken", "TempDownloadUri", "ThumbnailFileAccessUri",
         "ThumbnailTempDownloadUri", "domain", "sparse"}),
+    "RecurringTransaction": frozenset({"Bill", "Purchase", "CreditMemo", "Deposit", "Estimate", "Invoice",
+                                       "JournalEntry", "RefundReceipt", "SalesReceipt", "Transfer", "VendorCredit",
+                                       "PurchaseOrder"}),
     "TaxAgency": frozenset({"DisplayName", "Id", "MetaData", "SyncToken", "TaxRegistrationNumber",
                             "TaxTrackedOnPurchases", "TaxTrackedOnSales", "domain", "sparse", "Active"}),
 })

@@ -172,6 +172,7 @@ QUERYABLE_FIELDS: dict[str, set[str]] = {
     "TimeActivity": _BASE | {"TxnDate", "NameOf", "EmployeeRef", "VendorRef", "CustomerRef",
                              "ItemRef", "BillableStatus"},
     "Attachable": _BASE | {"FileName", "ContentType", "Category", "Note"},
+    "RecurringTransaction": set(_BASE),
 }
 
 

@@ -8,8 +8,8 @@ from hubspot import HubSpot
 from hubspot_sdk import refused
 from quickbooks import QuickBooks
 from quickbooks.exceptions import UnsupportedException
+from quickbooks.objects.budget import Budget
 from quickbooks.objects.invoice import Invoice
-from quickbooks.objects.recurringtransaction import RecurringTransaction
 from sdk_helpers import item_line, new_customer
 
 from simulators.sims import QBO_URL
@@ -17,7 +17,7 @@ from simulators.sims import QBO_URL
 
 def test_qbo_entities_not_simulated(qb: QuickBooks, qbo_company: dict) -> None:
     with pytest.raises(UnsupportedException) as exc:
-        RecurringTransaction.all(qb=qb)  # a query
+        Budget.all(qb=qb)  # a query
     assert "not simulated" in exc.value.detail
     base, auth = f"{QBO_URL}/v3/company/{qbo_company['realmId']}", {
         "Authorization": f"Bearer {qb.auth_client.access_token}"}
