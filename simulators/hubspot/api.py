@@ -232,6 +232,9 @@ def associate_default(otype: str, object_id: str, to_type: str, to_id: str) -> R
 def associate(otype: str, object_id: str, to_type: str, to_id: str) -> Response:
     p = _portal()
     f, t = object_type(otype), object_type(to_type)
+    for value in (object_id, to_id):  # record ids are longs in HubSpot's API
+        if not (value.isascii() and value.isdigit() and len(value) <= 18):
+            raise errors.bad_request(f"Unable to parse \"{value}\" as a record id (a positive integer)")
     if request.method == "DELETE":
         p.associations.dissociate(f, object_id, t, to_id)
         return _done(p, None, 204)

@@ -68,3 +68,12 @@ def test_out_of_range_startposition_is_a_query_fault(world: World, start: str) -
         "Authorization": f"Bearer {world.company['accessToken']}"},
         query_string={"query": f"SELECT * FROM Customer STARTPOSITION {start} MAXRESULTS 3"})
     assert r.status_code == 400 and r.get_json()["Fault"]["Error"][0]["code"] == "4000"
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+@pytest.mark.parametrize("ids", [("E", "1"), ("1", "1.5"), ("1", "99999999999999999999999")])
+def test_association_routes_refuse_ids_that_are_not_numbers(world: World, method: str, ids: tuple) -> None:
+    r = world.hubspot.open(f"/crm/v4/objects/contacts/{ids[0]}/associations/companies/{ids[1]}", method=method,
+                           json=[{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}],
+                           headers={"Authorization": f"Bearer {world.portal['accessToken']}"})
+    assert r.status_code == 400 and r.get_json()["status"] == "error"
