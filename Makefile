@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo serve test screenshots test-fast test-property lint bench mutants fuzz clean
+.PHONY: install demo serve test screenshots test-fast test-property test-pythons lint bench bench-scale mutants fuzz clean
 
 install: $(STAMP)
 
@@ -33,6 +33,30 @@ screenshots: install  # the dashboard's browser tests, writing the README's pict
 test-property: install  # the long property run (hypothesis "nightly" profile); make test runs the "ci" one
 	HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -n auto tests/property
 
+# The tests under every supported Python this machine has, each in its own .venv-3.X (made and installed from
+# pyproject.toml the first time, again when it changes). A Python that is missing is named and skipped.
+PYTHONS       ?= 3.11 3.12 3.13
+PYTHONS_TESTS ?= tests/unit
+test-pythons:
+	@failed=""; ran=""; \
+	for v in $(PYTHONS); do \
+	  py=$$(command -v python$$v 2>/dev/null); \
+	  if [ -z "$$py" ] || ! "$$py" -c 'pass' 2>/dev/null; then \
+	    py=$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v.*/bin/python$$v 2>/dev/null | sort -V | tail -1); fi; \
+	  if [ -z "$$py" ]; then echo "test-pythons: no Python $$v on this machine: skipped (uv python install $$v)"; continue; fi; \
+	  venv=.venv-$$v; \
+	  if [ ! -f $$venv/.installed ] || [ pyproject.toml -nt $$venv/.installed ]; then \
+	    echo "test-pythons: Python $$v: installing into $$venv ($$py)"; \
+	    { "$$py" -m venv $$venv && $$venv/bin/pip install --quiet --upgrade pip && \
+	      $$venv/bin/pip install --quiet -e '.[test]' && touch $$venv/.installed; } || { failed="$$failed $$v(install)"; continue; }; \
+	  fi; \
+	  echo "test-pythons: Python $$($$venv/bin/python -c 'import sys; print(sys.version.split()[0])'): $(PYTHONS_TESTS)"; \
+	  ran="$$ran $$v"; \
+	  $$venv/bin/python -m pytest -q -p no:cacheprovider -n 2 $(PYTHONS_TESTS) || failed="$$failed $$v"; \
+	done; \
+	echo "test-pythons: ran under:$${ran:- none}; failed:$${failed:- none}"; \
+	[ -z "$$failed" ]
+
 lint: install  # style, types (sync/ and harness/) and the import layers (the contracts in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/mypy sync harness
@@ -40,6 +64,9 @@ lint: install  # style, types (sync/ and harness/) and the import layers (the co
 
 bench: install
 	$(BIN)/python -m bench
+
+bench-scale: install  # the growth table with its 100k-contact row (long; figures in bench/results-scale.json)
+	$(BIN)/python -m bench --scale --json bench/results-scale.json
 
 mutants: install  # planted bugs the oracle must catch (harness/mutants/catalogue.yaml); not part of make test
 	$(BIN)/python -m harness.mutants $(MUTANTS_ARGS)

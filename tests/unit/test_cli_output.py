@@ -22,7 +22,7 @@ def serve_into(path: Path, *args: str, until: str, timeout: float = 30) -> tuple
     """``hsqbo serve ... > path``: started, read once ``until`` shows, left running (the caller kills it)."""
     with path.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "serve", "--quickbooks-port", "0",
-                                 "--hubspot-port", "0", "--seed", "empty", *args], stdout=out,
+                                 "--hubspot-port", "0", "--dashboard-port", "-1", "--seed", "empty", *args], stdout=out,
                                 stderr=subprocess.PIPE, text=True, cwd=ROOT, env=ENV)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
