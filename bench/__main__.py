@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import platform
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -186,6 +188,9 @@ def run(quick: bool = False) -> list[Figure]:
     # 7. the sync engine
     figures += sync_figures(**(SYNC_QUICK if quick else SYNC_FULL))
 
+    # 7. growth: the initial sync at growing sizes
+    figures += growth_figures(GROWTH_QUICK if quick else None)
+
     # 8. scenarios and the property state machine
     figures += harness_figures(quick)
     console.print(f"[dim]whole run: {time.perf_counter() - total:.0f} s[/dim]")
@@ -262,6 +267,38 @@ def sync_figures(big: tuple[int, int], small: tuple[int, int], quiet: tuple[tupl
     return figures
 
 
+GROWTH_QUICK = ((200, 40), (1_000, 200))
+
+
+def growth_figures(sizes: tuple[tuple[int, int], ...] | None = None) -> list[Figure]:
+    """The initial sync in-process at growing sizes (each in a fresh process): calls, virtual time, wall time,
+    peak memory; time per record against the smallest size (see :func:`bench.sync.measure_growth`)."""
+    from . import sync as engine_bench
+
+    sizes = sizes or engine_bench.GROWTH
+    section = "7 growth"
+    label = " / ".join(f"{c:,}+{p:,}" for c, p in sizes)
+    t = _step(f"7/8 growth: initial sync in-process at {label} contacts + items (a fresh process each)")
+    figures: list[Figure] = []
+    try:
+        rows = engine_bench.measure_growth(sizes)
+        for r in rows:
+            figures.append(Figure(section, f"initial sync, {r['contacts']:,} contacts + {r['products']:,} items: "
+                                  "CPU time per record", r["cpu_ms_per_record"], "ms",
+                                  note=f"{r['calls']} calls, {r['virtual_s']:,.0f} s virtual, {r['pass_s']:,.1f} s "
+                                  f"wall ({r['ms_per_record']:.2f} ms/record), peak RSS {r['peak_rss_mib']:,.0f} MiB"))
+        for r in rows[1:]:
+            figures.append(Figure(section, f"CPU time per record at {r['records']:,} records / at "
+                                  f"{rows[0]['records']:,}", r["ratio"], "×", "≤ 1.2×", lambda v: v <= 1.2))
+        figures.append(Figure(section, f"peak RSS of the whole process at {rows[-1]['records']:,} records "
+                              "(simulators + engine)", rows[-1]["peak_rss_mib"], "MiB", "< 500 MiB",
+                              lambda v: v < 500))
+    except Exception as exc:  # noqa: BLE001 - a benchmark reports, never fails
+        figures.append(Figure(section, f"growth failed: {exc}", None, ""))
+    _done(t)
+    return figures
+
+
 def harness_figures(quick: bool) -> list[Figure]:
     from . import scenarios
 
@@ -334,16 +371,38 @@ def table(figures: list[Figure], title: str) -> Table:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes: a quick smoke run")
+    parser.add_argument("--scale", action="store_true",
+                        help="only the growth table, with the 100k-contact row (make bench-scale)")
+    parser.add_argument("--json", default=str(RESULTS), help=f"where to write the figures (default {RESULTS})")
     args = parser.parse_args(argv)
     console.print(f"[bold]hsqbo benchmarks[/bold] — Python {platform.python_version()}, "
                   f"{platform.machine()}, {_cores()} cores{' (quick sizes)' if args.quick else ''}")
-    figures = run(quick=args.quick)
+    if args.scale:
+        from . import sync as engine_bench
+
+        figures = growth_figures((*engine_bench.GROWTH, engine_bench.SCALE))
+    else:
+        figures = run(quick=args.quick)
+    write_results(figures, Path(args.json))
     console.print()
     console.print(table(figures, "hsqbo benchmark — figures beside targets (ratios measured within this run)"))
     missed = [f for f in figures if f.check is not None and f.value is not None and not f.check(f.value)]
     if missed:
         console.print(f"[bold red]{len(missed)} target(s) missed[/bold red] (benchmarks report; they do not fail).")
     sys.stdout.flush()
+
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def write_results(figures: list[Figure], path: Path) -> None:
+    """Every figure with its target and whether it was met, as JSON (``bench/results.json``)."""
+    rows = [{"section": f.section, "metric": f.metric, "value": f.value, "unit": f.unit, "target": f.target,
+             "ok": None if f.check is None or f.value is None else bool(f.check(f.value)), "note": f.note}
+            for f in figures]
+    path.write_text(json.dumps({"python": platform.python_version(), "cores": _cores(),
+                                "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "figures": rows}, indent=1) + "\n")
+    console.print(f"[dim]figures written to {path}[/dim]")
 
 
 def _cores() -> int:

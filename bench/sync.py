@@ -305,6 +305,7 @@ def _initial(sims: Sims, engine: Engine, data: Loaded, memory: bool) -> dict[str
     virtual = sims.clock.now()
     slept = sims.clock.slept
     started = time.perf_counter()
+    cpu = time.process_time()
     if memory:
         gc.collect()
         tracemalloc.start()
@@ -317,6 +318,7 @@ def _initial(sims: Sims, engine: Engine, data: Loaded, memory: bool) -> dict[str
             current, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu
     qbo, hubspot = report.calls.get("quickbooks", 0), report.calls.get("hubspot", 0)
     lb = lower_bound(data)
     journal = _journal(sims, data)
@@ -329,7 +331,7 @@ def _initial(sims: Sims, engine: Engine, data: Loaded, memory: bool) -> dict[str
         "journal_calls": journal["journal"], "lower_bound": lb["total"], "lower_bound_reads": lb["reads"],
         "lower_bound_writes": lb["writes"], "lower_bound_lookups": lb["lookups"],
         "ratio": (qbo + hubspot) / lb["total"], "formula": lower_bound_formula(data),
-        "pass_s": seconds, "virtual_s": (sims.clock.now() - virtual).total_seconds(),
+        "pass_s": seconds, "pass_cpu_s": cpu_seconds, "virtual_s": (sims.clock.now() - virtual).total_seconds(),
         "slept_s": sims.clock.slept - slept, "complete": report.complete,
         "contacts": data.contacts, "products": data.items_with_sku, "companies": data.companies,
         "synced": contacts["synced"], "failed": contacts["failed"], "excluded": contacts["excluded"],
@@ -381,3 +383,42 @@ def measure_quiet(sizes: tuple[tuple[int, int], ...] = ((500, 100), (2_000, 400)
                   transport: str = "inprocess") -> list[dict[str, Any]]:
     """Initial, echo and quiet passes at each ``(contacts, products)`` size."""
     return [measure_sync(contacts, products, transport=transport, quiet=True) for contacts, products in sizes]
+
+
+# -- growth: the same initial sync at growing sizes ------------------------------------------------------------------
+GROWTH = ((1_000, 200), (10_000, 2_000))  # make bench; make bench-scale adds SCALE
+SCALE = (100_000, 20_000)
+
+
+def growth_here(contacts: int, products: int) -> dict[str, Any]:
+    """One initial sync in-process (simulators and engine in this process, the engine's state in memory): calls,
+    virtual and wall seconds, seconds per record, and this process's peak RSS (call in a fresh process)."""
+    import resource
+
+    r = measure_sync(contacts, products, transport="inprocess", quiet=False)
+    records = contacts + products
+    return {"contacts": contacts, "products": products, "records": records, "calls": r["calls"],
+            "virtual_s": r["virtual_s"], "pass_s": r["pass_s"], "ms_per_record": r["pass_s"] / records * 1000,
+            "cpu_ms_per_record": r["pass_cpu_s"] / records * 1000,
+            "load_s": r["load_s"], "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "synced": r["synced"], "failed": r["failed"]}
+
+
+def measure_growth(sizes: tuple[tuple[int, int], ...] = GROWTH, timeout: float = 3600) -> list[dict[str, Any]]:
+    """:func:`growth_here` at each ``(contacts, products)`` size, each in a fresh subprocess (its own peak memory);
+    ``ratio`` is each size's CPU time per record over the smallest size's."""
+    import json
+    import os
+
+    rows = []
+    for contacts, products in sizes:
+        code = ("import json; from bench.sync import growth_here; "
+                f"print(json.dumps(growth_here({int(contacts)}, {int(products)})))")
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                              timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        if proc.returncode != 0:
+            raise RuntimeError(f"growth subprocess failed: {proc.stderr[-2000:]}")
+        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    for row in rows:  # CPU time: the machine's other load does not count (wall time is reported beside it)
+        row["ratio"] = row["cpu_ms_per_record"] / rows[0]["cpu_ms_per_record"]
+    return rows

@@ -17,10 +17,11 @@ per-statement cost (~200 µs) was most of a simulated request's time, and import
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -79,6 +80,7 @@ Table("replies", metadata,  # responses kept for idempotent replay (QBO requesti
       Column("created_at", Float, nullable=False))
 
 TABLES = ("tenants", "entities", "counters", "credentials", "replies")
+MEMO_SIZE = 16  # Store.memo entries
 ROW_CACHE = 20_000  # entity rows kept in memory (their JSON text): a few tens of MB at most
 
 ROW_COLUMNS = "tenant_id, kind, entity_id, name_key, doc_number, active, deleted, updated_at, data"
@@ -114,6 +116,18 @@ def _values(row: Row) -> tuple:
 
 def _marks(n: int) -> str:
     return ", ".join("?" * n)
+
+
+_IDENT = re.compile(r"[a-z][a-z0-9_]*")  # a kind written into SQL as a literal (find_by_field)
+_PATH = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")  # a JSON path written into SQL as a literal
+
+
+def _field(data: dict, path: str) -> object:
+    for part in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)  # type: ignore[assignment]
+    return data
 
 
 INSERT_ROW = f"INSERT INTO entities ({ROW_COLUMNS}) VALUES ({_marks(9)})"
@@ -158,6 +172,10 @@ class Store:
         self._credentials: dict[str, tuple] = {}
         self._rows: dict[tuple[str, str, int], tuple] = {}
         self._counters: dict[tuple[str, str], int] = {}
+        self._field_indexes: set[str] = set()  # find_by_field's expression indexes known to exist
+        # Bumped by every write (and reset, restore, load): a value memo() computed at an older version is stale.
+        self.version = 0
+        self._memo: dict[Any, tuple[int, Any]] = {}
         self._create_schema()
 
     @property
@@ -209,6 +227,7 @@ class Store:
     def _execute(self, sql: str, params: Sequence = ()) -> int:
         """Run one statement; the number of rows it changed."""
         with self.transaction() as conn:
+            self.version += 1
             cur = conn.cursor()
             cur.execute(self._q(sql), params)
             return cur.rowcount
@@ -227,9 +246,28 @@ class Store:
 
     def _many(self, sql: str, rows: Sequence[Sequence]) -> None:
         with self.transaction() as conn:
+            self.version += 1
             conn.cursor().executemany(self._q(sql), rows)
 
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, or what it returned for ``key`` when nothing was written since (a few keys are kept).
+
+        For answers derived from many rows that callers ask for again unchanged: the pages of one search.
+        """
+        hit = self._memo.get(key)
+        version = self.version
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = compute()
+        if len(self._memo) >= MEMO_SIZE:
+            del self._memo[next(iter(self._memo))]  # the oldest entry
+        self._memo[key] = (version, value)  # stamped with the version it was computed from
+        return value
+
     def _clear_caches(self) -> None:
+        self.version += 1
+        self._memo.clear()
+        self._field_indexes.clear()  # a restored or loaded database may lack them: made again on first use
         self._tenants.clear()
         self._credentials.clear()
         self._counters.clear()
@@ -356,8 +394,10 @@ class Store:
 
     def find_all(self, tenant_id: str, kind: str, name_key: str) -> list[Row]:
         """Every live entity of ``kind`` holding ``name_key``, in Id order (e.g. one record's associations)."""
+        # ORDER BY +entity_id: sorting the few rows found beats walking the (tenant, kind, entity_id) index in
+        # order, which SQLite otherwise picks and which visits every row of the kind (every association).
         rows = self._all(f"SELECT {ROW_COLUMNS} FROM entities WHERE tenant_id = ? AND name_key = ? AND kind = ?"
-                         " AND deleted = ? ORDER BY entity_id", (tenant_id, name_key, kind, False))
+                         " AND deleted = ? ORDER BY +entity_id", (tenant_id, name_key, kind, False))
         return [_row(r) for r in rows]
 
     def find_in_data(self, tenant_id: str, kind: str, fragment: str) -> list[Row]:
@@ -366,6 +406,29 @@ class Store:
         pattern = f"%{fragment.lower()}%"
         rows = self._all(f"SELECT {ROW_COLUMNS} FROM entities WHERE tenant_id = ? AND kind = ? AND deleted = ?"
                          " AND lower(data) LIKE ? ORDER BY entity_id", (tenant_id, kind, False, pattern))
+        return [_row(r) for r in rows]
+
+    def find_by_field(self, tenant_id: str, kind: str, field: str, value: str) -> list[Row]:
+        """Live rows of ``kind`` whose stored JSON's ``field`` (a dotted path, ``properties.sku``) equals ``value``
+        case-insensitively, in Id order.
+
+        SQLite: through an index on that expression, made the first time a (kind, field) is looked up, so a look-up
+        reads the rows it returns and no others. Other databases: :meth:`find_in_data`'s pre-filter, then the match.
+        """
+        if not (self._sqlite and _IDENT.fullmatch(kind) and _PATH.fullmatch(field)):
+            fragment = json.dumps({field.rsplit(".", 1)[-1]: value}, separators=(",", ":"))[1:-1]
+            wanted = value.lower()
+            return [r for r in self.find_in_data(tenant_id, kind, fragment)
+                    if str(_field(r.data, field) or "").lower() == wanted]
+        expression = f"lower(json_extract(data, '$.{field}'))"
+        name = f"ix_field_{kind}_{field.replace('.', '_')}"
+        if name not in self._field_indexes:
+            with self.transaction():
+                self._execute(f"CREATE INDEX IF NOT EXISTS {name} ON entities (tenant_id, {expression})"
+                              f" WHERE kind = '{kind}' AND deleted = 0")
+            self._field_indexes.add(name)
+        rows = self._all(f"SELECT {ROW_COLUMNS} FROM entities WHERE tenant_id = ? AND {expression} = ?"
+                         f" AND kind = '{kind}' AND deleted = 0 ORDER BY +entity_id", (tenant_id, value.lower()))
         return [_row(r) for r in rows]
 
     def _find(self, column: str, tenant_id: str, kinds: Sequence[str], value: str) -> Row | None:

@@ -8,6 +8,7 @@ values HubSpot computes itself through :class:`Amounts`, so their rules hold whi
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Sequence
 
@@ -56,10 +57,9 @@ class Records:
         store, portal = self.ctx.store, self.ctx.portal
         if otype.name == "contacts" and name == "email":
             return store.find_name(portal, ("contacts",), value.lower())
-        # the stored JSON holds "name":"value" (compact separators): let SQL narrow the rows down first
-        fragment = json.dumps({name: value}, separators=(",", ":"))[1:-1]
-        for row in store.find_in_data(portal, otype.name, fragment):
-            if row.data["properties"].get(name, "").lower() == value.lower() and not row.data.get("archived"):
+        # an indexed look-up of the property's value: it reads the rows holding it, not every record's JSON
+        for row in store.find_by_field(portal, otype.name, f"properties.{name}", value):
+            if not row.data.get("archived"):
                 return row
         return None
 
@@ -137,10 +137,23 @@ class Records:
                                              [{"message": f'Property "{name}" does not exist',
                                                "code": "PROPERTY_DOESNT_EXIST",
                                                "context": {"propertyName": [name]}}])
-        live = [r for r in self.ctx.store.select(self.ctx.portal, otype.name) if not r.data.get("archived")]
-        total, page = search.evaluate(
-            live, req, lambda r: r.data["properties"], lambda r: self.associations.ids_by_type(otype, r.data["id"]),
-            types, search.DEFAULT_SEARCHABLE.get(otype.name, ()), lambda r: r.entity_id)
+        store, portal = self.ctx.store, self.ctx.portal
+
+        def every_match() -> tuple[int, list[int]]:
+            live = [r for r in store.select(portal, otype.name) if not r.data.get("archived")]
+            total, ordered = search.evaluate(
+                live, dataclasses.replace(req, after=0, limit=search.MAX_RESULTS), lambda r: r.data["properties"],
+                lambda r: self.associations.ids_by_type(otype, r.data["id"]), types,
+                search.DEFAULT_SEARCHABLE.get(otype.name, ()), lambda r: r.entity_id)
+            return total, [r.entity_id for r in ordered]
+
+        # The matches in order, computed once for all the pages of one search while nothing is written: a page
+        # then reads its own rows only, not every record of the type again.
+        key = ("hubspot.search", portal, otype.name, json.dumps([req.filter_groups, req.sort, req.query],
+                                                                sort_keys=True, default=str))
+        total, ids = store.memo(key, every_match)
+        page = [row for i in ids[req.after:req.after + req.limit]
+                if (row := store.get(portal, otype.name, i)) is not None]
         out: dict = {"total": total, "results": [self.view(otype, r, req.properties) for r in page]}
         if req.after + len(page) < total:
             out["paging"] = {"next": {"after": str(req.after + len(page))}}

@@ -1,0 +1,114 @@
+"""Look-ups read the rows they return: their query plans search an index, and their answers stay right."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from simulators.core.storage import Row, Store
+from simulators.sims import Simulators
+
+
+def _plans(store: Store, action: Callable[[], object], about: str = "") -> list[str]:
+    """The query plan of every SELECT ``action`` runs on the store's in-memory database (those whose SQL holds
+    ``about``)."""
+    db = store.engine.raw_connection().driver_connection
+    seen: list[str] = []
+    db.set_trace_callback(seen.append)
+    try:
+        action()
+    finally:
+        db.set_trace_callback(None)
+    plans = []
+    for sql in seen:
+        if sql.lstrip().upper().startswith("SELECT") and about in sql:
+            plans.append(" / ".join(str(step[-1]) for step in db.execute(f"EXPLAIN QUERY PLAN {sql}")))
+    return plans
+
+
+def _store() -> Store:
+    store = Store()
+    rows = [Row("p1", "association", i, {"toId": str(i)}, name_key=f"contacts:{i // 4}:companies")
+            for i in range(1, 4001)]
+    rows += [Row("p1", "products", i, {"id": str(i), "properties": {"sku_id": f"S-{i}", "name": f"P {i}"}})
+             for i in range(1, 2001)]
+    rows += [Row("p2", "products", i, {"id": str(i), "properties": {"sku_id": f"S-{i}"}}) for i in range(1, 50)]
+    store.put_many(rows)
+    return store
+
+
+def test_find_all_searches_the_name_index_not_the_kind_in_id_order():
+    store = _store()
+    found: list[list[int]] = []
+    plans = _plans(store, lambda: found.append([r.entity_id for r in store.find_all("p1", "association",
+                                                                                   "contacts:7:companies")]))
+    assert found == [[28, 29, 30, 31]]
+    assert plans and all("ix_entities_name" in p for p in plans), plans
+
+
+def test_find_by_field_uses_an_index_and_matches_case_insensitively_live_rows_only():
+    store = _store()
+    found: list[list[int]] = []
+    plans = _plans(store, lambda: found.append(
+        [r.entity_id for r in store.find_by_field("p1", "products", "properties.sku_id", "s-77")]))
+    assert found == [[77]]
+    assert plans and all("ix_field_products_properties_sku_id" in p and "SCAN" not in p for p in plans), plans
+    store.put(Row("p1", "products", 78, {"id": "78", "properties": {"sku_id": "S-77"}}))  # a second holder
+    store.put(Row("p1", "products", 77, {"id": "77", "properties": {"sku_id": "S-77"}}, deleted=True))
+    assert [r.entity_id for r in store.find_by_field("p1", "products", "properties.sku_id", "S-77")] == [78]
+    assert [r.tenant_id for r in store.find_by_field("p2", "products", "properties.sku_id", "S-7")] == ["p2"]
+    # a restored database lacks the index at first: the look-up makes it again and answers the same
+    snap = store.snapshot()
+    store.restore(snap)
+    plans = _plans(store, lambda: found.append(
+        [r.entity_id for r in store.find_by_field("p1", "products", "properties.sku_id", "s-77")]))
+    assert found[-1] == [78] and all("ix_field_" in p for p in plans), plans
+
+
+def test_memo_answers_again_until_something_is_written():
+    store = _store()
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(store.select("p1", "products"))
+
+    assert store.memo("k", compute) == 2000 and store.memo("k", compute) == 2000 and len(calls) == 1
+    store.put(Row("p1", "products", 5000, {"id": "5000", "properties": {}}))
+    assert store.memo("k", compute) == 2001 and len(calls) == 2
+    store.restore(store.snapshot())
+    store.memo("k", compute)
+    assert len(calls) == 3
+
+
+def test_hubspot_search_pages_read_their_own_rows_and_see_writes_between_pages():
+    sims = Simulators()
+    sims.runtime.limits.enabled = False
+    store = sims.runtime.store
+    with sims.in_process():
+        portal = sims.new_hubspot_portal(seed="empty")
+        import requests
+
+        auth = {"Authorization": f"Bearer {portal['accessToken']}"}
+        url = "http://hubspot.sim/crm/v3/objects/contacts"
+        for start in range(0, 300, 100):
+            requests.post(f"{url}/batch/create", headers=auth, json={"inputs": [
+                {"properties": {"email": f"c{i:03d}@x.example", "firstname": f"F{i}"}}
+                for i in range(start, start + 100)]}).raise_for_status()
+        body = {"filterGroups": [{"filters": [{"propertyName": "firstname", "operator": "HAS_PROPERTY"}]}],
+                "sorts": [{"propertyName": "email", "direction": "DESCENDING"}], "limit": 100,
+                "properties": ["email"]}
+        first = requests.post(f"{url}/search", headers=auth, json=body).json()
+        plans = _plans(store, lambda: requests.post(f"{url}/search", headers=auth, json={**body, "after": "100"}),
+                       about="kind = 'contacts'")
+        second = requests.post(f"{url}/search", headers=auth, json={**body, "after": "100"}).json()
+        assert first["total"] == second["total"] == 300
+        assert [r["properties"]["email"] for r in first["results"]][:2] == ["c299@x.example", "c298@x.example"]
+        assert second["results"][0]["properties"]["email"] == "c199@x.example"
+        # the second page read no whole kind of contacts: their rows by key only
+        whole_kind = [p for p in plans if "SCAN" in p or "(tenant_id=? AND kind=?)" in p]
+        assert plans and whole_kind == [], plans
+        # a write between pages is seen by the next page
+        requests.post(f"{url}/batch/archive", headers=auth, json={"inputs": [{"id": r["id"]} for r in
+                                                                             second["results"][:10]]})
+        again = requests.post(f"{url}/search", headers=auth, json={**body, "after": "100"}).json()
+        assert again["total"] == 290 and again["results"][0]["properties"]["email"] == "c189@x.example"
