@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo serve test screenshots test-fast test-property test-pythons lint bench bench bench-scale-scale mutants fuzz clean
+.PHONY: install demo serve test screenshots test-fast test-property test-pythons lint bench bench-scale mutants fuzz clean
 
 install: $(STAMP)
 
@@ -64,9 +64,6 @@ lint: install  # style, types (sync/ and harness/) and the import layers (the co
 
 bench: install
 	$(BIN)/python -m bench
-
-bench-scale: install  # the growth table with its 100k-contact row (long; figures in bench/results-scale.json)
-	$(BIN)/python -m bench --scale --json bench/results-scale.json
 
 bench-scale: install  # the growth table with its 100k-contact row (long; figures in bench/results-scale.json)
 	$(BIN)/python -m bench --scale --json bench/results-scale.json
