@@ -47,6 +47,26 @@ def declared(co: Company, etype: EntityType, data: dict) -> None:
             data[field] = named_ref(co, kind, data[field], field)
     if etype.is_txn or etype.name == "TimeActivity":
         _tracking(co, data)
+    if etype.name == "Invoice":
+        _billed_time(co, data)
+
+
+def _billed_time(co: Company, invoice: dict) -> None:
+    """An invoice line may bill a customer's billable time (``LinkedTxn`` to a TimeActivity): the time must be the
+    same customer's and not billed by another invoice. The time then shows ``HasBeenBilled`` (after_write)."""
+    for line in invoice.get("Line") or []:
+        for link in (line.get("LinkedTxn") or []) if isinstance(line, dict) else []:
+            if not isinstance(link, dict) or link.get("TxnType") != "TimeActivity":
+                continue
+            time = co.ref("TimeActivity", {"value": link.get("TxnId")}, "LinkedTxn.TxnId", must_be_active=False).data
+            customer = (invoice.get("CustomerRef") or {}).get("value")
+            if (time.get("CustomerRef") or {}).get("value") != str(customer):
+                raise errors.business(f"The TimeActivity {time['Id']} belongs to another customer.", "LinkedTxn")
+            billed = [lt["TxnId"] for lt in time.get("LinkedTxn", []) if lt.get("TxnType") == "Invoice"]
+            if time.get("BillableStatus") == "NotBillable" or (billed and billed != [invoice.get("Id")]):
+                raise errors.business(f"The TimeActivity {time['Id']} is not billable or already billed.",
+                                      "LinkedTxn")
+            link["TxnId"] = time["Id"]
 
 
 def named_ref(co: Company, kind: str, ref: object, field: str) -> dict:
@@ -216,8 +236,9 @@ def _bill(co: Company, data: dict, old: dict | None, txn_date: date) -> dict:
         term = data.get("SalesTermRef") or co.read(TYPES["Vendor"], data["VendorRef"]["value"]).get("TermRef")
         days = int(co.ref("Term", term, "SalesTermRef").data.get("DueDays", 0) or 0) if term else 0
         data["DueDate"] = (txn_date + timedelta(days=days)).isoformat()
-    links = []
-    for link in data.get("LinkedTxn") or []:  # a bill made from purchase orders names them
+    links: list[dict] = []
+    from_lines = [lt for line in data["Line"] for lt in line.get("LinkedTxn") or [] if isinstance(lt, dict)]
+    for link in [*(data.get("LinkedTxn") or []), *from_lines]:  # a bill made from purchase orders names them
         if link.get("TxnType") == "BillPayment":
             continue
         if link.get("TxnType") != "PurchaseOrder":
@@ -226,7 +247,8 @@ def _bill(co: Company, data: dict, old: dict | None, txn_date: date) -> dict:
         order = co.ref("PurchaseOrder", {"value": link.get("TxnId")}, "LinkedTxn.TxnId", must_be_active=False)
         if order.data["VendorRef"]["value"] != data["VendorRef"]["value"]:
             raise errors.business(f"The PurchaseOrder {order.data['Id']} belongs to another vendor.", "LinkedTxn")
-        links.append({"TxnId": order.data["Id"], "TxnType": "PurchaseOrder"})
+        if order.data["Id"] not in [lt["TxnId"] for lt in links]:
+            links.append({"TxnId": order.data["Id"], "TxnType": "PurchaseOrder"})
     data["LinkedTxn"] = links + [lt for lt in (old or {}).get("LinkedTxn", []) if lt.get("TxnType") == "BillPayment"]
     return data
 
@@ -383,6 +405,8 @@ def _time_activity(co: Company, data: dict, old: dict | None, txn_date: date) ->
     status = data.setdefault("BillableStatus", "Billable" if data.get("CustomerRef") else "NotBillable")
     if status not in BILLABLE:
         raise errors.invalid_enum("BillableStatus", status)
+    if any(lt.get("TxnType") == "Invoice" for lt in (old or {}).get("LinkedTxn", [])):
+        data["BillableStatus"] = status = "HasBeenBilled"  # billed time stays billed until its invoice lets go
     if status != "NotBillable":
         if not data.get("CustomerRef"):
             raise errors.business("Billable time needs a customer.", "CustomerRef")
@@ -497,9 +521,16 @@ def before_delete(co: Company, etype: EntityType, data: dict) -> None:
 
 def after_write(co: Company, etype: EntityType, new: dict | None, old: dict | None) -> None:
     if etype.name == "Deposit":
-        _relink(co, "Deposit", new, old, lambda line: line.get("LinkedTxn", []))
+        _relink(co, "Deposit", new, old, lambda data: {
+            (lt["TxnType"], str(lt["TxnId"])) for line in data.get("Line", []) for lt in line.get("LinkedTxn", [])})
     elif etype.name == "Bill":
-        _relink(co, "Bill", new, old, lambda line: [], header=True)
+        _relink(co, "Bill", new, old, lambda data: {
+            (lt["TxnType"], str(lt["TxnId"])) for lt in data.get("LinkedTxn", [])
+            if lt.get("TxnType") == "PurchaseOrder"})
+    elif etype.name == "Invoice":
+        _relink(co, "Invoice", new, old, lambda data: {
+            (lt["TxnType"], str(lt["TxnId"])) for line in data.get("Line", []) for lt in line.get("LinkedTxn") or []
+            if isinstance(lt, dict) and lt.get("TxnType") == "TimeActivity"})
     elif etype.name == "Attachable" and new is not None and co.pending_file is not None:
         name, content_type, content = co.pending_file
         co.store.put(Row(co.realm, FILE_KIND, int(new["Id"]), {"ContentType": content_type, "hex": content.hex()},
@@ -510,16 +541,12 @@ def after_write(co: Company, etype: EntityType, new: dict | None, old: dict | No
 
 
 def _relink(co: Company, kind: str, new: dict | None, old: dict | None,
-            links_of: Callable[[dict], list], header: bool = False) -> None:
-    """Keep the back-links QBO keeps: a deposited payment names its deposit; a billed purchase order names its bill
-    and is closed."""
+            linked: Callable[[dict], set[tuple[str, str]]]) -> None:
+    """Keep the back-links QBO keeps (``linked``: the (type, id) a transaction of ``kind`` links to): a deposited
+    payment names its deposit; a billed purchase order names its bill and is closed; billed time names its invoice
+    and has been billed."""
     def targets(data: dict | None) -> set[tuple[str, str]]:
-        if not data or data.get("status") == "Deleted":
-            return set()
-        if header:
-            return {(lt["TxnType"], str(lt["TxnId"])) for lt in data.get("LinkedTxn", [])
-                    if lt.get("TxnType") == "PurchaseOrder"}
-        return {(lt["TxnType"], str(lt["TxnId"])) for line in data.get("Line", []) for lt in links_of(line)}
+        return set() if not data or data.get("status") == "Deleted" else linked(data)
 
     me = (new or old or {}).get("Id")
     before, after = targets(old), targets(new)
@@ -535,13 +562,10 @@ def _relink(co: Company, kind: str, new: dict | None, old: dict | None,
         data["LinkedTxn"] = links
         if target_kind == "PurchaseOrder":
             data["POStatus"] = "Closed" if any(lt.get("TxnType") == "Bill" for lt in links) else "Open"
+        elif target_kind == "TimeActivity":
+            data["BillableStatus"] = "HasBeenBilled" if any(lt.get("TxnType") == "Invoice" for lt in links) \
+                else "Billable"
         co.touch(TYPES[target_kind], data)
-
-
-def voided_bill_payment(data: dict) -> None:
-    """A voided bill payment keeps its pay type and account; its lines and amount go."""
-    data["Line"] = []
-    data["TotalAmt"] = 0
 
 
 # -- tax service --------------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "Payment": frozenset({
         "ARAccountRef", "CreditCardPayment", "CurrencyRef", "CustomerRef", "DepositToAccountRef",
         "ExchangeRate", "Id", "Line", "MetaData", "PaymentMethodRef", "PaymentRefNum", "PrivateNote",
-        "ProcessPayment", "ProjectRef", "SyncToken", "TaxExemptionRef", "TotalAmt",
+        "ProcessPayment", "ProjectRef", "SyncToken", "TaxExemptionRef", "TotalAmt", "LinkedTxn",
         "TransactionLocationType", "TxnDate", "TxnSource", "TxnStatus", "UnappliedAmt", "domain", "sparse",
         "status",
     }),
@@ -161,7 +161,7 @@ FIELDS.update({
         "AttachableRef", "BillableStatus", "BreakHours", "BreakMinutes", "ClassRef", "CostRate", "CustomerRef",
         "DepartmentRef", "Description", "EmployeeRef", "EndTime", "HourlyRate", "Hours", "Id", "ItemRef", "MetaData",
         "Minutes", "NameOf", "StartTime", "SyncToken", "Taxable", "TxnDate", "VendorRef", "domain", "sparse",
-        "status", "TransactionLocationType", "ProjectRef", "PayrollItemRef"}),
+        "status", "TransactionLocationType", "ProjectRef", "PayrollItemRef", "LinkedTxn"}),
     "Class": frozenset({"Active", "FullyQualifiedName", "Id", "MetaData", "Name", "ParentRef", "SubClass",
                         "SyncToken", "domain", "sparse"}),
     "Department": frozenset({"Active", "FullyQualifiedName", "Id", "MetaData", "Name", "ParentRef", "SubDepartment",

@@ -243,3 +243,29 @@ def test_company_currencies_in_a_multicurrency_company(company: Callable) -> Non
         c.Code = "EUR"
         c.save(qb=single)
     assert "Multicurrency is not enabled" in exc.value.detail
+
+
+def test_an_invoice_bills_time_once(qb: QuickBooks) -> None:
+    customer = new_customer(qb, "Weiskopf Consulting")
+    emp = Employee()
+    emp.DisplayName, emp.BillRate = "John Johnson", 60
+    emp = emp.save(qb=qb)
+    t = TimeActivity()
+    t.NameOf, t.EmployeeRef, t.CustomerRef, t.Hours = "Employee", emp.to_ref(), customer.to_ref(), 2
+    time = t.save(qb=qb)
+    inv = Invoice()
+    inv.CustomerRef, inv.Line = customer.to_ref(), [item_line(120, item_id="2", qty=2, price=60)]
+    inv.Line[0].LinkedTxn = [{"TxnId": time.Id, "TxnType": "TimeActivity"}]
+    inv = inv.save(qb=qb)
+    billed = TimeActivity.get(time.Id, qb=qb)
+    assert billed.BillableStatus == "HasBeenBilled"
+    billed.BillableStatus = "Billable"  # a full update cannot unbill it
+    assert billed.save(qb=qb).BillableStatus == "HasBeenBilled"
+    again = Invoice()
+    again.CustomerRef, again.Line = customer.to_ref(), [item_line(120)]
+    again.Line[0].LinkedTxn = [{"TxnId": time.Id, "TxnType": "TimeActivity"}]
+    with pytest.raises(QuickbooksException) as exc:
+        again.save(qb=qb)
+    assert "already billed" in exc.value.detail
+    inv.delete(qb=qb)
+    assert TimeActivity.get(time.Id, qb=qb).BillableStatus == "Billable"

@@ -374,3 +374,17 @@ def test_editing_a_part_paid_bill_keeps_what_was_paid(qb: QuickBooks, books: tup
     with pytest.raises(QuickbooksException) as exc:
         bill.save(qb=qb)
     assert "less than the payments applied" in exc.value.detail
+
+
+def test_a_bill_line_can_name_its_purchase_order(qb: QuickBooks, books: tuple[Vendor, Account]) -> None:
+    vendor, _ = books
+    po = PurchaseOrder()
+    po.VendorRef, po.Line = vendor.to_ref(), [_item_line(20, "1")]
+    po = po.save(qb=qb)
+    line = _item_line(20, "1")
+    line.LinkedTxn = [po.to_linked_txn()]
+    bill = Bill()
+    bill.VendorRef, bill.Line = vendor.to_ref(), [line]
+    bill = bill.save(qb=qb)
+    assert [(lt.TxnId, lt.TxnType) for lt in bill.LinkedTxn] == [(po.Id, "PurchaseOrder")]
+    assert PurchaseOrder.get(po.Id, qb=qb).POStatus == "Closed"
