@@ -398,3 +398,28 @@ def test_demo_write_settings_points_at_the_servers_it_started(tmp_path):
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", s.hubspot.base_url) and s.hubspot.base_url != s.quickbooks.base_url
     assert s.quickbooks.realm_id in out.stdout and s.quickbooks.base_url in out.stdout  # as the tables show them
     assert s.hubspot.tier == "enterprise" and s.hubspot.access_token and s.quickbooks.refresh_token
+
+
+# -- issue 14: payments by name, state beside its settings file ---------------------------------
+
+def test_pair_payments_is_accepted_by_status_and_sync(sims, synced, capsys):
+    page = status_json(capsys, "--settings", synced["path"], "--pair", "payments", "--status", "synced")
+    assert page["counts"] == {"payments": {"synced": 0, "failed": 0, "excluded": 0, "pending": 0}}
+    capsys.readouterr()
+    # payments sync with their invoices, under the invoices pair's settings: the pass runs both
+    assert main(["sync", "--settings", synced["path"], "--pair", "payments"]) == 0
+    out = capsys.readouterr().out.split("Sync pass")[1]
+    rows = [line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│")]
+    assert rows == ["invoices", "payments"]
+
+
+def test_a_relative_sqlite_state_is_beside_the_settings_file(sims, tenants, tmp_path, monkeypatch):
+    company, portal = tenants
+    folder, elsewhere = tmp_path / "config", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    settings = for_simulators(company, portal, state="sqlite:///sync-state.db")
+    path = write_yaml(folder / "settings.yaml", settings.to_dict())
+    monkeypatch.chdir(elsewhere)
+    assert main(["sync", "--settings", path, "--pair", "contacts"]) == 0
+    assert (folder / "sync-state.db").exists() and not (elsewhere / "sync-state.db").exists()
