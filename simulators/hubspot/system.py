@@ -30,6 +30,7 @@ SEARCH_PER_SECOND = 5
 OPEN_PATHS = ("/oauth/", "/_sim")
 DEVELOPER_PATHS = ("/webhooks/v3/",)
 OBJECT_PATH = re.compile(r"^/crm/v[34]/(?:objects|properties|associations)/([^/]+)")
+PIPELINE_PATH = re.compile(r"^/crm/v3/pipelines/([^/]+)")
 READ_SUFFIXES = ("/search", "/batch/read")
 WEBHOOK_RETRIES = (60, 300, 900, 3600)  # HubSpot retries up to 10 times over 24 h (schedule unpublished)
 
@@ -40,6 +41,15 @@ def json_response(body: object, status: int = 200, headers: dict | None = None) 
 
 def required_scope(request: Request) -> list[str] | None:
     """The scopes a request needs: any one of them is enough (None: no scope check)."""
+    if request.path.startswith("/crm/v3/owners"):
+        return ["crm.objects.owners.read"]
+    piped = PIPELINE_PATH.match(request.path)
+    if piped:  # a pipeline is read and written with its object type's scopes; tickets have one scope
+        kind = resolve_type(piped.group(1))
+        action = "read" if request.method == "GET" else "write"
+        if piped.group(1).lower() in ("tickets", "0-5"):
+            return ["tickets"]
+        return [f"{kind.scope}.{action}"] if kind is not None else None
     m = OBJECT_PATH.match(request.path)
     if not m:
         return None

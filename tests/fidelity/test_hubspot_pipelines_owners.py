@@ -9,7 +9,7 @@ import requests
 from hubspot import HubSpot
 from hubspot.crm.deals import SimplePublicObjectInput, SimplePublicObjectInputForCreate
 from hubspot.crm.pipelines import PipelineInput, PipelinePatchInput, PipelineStageInput, PipelineStagePatchInput
-from hubspot_sdk import refused
+from hubspot_sdk import Raw, error_body, refused
 
 from simulators.sims import HUBSPOT_URL, Simulators
 
@@ -142,3 +142,19 @@ def test_owners_added_and_deactivated_in_settings(hs: HubSpot, hubspot_portal: d
 def test_an_owner_needs_an_email(hubspot_portal: dict, body: dict) -> None:
     r = requests.post(f"{HUBSPOT_URL}/_sim/hubspot/{hubspot_portal['portalId']}/owners", json=body, timeout=5)
     assert r.status_code == 400
+
+
+def test_scopes(sims: Simulators, hubspot_portal: dict) -> None:
+    portal = hubspot_portal["portalId"]
+    token = "pat-na1-99999999-2222-3333-4444-555555555555"
+    sims.runtime.store.put_credential(token, "access", portal, f"private-app-{portal}-deals", None,
+                                      {"kind": "private", "scopes": ["crm.objects.deals.read"]})
+    raw = Raw(token)
+    assert raw.get("/crm/v3/pipelines/deals").status_code == 200
+    body = error_body(raw.post("/crm/v3/pipelines/deals", {"label": "X", "displayOrder": 1, "stages": []}), 403,
+                      "MISSING_SCOPES")
+    assert body["errors"][0]["context"]["requiredGranularScopes"] == ["crm.objects.deals.write"]
+    body = error_body(raw.get("/crm/v3/owners"), 403, "MISSING_SCOPES")
+    assert body["errors"][0]["context"]["requiredGranularScopes"] == ["crm.objects.owners.read"]
+    body = error_body(raw.get("/crm/v3/pipelines/tickets"), 403, "MISSING_SCOPES")
+    assert body["errors"][0]["context"]["requiredGranularScopes"] == ["tickets"]
