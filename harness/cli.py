@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from harness import dashboard
 from simulators.sims import Simulators
@@ -351,7 +351,8 @@ def run_scenarios(args: argparse.Namespace) -> int:
         paths.extend(found)
     results: list[dict] = []
     for number, path in enumerate(paths, 1):
-        row = {"file": str(path), "scenario": "", "rules": [], "steps": 0, "seconds": 0.0, "failures": []}
+        row: dict[str, Any] = {"file": str(path), "scenario": "", "rules": [], "steps": 0, "seconds": 0.0,
+                               "failures": []}
         started = time.perf_counter()
         try:
             result = run(path, make_sync=make_sync)
