@@ -173,6 +173,7 @@ QUERYABLE_FIELDS: dict[str, set[str]] = {
                              "ItemRef", "BillableStatus"},
     "Attachable": _BASE | {"FileName", "ContentType", "Category", "Note"},
     "RecurringTransaction": set(_BASE),
+    "CreditCardPayment": _BASE | {"TxnDate", "Amount", "CreditCardAccountRef", "BankAccountRef", "VendorRef"},
 }
 
 

@@ -110,6 +110,8 @@ class QuickBooks:
             raise ValueError("seed must be 'sample', 'empty' or 'intuit-sample'")
         if seed == "intuit-sample" and str(options.get("country", "US")).upper() != "US":
             raise ValueError("the intuit-sample company is a US company")
+        if seed == "intuit-sample":  # the sample company's sales forms carry the custom field "Crew #"
+            options = {"customFields": ["Crew #"], **options}
         realm = create_company(self.rt, options)
         if seed == "sample":
             from .seed import seed_sample

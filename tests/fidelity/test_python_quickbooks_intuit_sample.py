@@ -11,6 +11,7 @@ from quickbooks import QuickBooks
 from quickbooks.objects.account import Account
 from quickbooks.objects.bill import Bill
 from quickbooks.objects.company_info import CompanyInfo
+from quickbooks.objects.creditcardpayment_entity import CreditCardPayment
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.employee import Employee
 from quickbooks.objects.invoice import Invoice
@@ -101,3 +102,13 @@ def test_the_same_clock_gives_the_same_company(sims: Simulators) -> None:
 def test_the_seed_is_a_us_company_only(sims: Simulators) -> None:
     r = requests.post(f"{QBO_URL}/_sim/tenants", json={"seed": "intuit-sample", "country": "GB"}, timeout=10)
     assert r.status_code == 400 and "US company" in r.text
+
+
+def test_the_crew_custom_field_on_sales_forms(sandbox: QuickBooks) -> None:
+    invoice = Invoice.all(max_results=1, qb=sandbox)[0]
+    assert [(f.DefinitionId, f.Name) for f in invoice.CustomField] == [("1", "Crew #")]
+
+
+def test_query_credit_card_payments_by_account(sandbox: QuickBooks) -> None:
+    found = CreditCardPayment.where("CreditCardAccountRef = '41'", qb=sandbox)
+    assert [p.Amount for p in found] == [63.15]
