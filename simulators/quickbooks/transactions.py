@@ -531,12 +531,14 @@ class Application:
     party_ref: str
     targets: dict[str, str]
     positive: str
+    noun: str  # how refusals name the payment
 
 
 APPLICATIONS = {
     "Payment": Application("Customer", "CustomerRef", {"Invoice": "Balance", "CreditMemo": "RemainingCredit"},
-                           "Invoice"),
-    "BillPayment": Application("Vendor", "VendorRef", {"Bill": "Balance", "VendorCredit": "Balance"}, "Bill"),
+                           "Invoice", "payment"),
+    "BillPayment": Application("Vendor", "VendorRef", {"Bill": "Balance", "VendorCredit": "Balance"}, "Bill",
+                               "bill payment"),
 }
 # Which party's Balance a document's open amount counts in, and with which sign.
 PARTY_BALANCES = {"Invoice": ("Customer", "CustomerRef", "Balance", 1),
@@ -569,7 +571,7 @@ def _payment(co: Company, etype: EntityType, data: dict, old: dict | None) -> di
         kind = link.get("TxnType")
         if kind not in spec.targets:
             raise QBOError("620", "Transaction can't be linked",
-                           f"Transaction type {kind} can't be linked to a {etype.name}.", "LinkedTxn")
+                           f"Transaction type {kind} can't be linked to a {spec.noun}.", "LinkedTxn")
         target = co.ref(kind, {"value": link.get("TxnId")}, "LinkedTxn.TxnId", must_be_active=False)
         if target.data.get(spec.party_ref, {}).get("value") != party.data["Id"]:
             raise errors.business(f"The {kind} {target.data['Id']} belongs to another {spec.party.lower()}.",
