@@ -146,6 +146,12 @@ _INSERT_RECORDS = insert(records_table).returning(records_table.c.id, sort_by_pa
 _UPDATE_RECORDS = (update(records_table).where(records_table.c.id == bindparam("record_id"))
                    .values({k: bindparam(k) for k in _VALUE_FIELDS}))
 # folded_match looks records up by their key in any letter case
+# The hottest reads, built once (building a statement costs several times running it on an in-memory state)
+_WATERMARK = select(watermarks_table.c.value).where(watermarks_table.c.pair == bindparam("w_pair"),
+                                                    watermarks_table.c.side == bindparam("w_side"))
+_DIRTY = (select(records_table).where(records_table.c.pair == bindparam("d_pair"), records_table.c.dirty.is_(True),
+                                      records_table.c.id > bindparam("d_after"))
+          .order_by(records_table.c.id).limit(bindparam("d_limit")))
 FOLDED_INDEX = "ix_sync_records_match_folded"
 # (match_key too, so that it covers the query: else SQLite, without statistics, prefers ix_sync_records_match
 # and walks every record of the pair)
@@ -294,10 +300,7 @@ class State:
     def dirty(self, pair: str, after_id: int = 0, limit: int = 990) -> list[Record]:
         """The next dirty records of a pair, in id order (a cursor, so one pass meets each once)."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(records_table)
-                                .where(records_table.c.pair == pair, records_table.c.dirty.is_(True),
-                                       records_table.c.id > after_id)
-                                .order_by(records_table.c.id).limit(limit))
+            rows = conn.execute(_DIRTY, {"d_pair": pair, "d_after": after_id, "d_limit": limit})
             return [self._record(r) for r in rows]
 
     def save(self, records: Sequence[Record], conn: Connection | None = None, now: datetime | None = None) -> None:
@@ -383,10 +386,8 @@ class State:
 
     # -- watermarks ------------------------------------------------------------------------------
     def watermark(self, pair: str, side: str) -> datetime | None:
-        query = select(watermarks_table.c.value).where(and_(watermarks_table.c.pair == pair,
-                                                            watermarks_table.c.side == side))
         with self.engine.connect() as conn:
-            value = conn.execute(query).scalar_one_or_none()
+            value = conn.execute(_WATERMARK, {"w_pair": pair, "w_side": side}).scalar_one_or_none()
         return _aware(value)
 
     def set_watermark(self, pair: str, side: str, value: datetime, conn: Connection | None = None) -> None:
