@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -150,6 +151,9 @@ def body_of(draw: st.DrawFn, base: Any) -> bytes:
 
 ids = st.one_of(st.integers(-5, 50).map(str), st.sampled_from(["0", "abc", "1.5", "99999999999999999999", "-1",
                                                                 "1e5", "%00", "1;DROP"]), st.text(max_size=8))
+# an id as a path segment, percent-encoded as any HTTP client sends it ("?" or "#" raw would end the path), plus
+# escapes that decode to what a client cannot put in a path as it is
+path_ids = st.one_of(ids.map(lambda s: quote(s, safe="")), st.sampled_from(["%00", "%FF", "%C3%28", "..", "%2F"]))
 
 
 # -- targets ---------------------------------------------------------------------------------------------------
@@ -200,7 +204,7 @@ def qbo_calls(draw: st.DrawFn, w: World) -> tuple[str, Call]:
             query["include"] = draw(st.sampled_from(["void", "allowduplicatedocnum", "x,y", ""]))
         return "qbo", Call("POST", f"{base}/{entity}", query, draw(body_of(template)), headers)
     if kind == "read":
-        return "qbo", Call("GET", f"{base}/{draw(st.sampled_from(ENTITIES))}/{draw(ids)}", {}, None, headers)
+        return "qbo", Call("GET", f"{base}/{draw(st.sampled_from(ENTITIES))}/{draw(path_ids)}", {}, None, headers)
     if kind == "query":
         entity = draw(st.sampled_from(["Customer", "Invoice", "Item", "Payment", "Nope"]))
         start = draw(st.one_of(st.integers(-5, 10**20), st.sampled_from(["x", "1e9", "99999999999999999999"])))
@@ -256,10 +260,11 @@ def hubspot_calls(draw: st.DrawFn, w: World) -> tuple[str, Call]:
     if kind == "create":
         return "hubspot", Call("POST", base, query, draw(body_of(props)), headers)
     if kind == "update":
-        return "hubspot", Call("PATCH", f"{base}/{draw(ids)}", query, draw(body_of({"properties": HS_PROPERTIES})),
-                               headers)
+        return "hubspot", Call("PATCH", f"{base}/{draw(path_ids)}", query,
+                               draw(body_of({"properties": HS_PROPERTIES})), headers)
     if kind == "read":
-        return "hubspot", Call(draw(st.sampled_from(["GET", "DELETE"])), f"{base}/{draw(ids)}", query, None, headers)
+        return "hubspot", Call(draw(st.sampled_from(["GET", "DELETE"])), f"{base}/{draw(path_ids)}", query, None,
+                               headers)
     if kind == "list":
         return "hubspot", Call("GET", base, query, None, headers)
     if kind == "batch":
@@ -286,7 +291,7 @@ def hubspot_calls(draw: st.DrawFn, w: World) -> tuple[str, Call]:
                                headers)
     if kind == "assoc":
         to = draw(st.sampled_from(HS_TYPES))
-        path = f"/crm/v4/objects/{otype}/{draw(ids)}/associations/{to}/{draw(ids)}"
+        path = f"/crm/v4/objects/{otype}/{draw(path_ids)}/associations/{to}/{draw(path_ids)}"
         body = draw(body_of([{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}]))
         return "hubspot", Call(draw(st.sampled_from(["PUT", "DELETE", "GET"])), path, {}, body, headers)
     if kind == "webhooks":
@@ -348,7 +353,7 @@ def admin_calls(draw: st.DrawFn, w: World) -> tuple[str, Call]:
         return "hubspot", Call("POST", f"/_sim/hubspot/{portal}/automated-sales-tax", {},
                                draw(body_of({"enabled": True})))
     if kind == "snapshots":
-        return app, Call("POST", f"/_sim/snapshots/{draw(ids)}/restore")
+        return app, Call("POST", f"/_sim/snapshots/{draw(path_ids)}/restore")
     return app, Call("GET", "/_sim/state", {k: draw(st.text(max_size=12)) for k in draw(st.lists(st.sampled_from(
         ["realmId", "portalId", "tenant", "format"]), max_size=3))})
 

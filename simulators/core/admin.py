@@ -52,8 +52,11 @@ def health() -> Response:
 
 @bp.post("/tenants")
 def create_tenant() -> tuple[Response, int]:
+    options = _body()
     try:
-        return jsonify(_system().create_tenant(_body())), 201
+        with _runtime().store.transaction():  # an option refused while seeding leaves no half-made tenant
+            made = _system().create_tenant(options)
+        return jsonify(made), 201
     except (ValueError, TypeError, AttributeError, KeyError) as exc:  # an option of the wrong type: a 400
         raise AdminError(400, f"bad tenant options: {exc}") from exc
 

@@ -7,7 +7,7 @@ dissociated (associations.py). Reads association rows straight from storage, so 
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 from . import catalog, errors, rows
 from .catalog import ObjectType
@@ -111,6 +111,9 @@ def _decimal(value: object, default: Decimal) -> Decimal:
 
 
 def _number_text(value: Decimal) -> str:
-    """A number as HubSpot writes property values: no exponent, no trailing zeros."""
-    text = format(value.quantize(Decimal("0.0001")).normalize(), "f")
+    """A number as HubSpot writes property values: no exponent, no trailing zeros. Any size: a quantity and a
+    price near a double's limit (1e300) multiply beyond the default 28 digits, which quantize cannot hold."""
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, value.adjusted() + 6)
+        text = format(value.quantize(Decimal("0.0001")).normalize(), "f")
     return "0" if text in ("-0", "") else text

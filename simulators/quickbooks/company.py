@@ -25,6 +25,7 @@ NAME_LIMITS = {"DisplayName": 500, "GivenName": 100, "MiddleName": 100, "FamilyN
                "Suffix": 16, "PrintOnCheckName": 110, "CompanyName": 100, "Name": 100, "Sku": 100,
                "Notes": 2000, "Description": 4000, "PrivateNote": 4000, "DocNumber": 21}
 FORBIDDEN = (":", "\t", "\n")
+MAX_INTEGER_DIGITS = 10  # amounts, quantities, rates: "Max 15 digits in 10.5 format" (docs/decisions.md)
 # BookCloseDate: read-only through the API (minor version 21+). Custom field definitions are managed in
 # QBO's settings, not through Preferences (simulator's choice; UNCONFIRMED in the notes).
 READ_ONLY_PREFS = frozenset({("AccountingInfoPrefs", "BookCloseDate"), ("SalesFormsPrefs", "CustomField")})
@@ -586,6 +587,8 @@ def _number(field: str, value: object) -> object:
         raise errors.invalid_type(field, value) from exc
     if not parsed.is_finite():
         raise errors.invalid_type(field, value)
+    if parsed.adjusted() >= MAX_INTEGER_DIGITS:  # 1e60, 12345678901234567890: more than QBO keeps (2080)
+        raise errors.number_out_of_range(field, value, MAX_INTEGER_DIGITS)
     if isinstance(value, str):
         return int(parsed) if parsed == parsed.to_integral_value() and parsed.as_tuple().exponent >= 0 \
             else float(parsed)

@@ -67,6 +67,15 @@ def string_length(field: str, maximum: int, supplied: int) -> QBOError:
                     f"supported. Supplied length:{supplied}", field)
 
 
+def number_out_of_range(field: str, value: object, digits: int) -> QBOError:
+    """A number with more digits before the decimal point than QBO keeps ("Max 15 digits in 10.5 format" in
+    Intuit's field descriptions); code 2080 is in QBO's number range (2080-2110), the wording is the simulator's
+    (docs/decisions.md)."""
+    return QBOError("2080", "Invalid Number",
+                    f"Invalid Number : {field} supports at most {digits} digits before the decimal point. "
+                    f"Supplied value:{value}", field)
+
+
 def invalid_chars(field: str) -> QBOError:
     return QBOError("2040", "Invalid String",
                     f"String contains invalid characters ':' , '\\t' or '\\n' in {field}", field)

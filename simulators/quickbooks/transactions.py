@@ -210,7 +210,7 @@ def _doc_number(co: Company, etype: EntityType, data: dict, old: dict | None, op
     if len(given) > 21:
         raise errors.string_length("DocNumber", 21, len(given))
     data["DocNumber"] = given
-    if given.isdigit():  # QBO's own numbering goes on from the highest number used
+    if given.isdigit() and int(given) <= MAX_SEQUENCED:  # QBO's own numbering goes on from the highest number used
         co.store.raise_value(co.realm, f"doc:{etype.doc_numbers[0]}", int(given))
     if custom and "allowduplicatedocnum" not in options:
         clash = co.store.find_doc_number(co.realm, etype.doc_numbers, given)
@@ -222,6 +222,9 @@ def _doc_number(co: Company, etype: EntityType, data: dict, old: dict | None, op
 FIRST_DOC_NUMBER = "1001"  # QBO's first number, as its own auto-numbering starts (above)
 TRAILING_DIGITS = re.compile(r"\d+$")
 MAX_DOC_NUMBER = 21  # DocNumber's length limit (2050)
+# The highest given number QBO's own numbering goes on from: a longer one ("99999999999") is kept as given but
+# does not move the sequence, which stays a 32-bit counter on every database (docs/decisions.md).
+MAX_SEQUENCED = 999_999_999
 
 
 def suggested_doc_number(co: Company, etype: EntityType) -> str | None:
