@@ -119,6 +119,8 @@ def _main(argv: list[str] | None) -> int:
                      help="with --sync-command: seconds one pass may take (default 300)")
     run.add_argument("--json", action="store_true", help="print the results as one JSON document instead of a table")
     run.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML to FILE (for CI)")
+    run.add_argument("--shard", type=shard, metavar="I/N", help="run only the I-th of N shares of the files (1 ≤ I ≤ "
+                     "N; each machine of a CI matrix its own I): every file falls in exactly one share")
     run.set_defaults(run=run_scenarios)
     saved = scenario_sub.add_parser("from-failure", help="turn the last history the property tests ran (after a "
                                     "failure: the shrunk failing one) into a scenario file")
@@ -331,6 +333,14 @@ def _walkthrough(info: dict) -> None:
 
 
 
+def shard(text: str) -> tuple[int, int]:
+    """``I/N`` (``--shard``) as ``(I, N)``, 1 ≤ I ≤ N."""
+    index, sep, count = text.partition("/")
+    if not (sep and index.strip().isdigit() and count.strip().isdigit() and 1 <= int(index) <= int(count)):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected I/N with 1 <= I <= N, e.g. 2/4")
+    return int(index), int(count)
+
+
 def run_scenarios(args: argparse.Namespace) -> int:
     """``hsqbo scenario run``: 0 when every scenario passes, 1 when one fails, 2 when a file is wrong or no
     scenario was found. Every file is run and reported, whatever happened to the others; a line on stderr as
@@ -349,6 +359,10 @@ def run_scenarios(args: argparse.Namespace) -> int:
             missing = "no *.yaml scenario file in the folder" if Path(target).is_dir() else "no such file or folder"
             raise UsageError(f"{target}: {missing}; nothing was run")
         paths.extend(found)
+    if args.shard:
+        index, count = args.shard
+        paths = [p for k, p in enumerate(sorted(set(paths), key=str)) if k % count == index - 1]
+        print(f"shard {index}/{count}: {len(paths)} file(s)", file=sys.stderr, flush=True)
     results: list[dict] = []
     for number, path in enumerate(paths, 1):
         row: dict[str, Any] = {"file": str(path), "scenario": "", "rules": [], "steps": 0, "seconds": 0.0,
