@@ -29,6 +29,8 @@ credentials of the scenario's company and portal:
 ``_CLIENT_SECRET_FOR_WEBHOOKS``,
 ``_TIER``
 ``OAUTHLIB_INSECURE_TRANSPORT=1``      the simulators speak plain http on loopback
+``HSQBO_CLOCK=simulators``,            the simulators' clock (``GET`` / ``POST {"advance": s}``): ``hsqbo sync``
+``HSQBO_CLOCK_URL``                    reads it and advances it instead of sleeping for quotas and back-off
 =====================================  ==================================================================
 
 A non-zero exit fails the scenario at that step with the tail of the command's stderr; so does a timeout.
@@ -189,6 +191,8 @@ class CommandSync:
             "HSQBO_HUBSPOT_REFRESH_TOKEN": h.refresh_token, "HSQBO_HUBSPOT_PORTAL_ID": h.portal_id,
             "HSQBO_HUBSPOT_CLIENT_SECRET_FOR_WEBHOOKS": h.client_secret_for_webhooks, "HSQBO_HUBSPOT_TIER": h.tier,
             "OAUTHLIB_INSECURE_TRANSPORT": "1",
+            # `hsqbo sync` reads the simulators' clock and advances it instead of sleeping (quota waits, back-off)
+            "HSQBO_CLOCK": "simulators", "HSQBO_CLOCK_URL": q.base_url.rstrip("/") + "/_sim/clock",
         }
         if self.clock is not None:
             values["HSQBO_NOW"] = self.clock.now().isoformat()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -148,6 +149,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                            "(0 = any free port)")
     sync.add_argument("--webhooks-host", default="127.0.0.1", metavar="HOST",
                       help="interface the webhook receiver binds (default 127.0.0.1)")
+    sync.add_argument("--clock", choices=("system", "simulators"), default=os.environ.get("HSQBO_CLOCK") or "system",
+                      help="simulators: read the simulators' clock (GET /_sim/clock on the QuickBooks URL, or "
+                           "$HSQBO_CLOCK_URL) and turn each wait (quota pacing, Retry-After, back-off) into an advance "
+                           "of it instead of a sleep; system (default; $HSQBO_CLOCK): wait in real time, as against "
+                           "the real systems")
     sync.set_defaults(run=run_sync)
 
     status = sub.add_parser("status", help="sync status from the engine's state: counts, records, activity",
@@ -374,7 +380,17 @@ def run_sync(args: argparse.Namespace) -> int:
 
     from sync.engine import Engine
 
-    engine = _engine(Engine, settings, args.settings)  # the system clock
+    clock = None  # the system clock
+    if getattr(args, "clock", "system") == "simulators":
+        from sync.clock import SimulatorsClock
+
+        url = os.environ.get("HSQBO_CLOCK_URL") or settings.quickbooks.base_url.rstrip("/") + "/_sim/clock"
+        clock = SimulatorsClock(url)
+        try:
+            clock.now()
+        except Exception as err:  # noqa: BLE001 - any failure: this is no simulator's clock
+            raise UsageError(f"--clock simulators: no simulators' clock answers at {url}: {first_line(err)}") from err
+    engine = _engine(lambda s: Engine(s, clock=clock), settings, args.settings)
     try:
         report = first_pass(engine, chosen)
         refused = credentials_problem(report)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import requests
 
 
 class Clock(Protocol):
@@ -53,3 +56,32 @@ class VirtualClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             self._clock.advance(seconds)
+
+
+class SimulatorsClock:
+    """The simulators' clock read and moved over their admin API (``{url}`` is ``…/_sim/clock``).
+
+    ``now()`` is the simulators' time; ``sleep()`` advances it instead of waiting, so quota pacing, ``Retry-After``
+    and back-off cost no real time against the simulators (``hsqbo sync --clock simulators``). Real systems have no
+    such endpoint: against them the engine keeps the :class:`SystemClock`.
+    """
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        import requests  # here: the engine's other clocks need no HTTP
+
+        self.url = url
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.slept = 0.0  # virtual seconds advanced, for reports and benchmarks
+
+    def _answer(self, response: requests.Response) -> datetime:
+        response.raise_for_status()
+        return datetime.fromisoformat(str(response.json()["now"]).replace("Z", "+00:00"))
+
+    def now(self) -> datetime:
+        return self._answer(self.session.get(self.url, timeout=self.timeout))
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._answer(self.session.post(self.url, json={"advance": seconds}, timeout=self.timeout))
+            self.slept += seconds
