@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 import requests
 
 from .clients import qbo_query as q
-from .clients.http import ApiError
+from .clients.http import ApiError, loads
 from .clients.hubspot import HubSpotClient
 from .clients.quickbooks import QuickBooksClient
 from .clock import Clock, SystemClock
@@ -350,8 +350,9 @@ class Engine:
                                      for k, values in payload.get("hubspot", {}).items() if int(k) in by_id]
             try:
                 if intent["target"] == QUICKBOOKS:
-                    answers = self.quickbooks.batch(payload["items"], request_id=intent["request_id"])
-                    batch.record_quickbooks(payload["items"], answers, intent["id"])
+                    items = loads(payload["items_json"]) if "items_json" in payload else payload["items"]
+                    answers = self.quickbooks.batch(items, request_id=intent["request_id"])
+                    batch.record_quickbooks(items, answers, intent["id"])
                     batch.after_replay()
                 else:
                     result = self.hubspot.batch_upsert(rules.hubspot_type, payload["inputs"],

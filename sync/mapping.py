@@ -82,11 +82,12 @@ def write_qbo(body: dict, path: str, value: str, kind: str = "text") -> None:
 
 
 def qbo_value(value: str, kind: str) -> object:
+    """A canonical value as QBO's JSON carries it: numbers as int or Decimal, booleans as JSON booleans."""
     if value == "":
         return None if kind in ("number", "bool") else ""
-    if kind == "number":
+    if kind == "number":  # exact: a Decimal, written as such by the clients' JSON (never a float)
         number = Decimal(value)
-        return int(number) if number == number.to_integral() else float(number)
+        return int(number) if number == number.to_integral() else number
     if kind == "bool":
         return value == "true"
     return value

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import requests
 
-from .clients.http import ApiError
+from .clients.http import ApiError, dumps
 from .clients.hubspot import BatchResult, HubSpotClient
 from .clients.quickbooks import QuickBooksClient
 from .clock import Clock
@@ -252,7 +252,9 @@ class ChunkPlanner:
             intent = None
             if any(i["operation"] == "create" for i in chunk):
                 # with what the merge still sends to HubSpot: a replay must not lose that half (a crash after QBO)
-                payload = {"items": chunk, "record_ids": ids, "bases": self._bases(ids), "docs": self._docs(ids),
+                # the items as JSON text: their amounts are Decimals, which the state's JSON columns cannot hold
+                payload = {"items_json": dumps(chunk).decode(), "record_ids": ids, "bases": self._bases(ids),
+                           "docs": self._docs(ids),
                            "hubspot": {str(r.id): values for r, values, _ in self.hubspot_updates if r.id in ids}}
                 intent = self.ctx.state.add_intent(self.pair, QUICKBOOKS, request_id, payload,
                                                       self.ctx.clock.now())

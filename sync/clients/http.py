@@ -7,10 +7,12 @@ always repeated; a 5xx or a lost connection may hide a write that did happen, so
 
 from __future__ import annotations
 
+import json as jsonlib
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -209,8 +211,13 @@ class HttpClient:
             self.calls += 1
             self.calls_by_kind[kind] += 1
             all_headers = {**(self._auth_headers() if authenticated else {}), **(headers or {})}
+            payload: dict | bytes | None = data
+            if json is not None:  # our own encoding: exact Decimals (requests' would refuse them)
+                payload = dumps(json)
+                if not any(k.lower() == "content-type" for k in all_headers):
+                    all_headers["Content-Type"] = "application/json"
             try:
-                resp = self.session.request(method, url, params=params, json=json, data=data, headers=all_headers,
+                resp = self.session.request(method, url, params=params, data=payload, headers=all_headers,
                                             auth=auth, timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout):
                 self._settle(kind)
@@ -254,6 +261,29 @@ class HttpClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+def dumps(value: object) -> bytes:
+    """``value`` as JSON, a Decimal written as the exact number it is: an amount is never a float on the wire
+    (``float("99999999999999999999.99")`` is ``1e+20``)."""
+    return _json_text(value).encode("utf-8")
+
+
+def _json_text(value: object) -> str:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a JSON number: {value}")
+        return format(value, "f")
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{jsonlib.dumps(str(k))}: {_json_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_json_text(v) for v in value) + "]"
+    return jsonlib.dumps(value, allow_nan=False)
+
+
+def loads(text: str | bytes) -> Any:
+    """JSON with its non-integer numbers as Decimals (the inverse of :func:`dumps`)."""
+    return jsonlib.loads(text, parse_float=Decimal)
 
 
 def ms_epoch(when: datetime) -> int:

@@ -49,6 +49,11 @@ class QuickBooksError(ApiError):
     def detail(self) -> str:
         return str(self.errors[0].get("Detail") or "") if self.errors else ""
 
+    @property
+    def element(self) -> str:
+        """The field the first error names ("DisplayName", "Sku", "Line.Amount"), or ""."""
+        return str(self.errors[0].get("element") or "") if self.errors else ""
+
 
 def _error_item(code: object, message: object, detail: object, element: object) -> dict:
     return {"code": "" if code is None else str(code), "Message": message or "", "Detail": detail or "",

@@ -23,6 +23,7 @@ from ..mapping import (
     snapshot_qbo,
     write_qbo,
 )
+from ..outcomes import qbo_field_reason
 from ..planner import ChunkPlanner
 from ..state import HUBSPOT, QUICKBOOKS, Observation, Record
 
@@ -163,7 +164,9 @@ class Pair:
         return record.match_key or "", self.hubspot_properties_for(values, maps)
 
     def qbo_failure(self, error: QuickBooksError, creating: bool) -> str:
-        return "rejected_by_quickbooks"
+        """The reason for QBO's refusal of a write: the field it names when it refused one field's value (its
+        reason and rule, outcomes.QBO_FIELD_REASONS), else rejected_by_quickbooks."""
+        return qbo_field_reason(error.code, error.element) or "rejected_by_quickbooks"
 
     def hubspot_failure(self, error: dict) -> str:
         return "rejected_by_hubspot"

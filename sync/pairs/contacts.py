@@ -127,9 +127,7 @@ class Contacts(Pair):
     def qbo_failure(self, error: QuickBooksError, creating: bool) -> str:
         if error.code == "6240":
             return "duplicate_display_name"  # D2: never renamed, never retried until the record changes
-        if error.code in ("2040", "2050"):
-            return "invalid_name"
-        return "rejected_by_quickbooks"
+        return super().qbo_failure(error, creating)  # a field's value: the field QBO names (name D1, email D3…)
 
     def hubspot_failure(self, error: dict) -> str:
         text = f"{error.get('message', '')} {error.get('category', '')}"

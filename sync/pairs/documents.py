@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..mapping import canonical
+from ..outcomes import qbo_field_reason
 from ..state import HUBSPOT, QUICKBOOKS, Record
 
 if TYPE_CHECKING:
@@ -135,6 +136,9 @@ def invoice_failure(error: QuickBooksError) -> str:
         return "duplicate_doc_number"  # F6 / edge 30: also when a credit memo has the number
     if error.code in ("6200", "6210"):
         return "period_closed"  # I4 / edge 37
+    field = qbo_field_reason(error.code, error.element)
+    if field is not None:
+        return field  # one field's value: the invoice number (F6), an amount or a description (B3)
     if "revenue recognition" in words or "service date" in words:
         return "service_date_required"  # F5 / edge 36
     if "currency" in words:

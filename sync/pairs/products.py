@@ -92,9 +92,7 @@ class Products(Pair):
     def qbo_failure(self, error: QuickBooksError, creating: bool) -> str:
         if error.code == "6240":
             return "duplicate_name"
-        if error.code in ("2040", "2050"):
-            return "invalid_name"
-        return "rejected_by_quickbooks"
+        return super().qbo_failure(error, creating)  # a field's value: the field QBO names (SKU E1, name E1…)
 
 
 def ensure_custom_line_item(qbo: QuickBooksClient, state: State, income_account: dict) -> str:
