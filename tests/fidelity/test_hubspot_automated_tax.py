@@ -116,4 +116,4 @@ def test_the_admin_route_knows_only_hubspot_portals(sims: Simulators) -> None:
 def test_the_tenant_option_must_be_a_boolean(sims: Simulators) -> None:
     r = requests.post(f"{sims.hubspot_url}/_sim/tenants", json={"seed": "empty", "automatedSalesTax": "yes"},
                       timeout=TIMEOUT)
-    assert (r.status_code, r.json()) == (400, {"error": "automatedSalesTax must be true or false"})
+    assert (r.status_code, r.json()) == (400, {"error": "bad tenant options: automatedSalesTax must be true or false"})

@@ -119,7 +119,7 @@ def test_unknown_realms_and_editions(sims: Simulators, hubspot_portal: dict) -> 
         assert r.status_code == 404 and r.json() == {"error": f"no tenant {realm}"}
     r = requests.post(f"{QBO_URL}/_sim/tenants", json={"seed": "empty", "edition": "enterprise"}, timeout=10)
     assert r.status_code == 400
-    assert r.json() == {"error": "edition must be one of simple, essentials, plus, advanced"}
+    assert r.json() == {"error": "bad tenant options: edition must be one of simple, essentials, plus, advanced"}
 
 
 # -- approve draft invoice -------------------------------------------------------------------------
