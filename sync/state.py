@@ -29,7 +29,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    and_,
     bindparam,
     create_engine,
     func,
@@ -152,6 +151,12 @@ _WATERMARK = select(watermarks_table.c.value).where(watermarks_table.c.pair == b
 _DIRTY = (select(records_table).where(records_table.c.pair == bindparam("d_pair"), records_table.c.dirty.is_(True),
                                       records_table.c.id > bindparam("d_after"))
           .order_by(records_table.c.id).limit(bindparam("d_limit")))
+_INSERT_WATERMARK = insert(watermarks_table).values(pair=bindparam("w_pair"), side=bindparam("w_side"),
+                                                    value=bindparam("w_value"))
+_UPDATE_WATERMARK = (update(watermarks_table).where(watermarks_table.c.pair == bindparam("w_pair"),
+                                                    watermarks_table.c.side == bindparam("w_side"))
+                     .values(value=bindparam("w_value")))
+_RECORDS_OF_PAIR = select(records_table).where(records_table.c.pair == bindparam("r_pair")).order_by(records_table.c.id)
 FOLDED_INDEX = "ix_sync_records_match_folded"
 # (match_key too, so that it covers the query: else SQLite, without statistics, prefers ix_sync_records_match
 # and walks every record of the pair)
@@ -331,6 +336,9 @@ class State:
     def records(self, pair: str | None = None, status: str | None = None, reason: str | None = None,
                 text: str | None = None, offset: int = 0, limit: int | None = None) -> list[Record]:
         """Records filtered for the status view (H2), newest change last."""
+        if pair and not (status or reason or text or offset) and limit is None:  # a pair's records: built once
+            with self.engine.connect() as conn:
+                return [self._record(r) for r in conn.execute(_RECORDS_OF_PAIR, {"r_pair": pair})]
         query = select(records_table).where(*self._filters(pair, status, reason, text)).order_by(records_table.c.id)
         if limit is not None:
             query = query.limit(limit)
@@ -396,11 +404,8 @@ class State:
         if current is not None and value <= current:
             return
         with self._conn(conn, write=True) as c:
-            if current is None:
-                c.execute(insert(watermarks_table).values(pair=pair, side=side, value=value))
-            else:
-                c.execute(update(watermarks_table).where(and_(watermarks_table.c.pair == pair,
-                                                              watermarks_table.c.side == side)).values(value=value))
+            values = {"w_pair": pair, "w_side": side, "w_value": value}
+            c.execute(_INSERT_WATERMARK if current is None else _UPDATE_WATERMARK, values)
 
     # -- intents: writes sent but not yet recorded ----------------------------------------------
     def add_intent(self, pair: str, target: str, request_id: str, payload: dict, now: datetime) -> int:
