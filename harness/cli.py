@@ -60,6 +60,9 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed-number", type=int, default=0, help="faker seed: same number, same data")
     p.add_argument("--write-settings", metavar="FILE", help="write the sync engine's settings for these servers "
                    "and the ready-made company and portal to FILE (then: hsqbo sync --settings FILE)")
+    p.add_argument("--admin-token", metavar="TOKEN", help="guard the admin API (/_sim/): every request to it must "
+                   "send 'Authorization: Bearer TOKEN' or 'X-Hsqbo-Admin-Token: TOKEN' (default: $HSQBO_ADMIN_TOKEN, "
+                   "else unguarded)")
     dashboard.add_argument(p)
 
 
@@ -137,8 +140,11 @@ def _start(args: argparse.Namespace) -> tuple[Simulators, AbstractContextManager
         check_listen(args.host, number, f"--host/{option}")
     if args.quickbooks_port and args.quickbooks_port == args.hubspot_port:
         raise UsageError(f"--quickbooks-port and --hubspot-port are both {args.quickbooks_port}: give them two ports")
+    token = admin_token(args)
+    if not is_loopback(args.host):
+        print(exposure_warning(args.host, token), file=sys.stderr, flush=True)
     try:
-        sims = Simulators(db=args.db)
+        sims = Simulators(db=args.db, admin_token=token)
     except Exception as err:
         if args.db and is_database_error(err):
             raise database_problem(args.db, err, "--db") from err
@@ -150,17 +156,47 @@ def _start(args: argparse.Namespace) -> tuple[Simulators, AbstractContextManager
         raise UsageError(listen_problem(args.host, 0, err, "--host/--quickbooks-port/--hubspot-port")) from err
     ready = time.perf_counter() - started
     company = _new_tenant(sims.quickbooks, {"country": args.country, "seed": args.seed,
-                                            "seedNumber": args.seed_number})
+                                            "seedNumber": args.seed_number}, sims.admin_headers())
     portal = _new_tenant(sims.hubspot, {"tier": args.tier, "currency": args.currency,
                                         "seed": args.seed.replace("intuit-", ""),  # HubSpot: the sample portal
-                                        "seedNumber": args.seed_number})
+                                        "seedNumber": args.seed_number}, sims.admin_headers())
     return sims, servers, {"servers": handles, "company": company, "portal": portal}, ready
 
 
-def _new_tenant(app: Flask, options: dict) -> dict:
+def admin_token(args: argparse.Namespace) -> str | None:
+    """The admin API's token: --admin-token, else $HSQBO_ADMIN_TOKEN, else none (unguarded)."""
+    import os
+
+    from simulators.core.admin import ADMIN_TOKEN_ENV
+
+    return args.admin_token or os.environ.get(ADMIN_TOKEN_ENV) or None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.strip().lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: another interface's, as far as we can tell
+
+
+def exposure_warning(host: str, token: str | None) -> str:
+    """The one line ``serve`` prints on stderr when it listens beyond loopback."""
+    guard = ("guarded by --admin-token" if token else
+             "unguarded: anyone who reaches it can read and change everything (set --admin-token or HSQBO_ADMIN_TOKEN)")
+    return (f"hsqbo: warning: --host {host} is not loopback: other machines reach the simulators, their admin API "
+            f"(/_sim/: tenants, state dumps, faults, clock) and every tenant's client secrets and tokens; the admin "
+            f"API is {guard}")
+
+
+def _new_tenant(app: Flask, options: dict, headers: dict[str, str]) -> dict:
     """A ready-made tenant, made through the admin API (so the journal shows it) but in-process."""
     body = json.dumps(options, allow_nan=False)  # as ``requests.post(json=options)`` sends it
-    r = app.test_client().post("/_sim/tenants", data=body, content_type="application/json")
+    r = app.test_client().post("/_sim/tenants", data=body, content_type="application/json", headers=headers)
     if r.status_code >= 400:
         answer = (r.get_json(silent=True) or {}).get("error", r.status_code)
         raise UsageError(f"the simulator refused the ready-made tenant ({answer}): check --country, --currency, "

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
 
+from .core.admin import admin_headers
 from .core.runtime import Runtime
 from .core.server import ServerThread
 from .hubspot.api import create_app as create_hubspot_app
@@ -43,8 +44,10 @@ INTUIT_URLS = (
 
 
 class Simulators:
-    def __init__(self, db: str | None = None, runtime: Runtime | None = None) -> None:
+    def __init__(self, db: str | None = None, runtime: Runtime | None = None, admin_token: str | None = None) -> None:
         self.runtime = runtime or Runtime(db)
+        if admin_token:  # every /_sim/ request then needs it; this object's own calls send it (admin_headers)
+            self.runtime.admin_token = admin_token
         self.quickbooks = create_quickbooks_app(self.runtime)
         self.hubspot = create_hubspot_app(self.runtime)
         self.journal = self.runtime.journal  # both simulators' requests: sims.journal.assert_called("POST", ...)
@@ -76,6 +79,10 @@ class Simulators:
             stack.callback(self.runtime.outbox.stop)
             yield servers
 
+    def admin_headers(self) -> dict[str, str]:
+        """The header the admin API (``/_sim/``) needs when an admin token guards it; ``{}`` when none does."""
+        return admin_headers(self.runtime.admin_token)
+
     def new_qbo_company(self, **options: object) -> dict:
         """Create a QBO company through the admin API; returns its credentials."""
         return self._new_tenant(self.qbo_url, options)
@@ -84,11 +91,10 @@ class Simulators:
         """Create a HubSpot portal through the admin API; returns its credentials."""
         return self._new_tenant(self.hubspot_url, options)
 
-    @staticmethod
-    def _new_tenant(url: str, options: dict) -> dict:
+    def _new_tenant(self, url: str, options: dict) -> dict:
         import requests  # imported here, like InProcess: `hsqbo serve` starts without it
 
         options.setdefault("seed", "empty")
-        r = requests.post(f"{url}/_sim/tenants", json=options, timeout=30)
+        r = requests.post(f"{url}/_sim/tenants", json=options, headers=self.admin_headers(), timeout=30)
         r.raise_for_status()
         return r.json()

@@ -66,12 +66,18 @@ class SimulatorsClock:
     such endpoint: against them the engine keeps the :class:`SystemClock`.
     """
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, admin_token: str | None = None) -> None:
+        import os
+
         import requests  # here: the engine's other clocks need no HTTP
 
         self.url = url
         self.timeout = timeout
         self.session = requests.Session()
+        # the simulators' admin API may be guarded (hsqbo serve --admin-token / HSQBO_ADMIN_TOKEN)
+        token = admin_token or os.environ.get("HSQBO_ADMIN_TOKEN")
+        if token:
+            self.session.headers["X-Hsqbo-Admin-Token"] = token
         self.slept = 0.0  # virtual seconds advanced, for reports and benchmarks
 
     def _answer(self, response: requests.Response) -> datetime:

@@ -48,7 +48,8 @@ class Dashboard:
         """One call of the simulators' admin API (``/_sim/...``), in-process: its checks and its journal entry."""
         client = self.sims.quickbooks.test_client()
         data = None if body is None else json.dumps(body)
-        r = client.open(f"/_sim{path}", method=method, data=data, content_type="application/json")
+        r = client.open(f"/_sim{path}", method=method, data=data, content_type="application/json",
+                        headers=self.sims.admin_headers())
         return r.status_code, r.get_json(silent=True) or {}
 
     def scenario_files(self) -> list[Path]:

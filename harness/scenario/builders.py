@@ -110,7 +110,7 @@ def _known_entity(world: World, entity: object, line: int | None) -> None:
 def offered_number(world: World, entity: str) -> str:
     """The DocNumber QBO's form offers with custom transaction numbers on: the last one used, incremented."""
     r = world.qbo.session.get(f"{world.qbo.base_url}/_sim/quickbooks/{world.company['realmId']}/next-number",
-                              params={"entity": entity}, timeout=10)
+                              params={"entity": entity}, headers=world.sims.admin_headers(), timeout=10)
     r.raise_for_status()
     return str(r.json()["DocNumber"])
 

@@ -79,7 +79,8 @@ def _check_tasks(world: World, expect: dict) -> list[str]:
     """QBO Advanced's task manager (I9): ``quickbooks: {tasks: {count, contains, absent}}``."""
     import requests
 
-    answer = requests.get(f"{world.sims.qbo_url}/_sim/quickbooks/{world.company['realmId']}/tasks", timeout=5)
+    answer = requests.get(f"{world.sims.qbo_url}/_sim/quickbooks/{world.company['realmId']}/tasks",
+                          headers=world.sims.admin_headers(), timeout=5)
     if answer.status_code != 200:
         return [f"line {lineno(expect)}: quickbooks tasks: {answer.json().get('error', answer.status_code)}"]
     return _check_set(world, "quickbooks tasks", "quickbooks", "tasks", answer.json().get("tasks") or [], expect,

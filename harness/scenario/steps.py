@@ -185,7 +185,7 @@ def quickbooks_preferences(world: World, a: dict, line: int | None) -> None:
     if "closingDate" in a:  # the simulator's admin route: QBO's API cannot write it
         when = str(a["closingDate"]) if a["closingDate"] else None
         world.qbo.session.post(f"{world.qbo.base_url}/_sim/quickbooks/{world.company['realmId']}/closing-date",
-                               json={"date": when}).raise_for_status()
+                               json={"date": when}, headers=world.sims.admin_headers()).raise_for_status()
 
 
 # -- the sync's actions, and expectations mid-story --------------------------------------------------
@@ -275,7 +275,7 @@ def webhooks(world: World, a: dict, line: int | None) -> None:
     import requests
 
     for url in (world.sims.hubspot_url, world.sims.qbo_url):
-        requests.post(f"{url}/_sim/webhooks/deliver", timeout=5)
+        requests.post(f"{url}/_sim/webhooks/deliver", headers=world.sims.admin_headers(), timeout=5)
 
 
 @step("fault", optional=("rules",), open_keys=True)

@@ -4,6 +4,7 @@ that name what the scenario made — so steps, builders and checks share one pla
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
@@ -41,12 +42,13 @@ class World:
 
     # -- setting up ------------------------------------------------------------------------------
     def __enter__(self) -> World:
+        from simulators.core.admin import ADMIN_TOKEN_ENV
         from simulators.core.clock import parse_iso
         from simulators.sims import Simulators
         from sync.clock import VirtualClock
 
         given = self.scenario.given
-        self.sims = Simulators()
+        self.sims = Simulators(admin_token=os.environ.get(ADMIN_TOKEN_ENV))  # guarded as `hsqbo serve` would be
         self.sims.runtime.limits.enabled = bool(given.get("rate_limits", False))
         self.sims.runtime.clock.set_mode("frozen")
         self.sims.runtime.clock.set(parse_iso(str(given.get("start", "2026-03-02T09:00:00Z"))))
@@ -114,9 +116,9 @@ class World:
     def _subscribe(self) -> None:
         import requests
 
-        requests.post(f"{self.sims.hubspot_url}/_sim/webhooks", timeout=5,
+        requests.post(f"{self.sims.hubspot_url}/_sim/webhooks", timeout=5, headers=self.sims.admin_headers(),
                       json={"portalId": self.portal["portalId"], "url": f"{RECEIVER_URL}/webhooks/hubspot"})
-        requests.post(f"{self.sims.qbo_url}/_sim/webhooks", timeout=5,
+        requests.post(f"{self.sims.qbo_url}/_sim/webhooks", timeout=5, headers=self.sims.admin_headers(),
                       json={"realmId": self.company["realmId"], "url": f"{RECEIVER_URL}/webhooks/quickbooks"})
 
     def build_given(self) -> None:

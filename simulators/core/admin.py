@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import hmac
 import math
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Request, Response, current_app, jsonify, request
 
 from .clock import MODES, parse_iso
 from .faults import FaultPlanError
 from .runtime import Runtime, System
+
+ADMIN_TOKEN_HEADER = "X-Hsqbo-Admin-Token"
+ADMIN_TOKEN_ENV = "HSQBO_ADMIN_TOKEN"
+
+
+def admin_headers(token: str | None) -> dict[str, str]:
+    """The header that opens the admin API when ``token`` guards it (none when it does not)."""
+    return {ADMIN_TOKEN_HEADER: token} if token else {}
+
+
+def token_refusal(req: Request, token: str | None) -> Response | None:
+    """None when ``req`` may use the admin API: no token is set, or it carries the token (``Authorization: Bearer
+    <token>`` or ``X-Hsqbo-Admin-Token: <token>``); else a 401 with a JSON error."""
+    if not token:
+        return None
+    auth = req.headers.get("Authorization", "")
+    given = req.headers.get(ADMIN_TOKEN_HEADER) or (auth[7:].strip() if auth[:7].lower() == "bearer " else "")
+    if given and hmac.compare_digest(given.encode(), token.encode()):
+        return None
+    response = jsonify({"error": "the admin API needs its token: send 'Authorization: Bearer <token>' or "
+                                 f"'{ADMIN_TOKEN_HEADER}: <token>' (hsqbo serve --admin-token / {ADMIN_TOKEN_ENV})"})
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer realm="hsqbo-admin"'
+    return response
 
 
 class AdminError(Exception):

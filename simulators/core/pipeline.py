@@ -1,6 +1,7 @@
 """The request pipeline every simulated API shares: faults → auth and limits → handler → journal.
 
-Installed on each system's Flask app. Admin routes (``/_sim/``) skip faults, auth and limits.
+Installed on each system's Flask app. Admin routes (``/_sim/``) skip faults, auth and limits; when the runtime has
+an admin token, they need it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import http_date
 
+from .admin import token_refusal
 from .jsonlimits import LimitedJSONProvider
 from .runtime import Runtime, System
 
@@ -64,7 +66,7 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
         ctx.guarded = False
         path = req.path
         if path.startswith("/_sim"):
-            return None
+            return token_refusal(req, runtime.admin_token)  # None unless an admin token is set and missing
         # Auth and throttling first: a request the vendor would refuse never reaches the fault plan, and a
         # delayed one holds its concurrency slot the way a slow real request does.
         refused = system.guard(req)

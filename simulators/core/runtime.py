@@ -54,6 +54,9 @@ class Runtime:
         self.outbox = Outbox(self.clock, self.faults)
         self.systems: dict[str, System] = {}
         self.apps: dict[str, Flask] = {}
+        # When set, every /_sim/ request must carry it (admin.ADMIN_TOKEN_HEADER or "Authorization: Bearer"):
+        # on an interface others reach, the admin API hands out every tenant's tokens and client secrets.
+        self.admin_token: str | None = None
 
     def reset(self) -> None:
         """Forget every tenant, record, token, fault rule, journal entry and pending webhook."""
