@@ -477,8 +477,7 @@ def scenario_from_failure(args: argparse.Namespace) -> int:
     from harness.scenario import ScenarioError, load
 
     if not LAST_HISTORY.exists():
-        print(f"hsqbo: no history at {LAST_HISTORY}: run the property tests (pytest tests/property) first")
-        return 1
+        raise UsageError(f"no history at {LAST_HISTORY}: run the property tests (pytest tests/property) first")
     text = LAST_HISTORY.read_text(encoding="utf-8")
     if args.name:
         import yaml
@@ -490,7 +489,10 @@ def scenario_from_failure(args: argparse.Namespace) -> int:
         print(text, end="")
         return 0
     out = Path(args.out)
-    out.write_text(text, encoding="utf-8")
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot write --out {args.out}: {err.strerror or err}") from err
     try:
         load(out)
     except ScenarioError as err:  # a history the format cannot hold is a bug of ours: say so plainly

@@ -230,7 +230,13 @@ def _is_number(text: str) -> bool:
         return False
 
 
+def _system_name(system: str) -> str:
+    return {"hubspot": "HubSpot", "quickbooks": "QuickBooks"}.get(system, system or "the API")
+
+
 def run_action(args: argparse.Namespace) -> int:
+    import requests
+
     from sync import actions
     from sync.clients.http import ApiError
     from sync.engine import Engine
@@ -259,7 +265,14 @@ def run_action(args: argparse.Namespace) -> int:
         _err(str(bad))
         return EXIT_USAGE
     except ApiError as answer:  # e.g. a deal, quote, invoice or payment id that does not exist
+        for code, what in _PERMANENT_AUTH.items():
+            if code in str(answer):
+                raise UsageError(f"{_system_name(answer.system)} refused {what} ({code}): fix the credentials in "
+                                 f"{args.settings}") from answer
         _err(f"the action stopped: {answer}")
+        return EXIT_INCOMPLETE
+    except requests.RequestException as lost:  # the system did not answer (after the client's retries)
+        _err(f"the action stopped: no answer: {first_line(lost)}")
         return EXIT_INCOMPLETE
     finally:
         engine.state.engine.dispose()
@@ -749,9 +762,8 @@ def run_export(args: argparse.Namespace) -> int:
     except ValueError as err:
         _err(str(err))
         return EXIT_USAGE
-    except OSError as err:
-        _err(f"cannot write {args.out}: {err}")
-        return EXIT_INCOMPLETE
+    except OSError as err:  # a folder that does not exist, no permission: the path is the user's to fix
+        raise UsageError(f"cannot write --out {args.out}: {err.strerror or err}") from err
     finally:
         state.engine.dispose()
     _console().print(f"Wrote {written} row(s) to {Path(args.out).resolve()}", highlight=False)

@@ -246,3 +246,34 @@ def test_a_folder_run_reports_every_file_whatever_happened_to_the_others(tmp_pat
 def test_no_scenario_found_is_an_error_not_a_green_run(tmp_path, target):
     (tmp_path / "empty-folder").mkdir()
     one_line(hsqbo("scenario", "run", str(tmp_path / target)), target, "nothing was run")
+
+
+def test_export_to_a_folder_that_does_not_exist(tmp_path):
+    path = settings_file(tmp_path)
+    from sync.engine import Engine
+    from sync.settings import load_settings
+
+    Engine(load_settings(path)).state.engine.dispose()  # the state exists
+    one_line(hsqbo("export", "--settings", str(path), "--out", str(tmp_path / "no" / "such" / "x.csv")),
+             "--out", "no/such/x.csv")
+
+
+def test_from_failure_without_a_history(tmp_path):
+    one_line(hsqbo("scenario", "from-failure", cwd=tmp_path), "no history", "tests/property")
+
+
+def test_an_action_whose_system_does_not_answer_is_a_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+    """In-process: the clients retry a lost connection for minutes before giving up; what gives up is this."""
+    import requests
+
+    from harness.cli import main
+    from sync import actions
+
+    def unreachable(*args, **kwargs):
+        raise requests.ConnectionError("HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded\nmore")
+
+    monkeypatch.setattr(actions, "workflow_paid_invoice", unreachable)
+    assert main(["action", "paid-invoice", "--settings", str(settings_file(tmp_path)), "--payment", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["hsqbo: the action stopped: no answer: HTTPConnectionPool(host='127.0.0.1', "
+                                "port=9): Max retries exceeded"]
