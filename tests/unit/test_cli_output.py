@@ -164,3 +164,10 @@ def test_scenario_run_json_and_junit(tmp_path):
     cases = {c.get("name"): c for c in suite.iter("testcase")}
     assert cases["passes"].find("failure") is None
     assert cases["expects [brackets] kept"].find("failure").text == "\n".join(by_file["bad.yaml"]["failures"])
+
+
+def test_version_is_the_installed_package_version(tmp_path):
+    from importlib.metadata import version
+
+    result = run("--version", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout == f"hsqbo {version('hsqbo')}\n", result.stderr
