@@ -101,3 +101,20 @@ def test_sync_figures_at_a_tiny_size():
 def test_table_renders(value):
     figures = [Figure("1 x", "a ratio", value, "×", "≥ 2×", lambda v: v >= 2), Figure("2 y", "info", 3.0, "ms")]
     assert table(figures, "t").row_count == 2
+
+
+def test_growth_table_and_results_file(tmp_path):
+    from bench.__main__ import growth_figures, write_results
+
+    rows = sync_bench.measure_growth(((40, 10), (80, 20)))
+    for r in rows:
+        positive(r, {"calls", "pass_s", "cpu_ms_per_record", "peak_rss_mib", "ratio"})
+        assert r["synced"] + r["failed"] == r["contacts"]
+    figures = growth_figures(((40, 10), (80, 20)))
+    assert [f.unit for f in figures] == ["ms", "ms", "×", "MiB"] and all(f.value for f in figures)
+    write_results(figures, tmp_path / "results.json")
+    import json
+
+    written = json.loads((tmp_path / "results.json").read_text())["figures"]
+    assert [w["metric"] for w in written] == [f.metric for f in figures]
+    assert written[2]["target"] == "≤ 1.2×" and written[2]["ok"] in (True, False)
