@@ -58,13 +58,19 @@ class World:
         if getattr(self.make_sync, "needs_http", False):  # a sync in another process cannot reach in-process apps
             self._routing.enter_context(self.sims.serve())
         self._routing.enter_context(self.sims.in_process(extra={RECEIVER_URL: _as_flask(self._receive)}))
+        try:
+            return self._set_up(given)
+        except BaseException:
+            self._routing.close()  # a file's mistake found while setting up must not leave the routing on
+            raise
+
+    def _set_up(self, given: dict) -> World:
         qbo_options = {"country": "US", "seed": "empty", **(given.get("quickbooks") or {})}
         hs_options = {"seed": "empty", **(given.get("hubspot") or {})}
         try:
             self.company = self.sims.new_qbo_company(**qbo_options)
             self.portal = self.sims.new_hubspot_portal(**hs_options)
         except Exception as err:
-            self._routing.__exit__(None, None, None)
             raise self.fail(self.scenario.line_of.get("given"),
                             f"given: the simulators refused the tenant: {err}") from err
         overrides = dict(given.get("settings") or {})
