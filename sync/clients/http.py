@@ -8,6 +8,7 @@ always repeated; a 5xx or a lost connection may hide a write that did happen, so
 from __future__ import annotations
 
 import json as jsonlib
+import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +22,7 @@ import requests
 from ..clock import Clock, SystemClock
 
 DEFAULT_MAX_RETRIES = 8
+UNREACHABLE_RETRIES = 2  # a host that never answered and refuses connections: a wrong URL or nothing running
 MAX_BACKOFF = 60.0
 # Clocks round (datetimes keep microseconds, servers keep floats): wait a hair past a window's edge so the request
 # lands in the next window on the server too.
@@ -144,6 +146,7 @@ class HttpClient:
         self.calls_by_kind: Counter[str] = Counter()
         self.retries = 0  # attempts that were repeats (429, 5xx, lost connections)
         self.server_time: datetime | None = None
+        self.answered = False  # any HTTP answer yet: until then a refused connection is a wrong URL, not a blip
 
     # -- hooks -----------------------------------------------------------------------------------
     def _error(self, status: int, body: object) -> ApiError:
@@ -219,15 +222,18 @@ class HttpClient:
             try:
                 resp = self.session.request(method, url, params=params, data=payload, headers=all_headers,
                                             auth=auth, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout):
+            except (requests.ConnectionError, requests.Timeout) as exc:
                 self._settle(kind)
-                if not safe or attempt >= self.max_retries:
+                limit = self.max_retries if self.answered or not _unreachable(exc) else \
+                    min(self.max_retries, UNREACHABLE_RETRIES)
+                if not safe or attempt >= limit:
                     raise  # the write may have happened: the caller decides, we never repeat it blindly
                 self._backoff(failures)
                 failures += 1
                 attempt += 1
                 continue
             self._settle(kind)
+            self.answered = True
             self._after(resp, kind)
             status = resp.status_code
             body = parse_body(resp)
@@ -261,6 +267,18 @@ class HttpClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Nothing listens there, or the name does not resolve — as opposed to a connection lost or a slow answer."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (ConnectionRefusedError, socket.gaierror)) or \
+                type(seen).__name__ in ("NewConnectionError", "NameResolutionError"):
+            return True
+        nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = nested or getattr(seen, "reason", None) or seen.__cause__ or seen.__context__
+    return False
 
 
 def dumps(value: object) -> bytes:

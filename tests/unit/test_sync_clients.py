@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import bisect
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -656,3 +657,22 @@ def test_parsing_helpers():
     assert ms_epoch(parse_when("2026-01-31T12:00:00.123Z")) == 1769860800123
     assert parse_when("2026-01-31T04:00:00.000-08:00") == datetime(2026, 1, 31, 12, tzinfo=UTC)
     assert parse_when("") is None and parse_when("not a date") is None
+
+
+def test_a_host_that_never_answered_and_refuses_connections_fails_within_two_retries() -> None:
+    """A wrong base URL or nothing running there: two short back-offs, not eight that take minutes; a host that
+    answered once gets the full patience for a refused connection (a restart, a blip)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again at once: nothing listens on it
+    clock = FakeClock()
+    client = QuickBooksClient(f"http://127.0.0.1:{port}", REALM, client_id="cid", client_secret="secret",
+                              refresh_token="rt-1", access_token="access-1", clock=clock, pace=False)
+    with pytest.raises(requests.ConnectionError):
+        list(client.query("SELECT * FROM Customer"))
+    assert client.calls == 3 and clock.sleeps == [1.0, 2.0]
+    client.answered = True
+    clock.sleeps.clear()
+    with pytest.raises(requests.ConnectionError):
+        list(client.query("SELECT * FROM Customer"))
+    assert len(clock.sleeps) == client.max_retries
