@@ -27,6 +27,7 @@ from sync.cli import (
     listen_problem,
     port,
 )
+from sync.state import StateMismatch
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     mistake — an option, a file, a port, a database — said on one line of stderr, never a traceback)."""
     try:
         return _main(argv)
-    except UsageError as mistake:
+    except (UsageError, StateMismatch) as mistake:  # a state reused for another portal shows on the first pass
         print(f"hsqbo: {mistake}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

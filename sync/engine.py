@@ -59,6 +59,7 @@ class Engine:
         self._income_accounts: dict[str, dict] = {}
         self._company: dict | None = None  # read once a pass (QBO settings can change between passes)
         self._currency: str | None = None
+        self._portal_claimed = False  # the state knows the HubSpot portal (read once when settings do not say)
         self._ensured: set[str] = set()
         # A seam for crash tests: called with the side after a batch write was answered, before it is recorded.
         self.before_record: Callable[[str], None] | None = None
@@ -90,6 +91,7 @@ class Engine:
         """Sync now (A3): every enabled pair, or the ones named."""
         report = PassReport()
         self._company = None
+        self._claim_portal()
         before = {QUICKBOOKS: self.quickbooks.calls, HUBSPOT: self.hubspot.calls}
         for name in self._runs(pairs or self.settings.pairs):
             settings = self.pair_settings(name)
@@ -398,6 +400,20 @@ class Engine:
                 "custom_fields": {names.get(slot, ""): slot for slot in ("1", "2", "3") if flags.get(slot)},
             }
         return self._company
+
+    def _claim_portal(self) -> None:
+        """Settings that do not name the HubSpot portal: the state learns it from HubSpot on the first pass (one
+        call), so a state reused against another portal is refused like one with portal_id set (StateMismatch)."""
+        if self.settings.hubspot.portal_id or self._portal_claimed:
+            return
+        try:
+            details = self.hubspot.account_details()
+        except (ApiError, requests.RequestException):
+            return  # the pass's own reads will say what is wrong with HubSpot
+        self._portal_claimed = True
+        self._currency = self._currency or str(details.get("companyCurrency") or "USD")
+        if details.get("portalId") is not None:
+            self.state.claim({"hubspot_portal": str(details["portalId"])})
 
     def company_currency(self) -> str:
         """The HubSpot account's company currency (F7), read once."""
