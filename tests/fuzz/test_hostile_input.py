@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 
@@ -150,33 +149,21 @@ def test_restoring_a_snapshot_with_odd_characters_in_its_id_is_a_404(world: Worl
 
 
 @pytest.mark.postgres
-def test_numeric_docnumbers_beyond_a_java_int_on_postgresql() -> None:
+def test_numeric_docnumbers_beyond_a_java_int_on_postgresql(postgres_database: str) -> None:
     """A DocNumber of 2^31 or more is kept as given; QBO's own numbering does not go on from it, so the 32-bit
     counter never overflows (PostgreSQL's INTEGER refused it: a 500)."""
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        admin = psycopg2.connect(host="127.0.0.1", dbname="test", user="postgres", connect_timeout=3)
-    except psycopg2.OperationalError as exc:
-        pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is part of this machine's services: {exc}")
-    admin.autocommit = True
-    name = f"hsqbo_{uuid.uuid4().hex[:10]}"
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        sims = Simulators(db=f"postgresql://postgres@127.0.0.1/{name}")
-        client = sims.quickbooks.test_client()
-        company = client.post("/_sim/tenants", json={"seed": "empty"}).get_json()
-        headers = {"Authorization": f"Bearer {company['accessToken']}"}
-        line = [{"Amount": 1, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": "1"}}}]
-        base = f"/v3/company/{company['realmId']}"
-        client.post(f"{base}/customer", json={"DisplayName": "Pg"}, headers=headers)
-        numbers = []
-        for doc in ("2147483648", "99999999999999999999", None):
-            body = {"CustomerRef": {"value": "1"}, "Line": line, **({"DocNumber": doc} if doc else {})}
-            r = client.post(f"{base}/invoice", json=body, headers=headers)
-            assert r.status_code == 200, r.get_data(as_text=True)
-            numbers.append(r.get_json()["Invoice"]["DocNumber"])
-        assert numbers == ["2147483648", "99999999999999999999", "1001"]
-        sims.runtime.store.engine.dispose()
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    sims = Simulators(db=postgres_database)
+    client = sims.quickbooks.test_client()
+    company = client.post("/_sim/tenants", json={"seed": "empty"}).get_json()
+    headers = {"Authorization": f"Bearer {company['accessToken']}"}
+    line = [{"Amount": 1, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": "1"}}}]
+    base = f"/v3/company/{company['realmId']}"
+    client.post(f"{base}/customer", json={"DisplayName": "Pg"}, headers=headers)
+    numbers = []
+    for doc in ("2147483648", "99999999999999999999", None):
+        body = {"CustomerRef": {"value": "1"}, "Line": line, **({"DocNumber": doc} if doc else {})}
+        r = client.post(f"{base}/invoice", json=body, headers=headers)
+        assert r.status_code == 200, r.get_data(as_text=True)
+        numbers.append(r.get_json()["Invoice"]["DocNumber"])
+    assert numbers == ["2147483648", "99999999999999999999", "1001"]
+    sims.runtime.store.engine.dispose()

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import time
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -127,29 +126,17 @@ def test_a_failed_transaction_leaves_nothing_behind():
 
 
 @pytest.mark.postgres
-def test_postgresql_storage_via_url():
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        admin = psycopg2.connect(host="127.0.0.1", dbname="test", user="postgres", connect_timeout=3)
-    except psycopg2.OperationalError as exc:
-        pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is part of this machine's services: {exc}")
-    admin.autocommit = True
-    name = f"hsqbo_{uuid.uuid4().hex[:10]}"
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        sims = Simulators(db=f"postgresql://postgres@127.0.0.1/{name}")
-        with sims.in_process():
-            company = sims.new_qbo_company(country="US", seed="empty")
-            assert create_customer(company, "Postgres Pty").status_code == 200
-            assert create_customer(company, "postgres pty").json()["Fault"]["Error"][0]["code"] == "6240"
-            snap = requests.post(f"{ADMIN}/snapshots").json()["id"]
-            create_customer(company, "After Snapshot")
-            requests.post(f"{ADMIN}/snapshots/{snap}/restore")
-            assert count_customers(company) == 1
-        sims.runtime.store.engine.dispose()
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+def test_postgresql_storage_via_url(postgres_database):
+    sims = Simulators(db=postgres_database)
+    with sims.in_process():
+        company = sims.new_qbo_company(country="US", seed="empty")
+        assert create_customer(company, "Postgres Pty").status_code == 200
+        assert create_customer(company, "postgres pty").json()["Fault"]["Error"][0]["code"] == "6240"
+        snap = requests.post(f"{ADMIN}/snapshots").json()["id"]
+        create_customer(company, "After Snapshot")
+        requests.post(f"{ADMIN}/snapshots/{snap}/restore")
+        assert count_customers(company) == 1
+    sims.runtime.store.engine.dispose()
 
 
 # -- admin API -----------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,30 +29,12 @@ RACERS = 4  # threads sending the same request at once, per round
 LINE = {"Amount": 10, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": "1"}}}
 
 
-def _postgres_url() -> Iterator[str]:
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        admin = psycopg2.connect(host="127.0.0.1", dbname="test", user="postgres", connect_timeout=3)
-    except psycopg2.OperationalError as exc:
-        pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is part of this machine's services: {exc}")
-    admin.autocommit = True
-    name = f"hsqbo_{uuid.uuid4().hex[:10]}"
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1/{name}"
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
-
-
 @pytest.fixture(params=["sqlite-memory", "sqlite-file", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Simulators, dict]]:
     """Both simulators on real ports over the database named by the parameter, and a company on them."""
     if request.param == "postgresql":
-        urls = _postgres_url()
-        url: str | None = next(urls)
+        url: str | None = request.getfixturevalue("postgres_database")
     else:
-        urls = iter(())
         url = None if request.param == "sqlite-memory" else f"sqlite:///{tmp_path / 'state.db'}"
     sims = Simulators(db=url)
     try:
@@ -62,9 +43,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Sim
             company = sims.new_qbo_company(country="US", seed="empty")
             yield sims, company
     finally:
-        sims.runtime.store.engine.dispose()
-        for _ in urls:  # drops the PostgreSQL database
-            pass
+        sims.runtime.store.engine.dispose()  # before postgres_database drops its database
 
 
 def _api(base: str, company: dict) -> tuple[str, dict]:
