@@ -157,6 +157,13 @@ _UPDATE_WATERMARK = (update(watermarks_table).where(watermarks_table.c.pair == b
                                                     watermarks_table.c.side == bindparam("w_side"))
                      .values(value=bindparam("w_value")))
 _RECORDS_OF_PAIR = select(records_table).where(records_table.c.pair == bindparam("r_pair")).order_by(records_table.c.id)
+_BY_MATCH_KEYS = (select(records_table).where(records_table.c.pair == bindparam("m_pair"),
+                                               records_table.c.match_key.in_(bindparam("m_keys", expanding=True)))
+                  .order_by(records_table.c.id))
+_BY_HUBSPOT_IDS, _BY_QBO_IDS = (
+    select(records_table).where(records_table.c.pair == bindparam("s_pair"), column.in_(bindparam("s_ids",
+                                                                                                  expanding=True)))
+    for column in (records_table.c.hubspot_id, records_table.c.qbo_id))
 FOLDED_INDEX = "ix_sync_records_match_folded"
 # (match_key too, so that it covers the query: else SQLite, without statistics, prefers ix_sync_records_match
 # and walks every record of the pair)
@@ -269,11 +276,11 @@ class State:
 
     def by_side_ids(self, pair: str, side: str, ids: Sequence[str],
                     conn: Connection | None = None) -> dict[str, Record]:
-        column = records_table.c.hubspot_id if side == HUBSPOT else records_table.c.qbo_id
         out: dict[str, Record] = {}
         with self._conn(conn) as c:
+            statement = _BY_HUBSPOT_IDS if side == HUBSPOT else _BY_QBO_IDS
             for chunk in chunks(list(ids), 500):
-                rows = c.execute(select(records_table).where(records_table.c.pair == pair, column.in_(chunk)))
+                rows = c.execute(statement, {"s_pair": pair, "s_ids": chunk})
                 for row in rows:
                     record = self._record(row)
                     out[str(record.side_id(side))] = record
@@ -284,9 +291,7 @@ class State:
         out: dict[str, list[Record]] = {}
         with self._conn(conn) as c:
             for chunk in chunks(sorted(set(keys)), 500):
-                rows = c.execute(select(records_table).where(records_table.c.pair == pair,
-                                                             records_table.c.match_key.in_(chunk))
-                                 .order_by(records_table.c.id))
+                rows = c.execute(_BY_MATCH_KEYS, {"m_pair": pair, "m_keys": chunk})
                 for row in rows:
                     record = self._record(row)
                     out.setdefault(record.match_key or "", []).append(record)
