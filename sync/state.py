@@ -169,6 +169,83 @@ FOLDED_INDEX = "ix_sync_records_match_folded"
 # and walks every record of the pair)
 Index(FOLDED_INDEX, records_table.c.pair, func.lower(records_table.c.match_key), records_table.c.match_key)
 
+_JSON_FIELDS = frozenset(c.name for c in records_table.columns if isinstance(c.type, JSON))
+_TIME_FIELDS = frozenset(c.name for c in records_table.columns if isinstance(c.type, DateTime))
+_RECORD_COLUMNS = ", ".join(RECORD_FIELDS)
+
+
+def _stored(name: str, value: Any) -> Any:
+    """A column's value as SQLAlchemy hands it back from SQLite (JSON decoded, naive datetimes, booleans)."""
+    if value is None:
+        return None
+    if name in _JSON_FIELDS:
+        return json.loads(value)
+    if name in _TIME_FIELDS:
+        return datetime.fromisoformat(value)
+    if name == "dirty":
+        return bool(value)
+    return value
+
+
+def _sqlite_time(value: datetime) -> str:
+    """A datetime as SQLAlchemy's SQLite ``DateTime`` stores it (naive, microseconds always written)."""
+    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}:"
+            f"{value.second:02d}.{value.microsecond:06d}")
+
+
+def _bound(name: str, value: Any) -> Any:
+    """A records column's value as SQLAlchemy's types write it to SQLite (JSON ``None`` is ``'null'``)."""
+    if name in _JSON_FIELDS:
+        return json.dumps(value)
+    if value is None:
+        return None
+    if name in _TIME_FIELDS:
+        return _sqlite_time(value)
+    if name == "dirty":
+        return int(bool(value))
+    return value
+
+
+_INSERT_SQL = (f"INSERT INTO {records_table.name} ({', '.join(_VALUE_FIELDS)}) "
+               f"VALUES ({', '.join('?' * len(_VALUE_FIELDS))})")
+_UPDATE_SQL = f"UPDATE {records_table.name} SET {', '.join(f'{k} = ?' for k in _VALUE_FIELDS)} WHERE id = ?"
+
+
+class _RawReads:
+    """The hot statements of an in-memory state on its one ``sqlite3`` connection, past SQLAlchemy.
+
+    An in-memory state has a single DBAPI connection (``StaticPool``), so these statements see and write
+    exactly what SQLAlchemy's would, inside the same transactions; running a statement through SQLAlchemy costs
+    several times running it (a history of the property state machine makes about 500 of them). Values are
+    stored and answered as SQLAlchemy's types do (checked by ``tests/unit/test_state_lookups.py`` against a
+    file state, which stays on SQLAlchemy)."""
+
+    def __init__(self, engine: Engine) -> None:
+        fairy = engine.raw_connection()
+        self.db: Any = fairy.driver_connection
+        fairy.close()  # back to the pool; the static pool keeps the connection open
+
+    @contextmanager
+    def writing(self, conn: Connection | None) -> Iterator[Any]:
+        """The connection to write on: inside the caller's transaction (``conn``: it commits or rolls back the
+        one DBAPI connection) or in a transaction of its own, as ``engine.begin()`` would."""
+        if conn is not None:
+            yield self.db
+            return
+        try:
+            yield self.db
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.commit()
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self.db.execute(sql, params).fetchall()
+
+    def records(self, where: str, params: Sequence[Any], tail: str = " ORDER BY id") -> list[Record]:
+        rows = self.rows(f"SELECT {_RECORD_COLUMNS} FROM {records_table.name} WHERE {where}{tail}", params)
+        return [Record(**{k: _stored(k, v) for k, v in zip(RECORD_FIELDS, row, strict=True)}) for row in rows]
+
 
 @dataclass
 class Record:
@@ -244,6 +321,9 @@ class State:
         self.engine = engine or _engine(url)
         metadata.create_all(self.engine)
         self._add_missing_columns()
+        in_memory = (self.engine.dialect.name == "sqlite" and isinstance(self.engine.pool, StaticPool)
+                     and self.engine.url.database in (None, "", ":memory:"))
+        self._raw = _RawReads(self.engine) if in_memory else None
 
     def _add_missing_columns(self) -> None:
         """A state written by an older version gains the columns added since (all nullable)."""
@@ -270,6 +350,9 @@ class State:
         return Record(**{k: row._mapping[k] for k in RECORD_FIELDS})
 
     def get(self, record_id: int) -> Record | None:
+        if self._raw:
+            found = self._raw.records("id = ?", (record_id,), "")
+            return found[0] if found else None
         with self.engine.connect() as conn:
             row = conn.execute(select(records_table).where(records_table.c.id == record_id)).first()
         return self._record(row) if row else None
@@ -277,6 +360,13 @@ class State:
     def by_side_ids(self, pair: str, side: str, ids: Sequence[str],
                     conn: Connection | None = None) -> dict[str, Record]:
         out: dict[str, Record] = {}
+        if self._raw:
+            column = "hubspot_id" if side == HUBSPOT else "qbo_id"
+            for chunk in chunks(list(ids), 500):
+                marks = ", ".join("?" * len(chunk))
+                for record in self._raw.records(f"pair = ? AND {column} IN ({marks})", (pair, *chunk), ""):
+                    out[str(record.side_id(side))] = record
+            return out
         with self._conn(conn) as c:
             statement = _BY_HUBSPOT_IDS if side == HUBSPOT else _BY_QBO_IDS
             for chunk in chunks(list(ids), 500):
@@ -289,6 +379,12 @@ class State:
     def by_match_keys(self, pair: str, keys: Sequence[str], conn: Connection | None = None) -> dict[str, list[Record]]:
         """Records holding each match key, oldest first."""
         out: dict[str, list[Record]] = {}
+        if self._raw:
+            for chunk in chunks(sorted(set(keys)), 500):
+                marks = ", ".join("?" * len(chunk))
+                for record in self._raw.records(f"pair = ? AND match_key IN ({marks})", (pair, *chunk)):
+                    out.setdefault(record.match_key or "", []).append(record)
+            return out
         with self._conn(conn) as c:
             for chunk in chunks(sorted(set(keys)), 500):
                 rows = c.execute(_BY_MATCH_KEYS, {"m_pair": pair, "m_keys": chunk})
@@ -309,6 +405,9 @@ class State:
 
     def dirty(self, pair: str, after_id: int = 0, limit: int = 990) -> list[Record]:
         """The next dirty records of a pair, in id order (a cursor, so one pass meets each once)."""
+        if self._raw:
+            return self._raw.records("pair = ? AND dirty = 1 AND id > ?", (pair, after_id, limit),
+                                     " ORDER BY id LIMIT ?")
         with self.engine.connect() as conn:
             rows = conn.execute(_DIRTY, {"d_pair": pair, "d_after": after_id, "d_limit": limit})
             return [self._record(r) for r in rows]
@@ -330,6 +429,14 @@ class State:
             else:
                 values["record_id"] = record.id
                 updates.append(values)
+        if self._raw:
+            with self._raw.writing(conn) as db:
+                for record, values in zip(new, inserts, strict=True):
+                    record.id = db.execute(_INSERT_SQL, [_bound(k, values[k]) for k in _VALUE_FIELDS]).lastrowid
+                if updates:
+                    db.executemany(_UPDATE_SQL, [[*(_bound(k, values[k]) for k in _VALUE_FIELDS), values["record_id"]]
+                                                 for values in updates])
+            return
         with self._conn(conn, write=True) as c:
             if inserts:
                 ids = c.execute(_INSERT_RECORDS, inserts).scalars().all()
@@ -342,6 +449,8 @@ class State:
                 text: str | None = None, offset: int = 0, limit: int | None = None) -> list[Record]:
         """Records filtered for the status view (H2), newest change last."""
         if pair and not (status or reason or text or offset) and limit is None:  # a pair's records: built once
+            if self._raw:
+                return self._raw.records("pair = ?", (pair,))
             with self.engine.connect() as conn:
                 return [self._record(r) for r in conn.execute(_RECORDS_OF_PAIR, {"r_pair": pair})]
         query = select(records_table).where(*self._filters(pair, status, reason, text)).order_by(records_table.c.id)
@@ -387,6 +496,14 @@ class State:
     def log(self, entries: Sequence[Activity], now: datetime, conn: Connection | None = None) -> None:
         if not entries:
             return
+        if self._raw:
+            at = _sqlite_time(now)
+            with self._raw.writing(conn) as db:
+                db.executemany(f"INSERT INTO {activity_table.name} (record_id, pair, at, action, side, reason, rule, "
+                               "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               [(e.record_id, e.pair, at, e.action, e.side, e.reason, e.rule, json.dumps(e.detail))
+                                for e in entries])
+            return
         rows = [{"record_id": e.record_id, "pair": e.pair, "at": now, "action": e.action, "side": e.side,
                  "reason": e.reason, "rule": e.rule, "detail": e.detail} for e in entries]
         with self._conn(conn, write=True) as c:
@@ -399,6 +516,10 @@ class State:
 
     # -- watermarks ------------------------------------------------------------------------------
     def watermark(self, pair: str, side: str) -> datetime | None:
+        if self._raw:
+            rows = self._raw.rows(f"SELECT value FROM {watermarks_table.name} WHERE pair = ? AND side = ?",
+                                  (pair, side))
+            return _aware(datetime.fromisoformat(rows[0][0])) if rows else None
         with self.engine.connect() as conn:
             value = conn.execute(_WATERMARK, {"w_pair": pair, "w_side": side}).scalar_one_or_none()
         return _aware(value)
@@ -407,6 +528,12 @@ class State:
         """Watermarks only move forward (invariant 8)."""
         current = self.watermark(pair, side)
         if current is not None and value <= current:
+            return
+        if self._raw:
+            with self._raw.writing(conn) as db:
+                t = watermarks_table.name
+                db.execute(f"INSERT INTO {t} (value, pair, side) VALUES (?, ?, ?)" if current is None else
+                           f"UPDATE {t} SET value = ? WHERE pair = ? AND side = ?", (_sqlite_time(value), pair, side))
             return
         with self._conn(conn, write=True) as c:
             values = {"w_pair": pair, "w_side": side, "w_value": value}
@@ -419,6 +546,12 @@ class State:
                                                              payload=payload, created_at=now)).inserted_primary_key[0]
 
     def intents(self, pair: str) -> list[dict]:
+        if self._raw:
+            names = [c.name for c in intents_table.columns]
+            rows = self._raw.rows(f"SELECT {', '.join(names)} FROM {intents_table.name} WHERE pair = ? ORDER BY id",
+                                  (pair,))
+            return [{**dict(zip(names, row, strict=True)), "payload": json.loads(row[names.index("payload")]),
+                     "created_at": datetime.fromisoformat(row[names.index("created_at")])} for row in rows]
         query = select(intents_table).where(intents_table.c.pair == pair).order_by(intents_table.c.id)
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
@@ -441,6 +574,11 @@ class State:
 
     def notifications(self, pair: str | None = None, side: str | None = None) -> list[str]:
         t = notifications_table
+        if self._raw:
+            given = [(name, v) for name, v in (("pair", pair), ("side", side)) if v is not None]
+            clause = " AND ".join(f"{name} = ?" for name, _ in given) or "1"
+            return [r[0] for r in self._raw.rows(f"SELECT object_id FROM {t.name} WHERE {clause} ORDER BY object_id",
+                                                 [v for _, v in given])]
         where = [c == v for c, v in ((t.c.pair, pair), (t.c.side, side)) if v is not None]
         with self.engine.connect() as conn:
             return list(conn.execute(select(t.c.object_id).where(*where).order_by(t.c.object_id)).scalars())
@@ -469,10 +607,18 @@ class State:
 
     # -- small values (rotated tokens, ensured properties) --------------------------------------
     def get_value(self, key: str) -> Any:
+        if self._raw:
+            rows = self._raw.rows(f"SELECT value FROM {settings_table.name} WHERE key = ?", (key,))
+            return json.loads(rows[0][0]) if rows and rows[0][0] is not None else None
         with self.engine.connect() as conn:
             return conn.execute(select(settings_table.c.value).where(settings_table.c.key == key)).scalar_one_or_none()
 
     def set_value(self, key: str, value: Any) -> None:
+        if self._raw:
+            with self._raw.writing(None) as db:
+                db.execute(f"INSERT INTO {settings_table.name} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                           "SET value = excluded.value", (key, json.dumps(value)))
+            return
         with self.transaction() as conn:
             if conn.execute(select(settings_table.c.key).where(settings_table.c.key == key)).first():
                 conn.execute(update(settings_table).where(settings_table.c.key == key).values(value=value))
