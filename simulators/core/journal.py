@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 
 BODY_LIMIT = 16_384  # characters kept of each body; enough to assert on, bounded in memory
+BODY_BUDGET = 32 * 1024 * 1024  # characters of bodies kept in all: past it the oldest entries go first
 REDACTED = "[redacted]"
 # Headers whose value is a credential: kept by name, never by value.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
@@ -25,8 +26,14 @@ SHOWN = 20  # calls an assertion message lists
 
 
 class Journal:
-    def __init__(self, capacity: int = 20_000) -> None:
-        self._entries: deque[dict] = deque(maxlen=capacity)
+    def __init__(self, capacity: int = 20_000, budget: int = BODY_BUDGET) -> None:
+        """Keeps the last ``capacity`` entries, fewer when their bodies hold more than ``budget`` characters
+        (each body is cut at ``BODY_LIMIT``): batches and search pages at 100k records stay bounded."""
+        self._entries: deque[dict] = deque()
+        self._sizes: deque[int] = deque()  # body characters of each entry, in step with _entries
+        self._capacity = capacity
+        self._budget = budget
+        self._chars = 0
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -35,13 +42,21 @@ class Journal:
             entry["requestHeaders"] = redact_headers(entry["requestHeaders"])
         if entry.get("query"):
             entry["query"] = redact_query(str(entry["query"]))
+        size = 0
         for key in ("requestBody", "responseBody"):
             body = entry.get(key)
-            if isinstance(body, str) and len(body) > BODY_LIMIT:
-                entry[key] = body[:BODY_LIMIT] + "…[truncated]"
+            if isinstance(body, str):
+                if len(body) > BODY_LIMIT:
+                    body = entry[key] = body[:BODY_LIMIT] + "…[truncated]"
+                size += len(body)
         with self._lock:
             entry["seq"] = next(self._seq)
             self._entries.append(entry)
+            self._sizes.append(size)
+            self._chars += size
+            while len(self._entries) > 1 and (len(self._entries) > self._capacity or self._chars > self._budget):
+                self._entries.popleft()
+                self._chars -= self._sizes.popleft()
         return entry
 
     def last_seq(self) -> int:
@@ -52,6 +67,13 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._sizes.clear()
+            self._chars = 0
+
+    def size(self) -> tuple[int, int]:
+        """Entries kept and the characters of their bodies."""
+        with self._lock:
+            return len(self._entries), self._chars
 
     def find(self, *, system: str | None = None, tenant: str | None = None, method: str | None = None,
              path: str | None = None, status: int | None = None, since: int = 0,

@@ -66,6 +66,30 @@ def test_the_message_lists_the_last_calls_only():
     assert "Calls seen (30, the last 20):" in message and "/x/29" in message and "/x/9 " not in message
 
 
+
+def test_the_journal_is_bounded_in_bodies_and_in_entries():
+    from simulators.core.journal import BODY_LIMIT
+
+    cut = BODY_LIMIT + len("…[truncated]")
+    journal = Journal(capacity=50, budget=10 * cut)
+    for n in range(40):  # each entry holds a body cut at BODY_LIMIT: the budget keeps the last ten
+        journal.record({"method": "POST", "path": f"/big/{n}", "status": 200, "requestBody": "x" * (3 * BODY_LIMIT)})
+    kept = journal.find()
+    assert [e["path"] for e in kept] == [f"/big/{n}" for n in range(30, 40)]
+    assert all(e["requestBody"].endswith("…[truncated]") for e in kept)
+    entries, chars = journal.size()
+    assert entries == 10 and chars == 10 * cut
+    journal.assert_called("POST", "/big/*", times=10)
+    for n in range(100):  # small entries: the capacity bounds them
+        journal.record({"method": "GET", "path": f"/small/{n}", "status": 200, "responseBody": "{}"})
+    assert len(journal.find()) == 50 and journal.find()[0]["path"] == "/small/50"
+    assert journal.find()[-1]["seq"] == journal.last_seq() == 140
+    journal.clear()
+    assert journal.size() == (0, 0)
+    big = "y" * (journal._budget + 1)  # one entry above the budget on its own is still kept (cut at BODY_LIMIT)
+    journal.record({"method": "GET", "path": "/one", "status": 200, "responseBody": big})
+    assert journal.size()[0] == 1
+
 @pytest.mark.hsqbo(rate_limits=False)
 def test_request_headers_are_kept_with_credentials_redacted(sims, qbo_company, hubspot_portal):
     qbo(sims, qbo_company, "customer", {"DisplayName": "Ada"})
