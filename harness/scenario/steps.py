@@ -285,31 +285,39 @@ def fault(world: World, a: dict, line: int | None) -> None:
     world.sims.runtime.faults.add([dict(r) for r in rules])
 
 
-def _nested(a: dict) -> str | None:
-    """``meanwhile``'s ``do``: a list of steps, each checked as the file's own steps are."""
-    steps = a.get("do")
-    if not isinstance(steps, list) or not steps:
-        return "do must be a list of steps"
-    for raw in steps:
-        if isinstance(raw, str):
-            raw = {raw: {}}
-        if not isinstance(raw, dict) or len(raw) != 1:
-            return f"each step of do is one of: {', '.join(STEPS)}"
-        (name, args), = raw.items()
+def _user_steps(raw: object) -> list[tuple[str, dict]]:
+    """``meanwhile``'s ``do``: a list of users' steps, each parsed as the file's own steps are (a ValueError names
+    what is wrong)."""
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("do must be a list of steps")
+    out = []
+    for one in raw:
+        if isinstance(one, str):
+            one = {one: {}}
+        if not isinstance(one, dict) or len(one) != 1:
+            raise ValueError(f"each step of do is one of: {', '.join(STEPS)}")
+        (name, args), = one.items()
         if name not in STEPS or name in ("meanwhile", "sync", "crash"):
-            return f"do cannot hold {name!r}: users' own steps only"
-        STEPS[name].parse(args)  # a ValueError names what is wrong
+            raise ValueError(f"do cannot hold {name!r}: users' own steps only")
+        out.append((name, STEPS[name].parse(args)))
+    return out
+
+
+def _check_do(a: dict) -> str | None:
+    try:
+        _user_steps(a.get("do"))
+    except ValueError as err:
+        return str(err)
     return None
 
 
-@step("meanwhile", required=("do",), optional=("system", "method", "path"), check=_nested)
+@step("meanwhile", required=("do",), optional=("system", "method", "path"), check=_check_do)
 def meanwhile(world: World, a: dict, line: int | None) -> None:
     """``meanwhile: {path: "*/batch", do: [steps]}``: the next request the sync sends that matches ``system``
     (quickbooks, the default), ``method`` (POST) and ``path`` (any) waits while these steps run, then goes on —
     a user's edit landing between the sync's read and its write (I5). A step that fails is the scenario's
     failure, never the sync's request's."""
-    steps = [(name, STEPS[name].parse(args)) for raw in a["do"]
-             for name, args in ({raw: {}} if isinstance(raw, str) else raw).items()]
+    steps = _user_steps(a["do"])
 
     def run() -> None:
         for name, args in steps:

@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from ..clock import Clock, SystemClock
 
@@ -273,9 +274,8 @@ def _unreachable(exc: BaseException) -> bool:
     """Nothing listens there, or the name does not resolve — as opposed to a connection lost or a slow answer."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, (ConnectionRefusedError, socket.gaierror)) or \
-                type(seen).__name__ in ("NewConnectionError", "NameResolutionError"):
-            return True
+        if isinstance(seen, (ConnectionRefusedError, socket.gaierror, NewConnectionError)):
+            return True  # urllib3's NewConnectionError covers a name that does not resolve too
         nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
         seen = nested or getattr(seen, "reason", None) or seen.__cause__ or seen.__context__
     return False

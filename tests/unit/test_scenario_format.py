@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.scenario import EngineSync, ScenarioError, _same, run
+from harness.scenario.model import load
 
 HEAD = """version: 1
 name: x
@@ -134,3 +135,17 @@ then:
   quickbooks: {Item: {count: 3}}
 """)
     assert run(path).failures == ["line 20: quickbooks Item: expected 9, found 3 (expect at line 19)"]
+
+
+@pytest.mark.parametrize(("step", "message"), [
+    ("- meanwhile: {do: [{quickbooks.update: {of: ada, nope: 1}}]}",
+     "meanwhile: quickbooks.update: unknown key(s) nope"),
+    ("- meanwhile: {do: [sync]}", "meanwhile: do cannot hold 'sync'"),
+    ("- meanwhile: {do: []}", "meanwhile: do must be a list of steps"),
+])
+def test_meanwhile_checks_its_users_steps_when_the_file_loads(tmp_path: Path, step: str, message: str) -> None:
+    """I5's step: a mistake in the steps it runs inside the sync's request is the file's, found before any run."""
+    path = scenario(tmp_path, f"when:\n  {step}\nthen:\n  counts: {{contacts: {{synced: 0}}}}\n")
+    with pytest.raises(ScenarioError) as err:
+        load(path)
+    assert err.value.line == 19 and message in err.value.message, err.value
