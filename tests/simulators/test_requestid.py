@@ -51,6 +51,12 @@ def _api(base: str, company: dict) -> tuple[str, dict]:
             {"Authorization": f"Bearer {company['accessToken']}", "Accept": "application/json"})
 
 
+def _invoice_for_new_customer(base: str, auth: dict, name: str) -> dict:
+    """An invoice body (one line) for a customer made now under ``name``."""
+    customer = requests.post(f"{base}/customer", json={"DisplayName": name}, headers=auth, timeout=30).json()
+    return {"CustomerRef": {"value": customer["Customer"]["Id"]}, "Line": [LINE]}
+
+
 def _race(count: int, send: object) -> list[requests.Response]:
     """``count`` threads call ``send()`` at the same instant."""
     barrier = threading.Barrier(count)
@@ -67,8 +73,7 @@ def test_racing_duplicates_write_once_and_answer_the_first_reply(served: tuple[S
     sims, company = served
     base, auth = _api(sims.qbo_url, company)
     realm = company["realmId"]
-    customer = requests.post(f"{base}/customer", json={"DisplayName": "Racer"}, headers=auth, timeout=30).json()
-    body = {"CustomerRef": {"value": customer["Customer"]["Id"]}, "Line": [LINE]}
+    body = _invoice_for_new_customer(base, auth, "Racer")
     errors, split = 0, 0
     with requests.Session() as http:
         for n in range(ROUNDS):
@@ -86,8 +91,7 @@ def test_racing_batches_write_each_item_once(served: tuple[Simulators, dict]) ->
     sims, company = served
     base, auth = _api(sims.qbo_url, company)
     realm = company["realmId"]
-    customer = requests.post(f"{base}/customer", json={"DisplayName": "Batcher"}, headers=auth, timeout=30).json()
-    invoice = {"CustomerRef": {"value": customer["Customer"]["Id"]}, "Line": [LINE]}
+    invoice = _invoice_for_new_customer(base, auth, "Batcher")
     rounds = ROUNDS // 4
     errors = 0
     with requests.Session() as http:
@@ -113,8 +117,7 @@ def test_a_refused_request_does_not_use_up_its_requestid(sims: Simulators, qbo_c
     refused = requests.post(f"{base}/invoice", params={"requestid": "fix-and-retry"},
                             json={"CustomerRef": {"value": "999"}, "Line": [LINE]}, headers=auth)
     assert refused.status_code == 400 and "Fault" in refused.json()
-    customer = requests.post(f"{base}/customer", json={"DisplayName": "Retry Pty"}, headers=auth).json()["Customer"]
-    body = {"CustomerRef": {"value": customer["Id"]}, "Line": [LINE]}
+    body = _invoice_for_new_customer(base, auth, "Retry Pty")
     ok = requests.post(f"{base}/invoice", params={"requestid": "fix-and-retry"}, json=body, headers=auth)
     assert ok.status_code == 200
     again = requests.post(f"{base}/invoice", params={"requestid": "fix-and-retry"}, json=body, headers=auth)
@@ -137,8 +140,7 @@ def test_a_refused_request_does_not_use_up_its_requestid(sims: Simulators, qbo_c
 def test_odd_requestids_are_kept_apart(sims: Simulators, qbo_company: dict) -> None:
     """Long ids, non-ASCII, NUL: each is an id of its own, none a 500 (the replies table holds 128 characters)."""
     base, auth = _api(sims.qbo_url, qbo_company)
-    customer = requests.post(f"{base}/customer", json={"DisplayName": "Odd Ids"}, headers=auth).json()["Customer"]
-    body = {"CustomerRef": {"value": customer["Id"]}, "Line": [LINE]}
+    body = _invoice_for_new_customer(base, auth, "Odd Ids")
     ids = ["x" * 500, "x" * 499 + "y", "é", "e", "a\x00b", "a#0"]
     first = [requests.post(f"{base}/invoice", params={"requestid": i}, json=body, headers=auth) for i in ids]
     again = [requests.post(f"{base}/invoice", params={"requestid": i}, json=body, headers=auth) for i in ids]
