@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from intuitlib.client import AuthClient
 from quickbooks import QuickBooks
 from quickbooks.objects.base import Ref
@@ -46,3 +47,8 @@ def new_customer(qb: QuickBooks, name: str, **fields: object) -> Customer:
     for k, v in fields.items():
         setattr(c, k, v)
     return c.save(qb=qb)
+
+
+def fault_code(exc: pytest.ExceptionInfo) -> str:
+    """The QBO error code of a refusal python-quickbooks raised."""
+    return str(exc.value.error_code)

@@ -17,7 +17,7 @@ from quickbooks.objects.payment import Payment
 from quickbooks.objects.refundreceipt import RefundReceipt
 from quickbooks.objects.salesreceipt import SalesReceipt
 from quickbooks.objects.transfer import Transfer
-from sdk_helpers import item_line, new_customer, ref
+from sdk_helpers import fault_code, item_line, new_customer, ref
 
 CHECKING, UNDEPOSITED, RECEIVABLE, SERVICES = "1", "2", "3", "7"  # simulators/quickbooks/tenant.py ACCOUNTS
 
@@ -51,10 +51,6 @@ def _plain_line(amount: float, account: str) -> DepositLine:
     return line
 
 
-def _code(exc: pytest.ExceptionInfo) -> str:
-    return str(exc.value.error_code)
-
-
 # -- deposits ------------------------------------------------------------------------------------------
 
 def test_deposit_of_undeposited_funds_links_the_payments(qb: QuickBooks) -> None:
@@ -83,11 +79,11 @@ def test_a_payment_is_deposited_once_and_then_protected(qb: QuickBooks) -> None:
     again.DepositToAccountRef, again.Line = ref(CHECKING), [_linked_line(pay)]
     with pytest.raises(QuickbooksException) as exc:
         again.save(qb=qb)
-    assert _code(exc) == "6000" and "already been deposited" in exc.value.detail
+    assert fault_code(exc) == "6000" and "already been deposited" in exc.value.detail
     deposited = Payment.get(pay.Id, qb=qb)
     with pytest.raises(QuickbooksException) as exc:
         deposited.delete(qb=qb)
-    assert _code(exc) == "6540"
+    assert fault_code(exc) == "6540"
     d.delete(qb=qb)
     assert Payment.get(pay.Id, qb=qb).LinkedTxn == []
     Payment.get(pay.Id, qb=qb).delete(qb=qb)
@@ -108,7 +104,7 @@ def test_deposit_cash_back_and_required_fields(qb: QuickBooks) -> None:
     d.Line = [_plain_line(100, SERVICES)]
     with pytest.raises(ValidationException) as exc:
         d.save(qb=qb)
-    assert _code(exc) == "2020" and "DepositToAccountRef" in exc.value.detail
+    assert fault_code(exc) == "2020" and "DepositToAccountRef" in exc.value.detail
     d.DepositToAccountRef = ref(CHECKING)
     d.CashBack = CashBackInfo()
     d.CashBack.Amount, d.CashBack.AccountRef = 20, ref(UNDEPOSITED)
@@ -133,11 +129,11 @@ def test_transfer_rules(qb: QuickBooks) -> None:
     t.FromAccountRef, t.ToAccountRef, t.Amount = ref(CHECKING), ref(CHECKING), 10
     with pytest.raises(QuickbooksException) as exc:
         t.save(qb=qb)
-    assert _code(exc) == "6000"
+    assert fault_code(exc) == "6000"
     t.ToAccountRef = None
     with pytest.raises(ValidationException) as exc:
         t.save(qb=qb)
-    assert _code(exc) == "2020" and "ToAccountRef" in exc.value.detail
+    assert fault_code(exc) == "2020" and "ToAccountRef" in exc.value.detail
     t.ToAccountRef, t.Amount = ref(UNDEPOSITED), 0
     with pytest.raises(QuickbooksException) as exc:
         t.save(qb=qb)
@@ -164,7 +160,7 @@ def test_journal_entry_must_balance(qb: QuickBooks) -> None:
     je.Line = [_je_line("Debit", 100, CHECKING), _je_line("Credit", 90, SERVICES)]
     with pytest.raises(QuickbooksException) as exc:
         je.save(qb=qb)
-    assert _code(exc) == "6000" and "not balanced" in exc.value.detail
+    assert fault_code(exc) == "6000" and "not balanced" in exc.value.detail
     je.Line = [_je_line("Debit", 100, CHECKING), _je_line("Credit", 100, SERVICES)]
     saved = je.save(qb=qb)
     assert saved.TotalAmt == 100 and saved.Adjustment is False
@@ -187,7 +183,7 @@ def test_journal_entry_posting_type_is_an_enumeration(qb: QuickBooks) -> None:
     je.Line = [_je_line("Sideways", 10, CHECKING), _je_line("Credit", 10, SERVICES)]
     with pytest.raises(ValidationException) as exc:
         je.save(qb=qb)
-    assert _code(exc) == "2170"
+    assert fault_code(exc) == "2170"
 
 
 # -- credit card payments and refund receipts ---------------------------------------------------------
@@ -212,7 +208,7 @@ def test_refund_receipt(qb: QuickBooks) -> None:
     r.CustomerRef, r.Line = customer.to_ref(), [item_line(45)]
     with pytest.raises(ValidationException) as exc:
         r.save(qb=qb)
-    assert _code(exc) == "2020" and "DepositToAccountRef" in exc.value.detail
+    assert fault_code(exc) == "2020" and "DepositToAccountRef" in exc.value.detail
     r.DepositToAccountRef = ref(CHECKING)
     saved = r.save(qb=qb)
     assert saved.TotalAmt == 45 and saved.Balance == 0 and saved.DepositToAccountRef.name == "Checking"

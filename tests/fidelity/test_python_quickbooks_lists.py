@@ -25,13 +25,9 @@ from quickbooks.objects.taxservice import TaxRateDetails, TaxService
 from quickbooks.objects.timeactivity import TimeActivity
 from quickbooks.objects.trackingclass import Class
 from quickbooks.objects.vendor import Vendor
-from sdk_helpers import item_line, new_customer, ref
+from sdk_helpers import fault_code, item_line, new_customer, ref
 
 from simulators.sims import QBO_URL
-
-
-def _code(exc: pytest.ExceptionInfo) -> str:
-    return str(exc.value.error_code)
 
 
 def _class(qb: QuickBooks, name: str, parent: Class | None = None) -> Class:
@@ -51,10 +47,10 @@ def test_classes_nest_and_are_unique(qb: QuickBooks) -> None:
     assert landscaping.SubClass is False
     with pytest.raises(QuickbooksException) as exc:
         _class(qb, "landscaping")
-    assert _code(exc) == "6240"
+    assert fault_code(exc) == "6240"
     with pytest.raises(ValidationException) as exc:
         Class().save(qb=qb)
-    assert _code(exc) == "2020" and "Name" in exc.value.detail
+    assert fault_code(exc) == "2020" and "Name" in exc.value.detail
     assert sorted(c.Name for c in Class.all(qb=qb)) == ["Design", "Landscaping"]
 
 
@@ -79,12 +75,12 @@ def test_classes_on_lines_and_departments_on_the_header_must_exist(qb: QuickBook
     inv.Line[0].SalesItemLineDetail.ClassRef = ref("999")
     with pytest.raises(ValidationException) as exc:
         inv.save(qb=qb)
-    assert _code(exc) == "2500"
+    assert fault_code(exc) == "2500"
     inv.Line[0].SalesItemLineDetail.ClassRef = landscaping.to_ref()
     inv.DepartmentRef = ref("77")
     with pytest.raises(ValidationException) as exc:
         inv.save(qb=qb)
-    assert _code(exc) == "2500" and exc.value.message == "Invalid Reference Id"
+    assert fault_code(exc) == "2500" and exc.value.message == "Invalid Reference Id"
     dept = Department()
     dept.Name = "Half Moon Bay"
     inv.DepartmentRef = dept.save(qb=qb).to_ref()
@@ -122,11 +118,11 @@ def test_tax_service_refuses_an_unknown_agency_and_a_missing_code(qb: QuickBooks
     service.TaxRateDetails = [detail]
     with pytest.raises(ValidationException) as exc:
         service.save(qb=qb)
-    assert _code(exc) == "2020" and "TaxCode" in exc.value.detail
+    assert fault_code(exc) == "2020" and "TaxCode" in exc.value.detail
     service.TaxCode = "Nowhere"
     with pytest.raises(ValidationException) as exc:
         service.save(qb=qb)
-    assert _code(exc) == "2500"
+    assert fault_code(exc) == "2500"
 
 
 # -- attachments ------------------------------------------------------------------------------------
@@ -179,13 +175,13 @@ def test_a_note_attachment_and_its_rules(qb: QuickBooks) -> None:
     empty.AttachableRef = [_attached_to(inv, "Invoice")]
     with pytest.raises(QuickbooksException) as exc:
         empty.save(qb=qb)
-    assert _code(exc) == "6000" and "at least a note string or file attachment" in exc.value.detail
+    assert fault_code(exc) == "6000" and "at least a note string or file attachment" in exc.value.detail
     empty.Note = "Gate code 1234"
     empty.AttachableRef = [_attached_to(inv, "Invoice")]
     empty.AttachableRef[0].EntityRef.value = "999"
     with pytest.raises(ValidationException) as exc:
         empty.save(qb=qb)
-    assert _code(exc) == "2500"
+    assert fault_code(exc) == "2500"
     empty.AttachableRef = [_attached_to(inv, "Invoice")]
     saved = empty.save(qb=qb)
     assert saved.Note == "Gate code 1234" and saved.AttachableRef[0].EntityRef.type == "Invoice"
@@ -217,11 +213,11 @@ def test_time_activity_rules(qb: QuickBooks) -> None:
     t.EmployeeRef, t.Hours = emp.to_ref(), 2
     with pytest.raises(ValidationException) as exc:
         t.save(qb=qb)
-    assert _code(exc) == "2020" and "NameOf" in exc.value.detail
+    assert fault_code(exc) == "2020" and "NameOf" in exc.value.detail
     t.NameOf = "Vendor"
     with pytest.raises(ValidationException) as exc:
         t.save(qb=qb)
-    assert _code(exc) == "2020" and "VendorRef" in exc.value.detail
+    assert fault_code(exc) == "2020" and "VendorRef" in exc.value.detail
     t.NameOf, t.BillableStatus = "Employee", "Billable"
     with pytest.raises(QuickbooksException) as exc:
         t.save(qb=qb)

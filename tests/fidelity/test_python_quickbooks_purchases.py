@@ -29,7 +29,7 @@ from quickbooks.objects.purchase import Purchase
 from quickbooks.objects.purchaseorder import PurchaseOrder
 from quickbooks.objects.vendor import Vendor
 from quickbooks.objects.vendorcredit import VendorCredit
-from sdk_helpers import ref
+from sdk_helpers import fault_code, ref
 
 from simulators.quickbooks.company import Company
 from simulators.sims import QBO_URL, Simulators
@@ -94,10 +94,6 @@ def books(qb: QuickBooks) -> tuple[Vendor, Account]:
     return _vendor(qb, "Books by Bessie"), _account(qb, "Office Supplies", "Expense", "SuppliesMaterials")
 
 
-def _code(exc: pytest.ExceptionInfo) -> str:
-    return str(exc.value.error_code)
-
-
 # -- bills and bill payments --------------------------------------------------------------------------
 
 def test_bill_totals_its_lines_defaults_the_payable_account_and_raises_the_vendor_balance(
@@ -128,7 +124,7 @@ def test_bill_required_fields(qb: QuickBooks, books: tuple[Vendor, Account], mis
     setattr(bill, missing, None if missing == "VendorRef" else [])
     with pytest.raises(ValidationException) as exc:
         bill.save(qb=qb)
-    assert _code(exc) == "2020" and f"Required parameter {element} is missing" in exc.value.detail
+    assert fault_code(exc) == "2020" and f"Required parameter {element} is missing" in exc.value.detail
 
 
 def test_expense_line_needs_an_existing_account(qb: QuickBooks, books: tuple[Vendor, Account]) -> None:
@@ -139,7 +135,7 @@ def test_expense_line_needs_an_existing_account(qb: QuickBooks, books: tuple[Ven
     bill.VendorRef, bill.Line = vendor.to_ref(), [line]
     with pytest.raises(ValidationException) as exc:
         bill.save(qb=qb)
-    assert _code(exc) == "2500"
+    assert fault_code(exc) == "2500"
 
 
 def test_bill_payments_lower_the_bill_balance_and_link_both_ways(qb: QuickBooks, books: tuple[Vendor, Account]
@@ -162,7 +158,7 @@ def test_a_bill_payment_cannot_pay_more_than_is_open(qb: QuickBooks, books: tupl
     bill = _bill(qb, vendor, supplies, 50)
     with pytest.raises(QuickbooksException) as exc:
         _bill_payment(qb, vendor, 60, (bill, 60))
-    assert _code(exc) == "6000" and "more than its open balance" in exc.value.detail
+    assert fault_code(exc) == "6000" and "more than its open balance" in exc.value.detail
     assert Bill.get(bill.Id, qb=qb).Balance == 50
 
 
@@ -172,15 +168,15 @@ def test_a_bill_payment_needs_its_pay_type_and_account(qb: QuickBooks, books: tu
     bp.VendorRef, bp.TotalAmt = vendor.to_ref(), 10
     with pytest.raises(ValidationException) as exc:
         bp.save(qb=qb)
-    assert _code(exc) == "2020" and "PayType" in exc.value.detail
+    assert fault_code(exc) == "2020" and "PayType" in exc.value.detail
     bp.PayType = "Check"
     with pytest.raises(ValidationException) as exc:
         bp.save(qb=qb)
-    assert _code(exc) == "2020" and "CheckPayment.BankAccountRef" in exc.value.detail
+    assert fault_code(exc) == "2020" and "CheckPayment.BankAccountRef" in exc.value.detail
     bp.PayType = "Cash"
     with pytest.raises(ValidationException) as exc:
         bp.save(qb=qb)
-    assert _code(exc) == "2170"
+    assert fault_code(exc) == "2170"
 
 
 def test_voiding_a_bill_payment_reopens_the_bill(qb: QuickBooks, books: tuple[Vendor, Account]) -> None:
@@ -200,7 +196,7 @@ def test_a_paid_bill_cannot_be_deleted_until_its_payment_is(qb: QuickBooks, book
     bp = _bill_payment(qb, vendor, 40, (bill, 40))
     with pytest.raises(QuickbooksException) as exc:
         Bill.get(bill.Id, qb=qb).delete(qb=qb)
-    assert _code(exc) == "6000" and "payments applied" in exc.value.detail
+    assert fault_code(exc) == "6000" and "payments applied" in exc.value.detail
     bp.delete(qb=qb)
     Bill.get(bill.Id, qb=qb).delete(qb=qb)
     assert Vendor.get(vendor.Id, qb=qb).Balance == 0
@@ -212,7 +208,7 @@ def test_bills_cannot_be_voided(qb: QuickBooks, books: tuple[Vendor, Account], q
     url = f"{qb.api_url}/company/{qbo_company['realmId']}/bill"
     with pytest.raises(UnsupportedException) as exc:
         qb.post(url, json.dumps({"Id": bill.Id, "SyncToken": bill.SyncToken}), params={"operation": "void"})
-    assert _code(exc) == "500"
+    assert fault_code(exc) == "500"
 
 
 def test_vendor_credit_applied_by_a_bill_payment(qb: QuickBooks, books: tuple[Vendor, Account]) -> None:
@@ -262,7 +258,7 @@ def test_an_item_line_amount_must_be_qty_times_price(qb: QuickBooks, books: tupl
     po.VendorRef, po.Line = vendor.to_ref(), [_item_line(31, "1", qty=3, price=10)]
     with pytest.raises(QuickbooksException) as exc:
         po.save(qb=qb)
-    assert _code(exc) == "6070"
+    assert fault_code(exc) == "6070"
 
 
 def test_purchase_orders_do_not_move_the_vendor_balance(qb: QuickBooks, books: tuple[Vendor, Account]) -> None:
@@ -295,11 +291,11 @@ def test_purchase_account_must_fit_its_payment_type(qb: QuickBooks, books: tuple
     p.PaymentType, p.AccountRef, p.Line = "CreditCard", ref(CHECKING), [expense_line(5, supplies)]
     with pytest.raises(QuickbooksException) as exc:
         p.save(qb=qb)
-    assert _code(exc) == "6000" and "credit card" in exc.value.detail
+    assert fault_code(exc) == "6000" and "credit card" in exc.value.detail
     p.PaymentType = None
     with pytest.raises(ValidationException) as exc:
         p.save(qb=qb)
-    assert _code(exc) == "2020" and "PaymentType" in exc.value.detail
+    assert fault_code(exc) == "2020" and "PaymentType" in exc.value.detail
 
 
 def test_purchase_is_deleted_not_voided(qb: QuickBooks, books: tuple[Vendor, Account], qbo_company: dict,
