@@ -60,6 +60,8 @@ class Engine:
         self._company: dict | None = None  # read once a pass (QBO settings can change between passes)
         self._currency: str | None = None
         self._portal_claimed = False  # the state knows the HubSpot portal (read once when settings do not say)
+        self._deletions_of: list[Pair] = []  # a pass's transaction pairs, whose QBO deletions it reads once
+        self._deleted: dict[str, list[dict]] | None = None
         self._ensured: set[str] = set()
         # A seam for crash tests: called with the side after a batch write was answered, before it is recorded.
         self.before_record: Callable[[str], None] | None = None
@@ -93,7 +95,10 @@ class Engine:
         self._company = None
         self._claim_portal()
         before = {QUICKBOOKS: self.quickbooks.calls, HUBSPOT: self.hubspot.calls}
-        for name in self._runs(pairs or self.settings.pairs):
+        runs = self._runs(pairs or self.settings.pairs)
+        self._deletions_of = [PAIRS[n] for n in runs if not PAIRS[n].qbo_has_active]
+        self._deleted = None  # one read of QBO's deletions serves every pair of the pass
+        for name in runs:
             settings = self.pair_settings(name)
             pair_report = report.pairs.setdefault(name, PairReport())
             try:
@@ -153,21 +158,26 @@ class Engine:
     def _observe_quickbooks(self, rules: Pair, settings: PairSettings, report: PairReport) -> None:
         since = self._since(rules.name, QUICKBOOKS)
         if since is not None and not rules.qbo_has_active:
-            self._observe_qbo_deletions(rules, since)
+            self._observe_qbo_deletions(rules)
         pages = self.quickbooks.query_pages(rules.qbo_statement(since))
         self._read(rules, QUICKBOOKS, pages, lambda e: rules.observe_qbo(e, settings), report)
 
-    def _observe_qbo_deletions(self, rules: Pair, since: datetime) -> None:
+    def _observe_qbo_deletions(self, rules: Pair) -> None:
         """Transactions deleted in QBO since the last pass (A2, edge 45): a query never returns them, so a pass
         that only polls would keep, say, a deleted payment counted as paid in HubSpot. QBO's change data capture
-        lists them (status Deleted) for 30 days; older watermarks rely on webhooks as before."""
-        if since < self.clock.now() - timedelta(days=CDC_DAYS):
-            return
-        try:
-            changed = self.quickbooks.cdc([rules.qbo_entity], since).get(rules.qbo_entity, [])
-        except (ApiError, requests.RequestException) as exc:
-            raise Incomplete(f"reading QuickBooks deletions: {exc}") from exc
-        gone = [str(e.get("Id")) for e in changed if str(e.get("status", "")).lower() == "deleted"]
+        lists them (status Deleted) for 30 days; older watermarks rely on webhooks as before. One read, from the
+        earliest watermark, serves every transaction pair of the pass (an earlier deletion found twice leaves the
+        same tombstone)."""
+        if self._deleted is None:
+            now = self.clock.now()
+            marks = {p.qbo_entity: self._since(p.name, QUICKBOOKS) for p in self._deletions_of}
+            recent = {e: m for e, m in marks.items() if m is not None and m >= now - timedelta(days=CDC_DAYS)}
+            try:
+                self._deleted = self.quickbooks.cdc(sorted(recent), min(recent.values())) if recent else {}
+            except (ApiError, requests.RequestException) as exc:
+                raise Incomplete(f"reading QuickBooks deletions: {exc}") from exc
+        gone = [str(e.get("Id")) for e in self._deleted.get(rules.qbo_entity, [])
+                if str(e.get("status", "")).lower() == "deleted"]
         if gone:
             self.notify(QUICKBOOKS, [(rules.name, object_id, True) for object_id in gone])
 
