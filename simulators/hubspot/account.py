@@ -23,7 +23,8 @@ ALL_SCOPES = ["crm.objects.contacts.read", "crm.objects.contacts.write", "crm.ob
               "crm.objects.invoices.read", "crm.objects.invoices.write", "crm.objects.commercepayments.read",
               "crm.objects.commercepayments.write", "crm.schemas.contacts.read", "crm.schemas.contacts.write",
               "crm.schemas.companies.read", "crm.schemas.companies.write", "crm.schemas.deals.read",
-              "crm.schemas.deals.write", "crm.objects.owners.read", "tickets", "oauth"]
+              "crm.schemas.deals.write", "crm.objects.owners.read", "tickets", "oauth", "settings.users.read",
+              "settings.users.write", "settings.users.teams.read", "crm.objects.users.read", "crm.objects.users.write"]
 CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD")
 DEFAULT_TIME_ZONE = "America/New_York"  # the account-details examples' zone (choice: see docs/decisions.md)
 # accountType of GET /account-info/v3/details per tier. The v3 enum (STANDARD, DEVELOPER_TEST, SANDBOX,

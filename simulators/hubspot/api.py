@@ -1,7 +1,8 @@
-"""HubSpot's HTTP surface: CRM v3 objects, search, properties, associations v3/v4, OAuth v1."""
+"""HubSpot's HTTP surface: CRM v3 objects, search, properties, associations v3/v4, OAuth v1, settings users v3."""
 
 from __future__ import annotations
 
+from html import escape
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, redirect, request
@@ -19,6 +20,7 @@ from .owners import Owners
 from .portal import Portal
 from .system import NAME, HubSpot, json_response
 from .tenant import set_automated_sales_tax
+from .users import Users, public, public_role
 from .webhooks import AppWebhooks
 
 MAX_BODY = 10 * 1024 * 1024
@@ -309,13 +311,45 @@ def webhook_subscription(app_id: str, sub_id: str) -> Response:
     return json_response(hooks.subscription(sub_id))
 
 
+# -- Settings users v3 (user provisioning: users, roles, teams) ---------------------------------------
+
+@crm.route("/settings/v3/users/", methods=["GET", "POST"], strict_slashes=False)
+def user_list() -> Response:
+    users = Users(_context())
+    if request.method == "POST":
+        return json_response(users.create(_body()), 201)
+    return json_response(users.page(_int_arg("limit", 100), request.args.get("after")))
+
+
+@crm.get("/settings/v3/users/roles")
+def user_roles() -> Response:
+    return json_response({"results": [public_role(r) for r in Users(_context()).roles()]})
+
+
+@crm.get("/settings/v3/users/teams")
+def user_teams() -> Response:
+    return json_response({"results": Users(_context()).teams()})
+
+
+@crm.route("/settings/v3/users/<user_id>", methods=["GET", "PUT", "DELETE"])
+def user_one(user_id: str) -> Response:
+    users, id_property = Users(_context()), request.args.get("idProperty")
+    if request.method == "DELETE":
+        users.remove(user_id, id_property)
+        return Response(status=204)
+    if request.method == "PUT":
+        return json_response(users.update(user_id, _body(), id_property))
+    return json_response(public(users.get(user_id, id_property)))
+
+
 # -- OAuth v1 ------------------------------------------------------------------------------------
 
 @authorize_page.get("/oauth/authorize")
 def authorize() -> Response:
     """The install screen, answered at once: redirect back with a code for the app's portal.
 
-    Tokens from the code carry the scopes asked for (``scope`` and any known ``optional_scope``).
+    Tokens from the code carry the scopes asked for (``scope`` and any known ``optional_scope``). The portal's
+    signed-in user (users.py) must be a Super Admin or hold App Marketplace Access (rule A5), else HubSpot's error page.
     """
     args = request.args
     redirect_uri = args.get("redirect_uri", "")
@@ -325,6 +359,13 @@ def authorize() -> Response:
         message = f"Unknown scopes: {', '.join(unknown)}" if unknown else "redirect_uri and scope are required"
         return _oauth_refusal("BAD_REQUEST", message)
     optional = [s for s in args.get("optional_scope", "").split() if s in ALL_SCOPES]
+    portal = _app_portal(args.get("client_id", ""))
+    if portal is None:
+        return _oauth_refusal("BAD_CLIENT_ID", "missing or unknown client id")
+    users = Users(PortalContext(_rt(), portal))
+    user_id, user = users.signed_in()
+    if user is None or not users.may_install(user):  # rule A5: no code, HubSpot's own error page
+        return _install_refused(portal, user_id, user)
     try:
         granted = {"kind": "oauth", "scopes": sorted(set(scopes + optional))}
         issued = _rt().credentials.issue_code(args.get("client_id", ""), redirect_uri, granted, prefix="na1-",
@@ -333,6 +374,35 @@ def authorize() -> Response:
         return _oauth_refusal("BAD_CLIENT_ID", "missing or unknown client id")
     query = {"code": issued["code"], **({"state": args["state"]} if "state" in args else {})}
     return redirect(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{urlencode(query)}")
+
+
+def _app_portal(client_id: str) -> str | None:
+    """The portal whose app ``client_id`` is (each portal's OAuth app installs on it), None when none."""
+    app = _rt().store.credential(client_id) if client_id else None
+    if app is None or app["kind"] != "client":
+        return None
+    tenant = _rt().store.tenant(app["tenant_id"])
+    return app["tenant_id"] if tenant is not None and tenant["system"] == NAME else None
+
+
+INSTALL_REFUSED = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Permission required | HubSpot</title></head>
+<!-- hsqbo: rule A5. Installing an app takes a Super Admin or a user with App Marketplace Access. -->
+<body data-rule="A5" data-error="MISSING_INSTALL_PERMISSION">
+<h1>You don't have permission to install this app</h1>
+<p>{who} in HubSpot account {portal}. To install apps, you need to be a <strong>Super Admin</strong> or have
+<strong>App Marketplace Access</strong> permissions. Ask a Super Admin of this account to install the app, or to give
+you App Marketplace Access.</p>
+</body></html>
+"""
+
+
+def _install_refused(portal: str, user_id: str, user: dict | None) -> Response:
+    """What the browser shows a signed-in user who may not install apps: HubSpot's page, not a redirect (the
+    HubSpot community reports the install dying on HubSpot's own error screen; see docs/decisions.md, A5)."""
+    who = (f"You are signed in as {escape(user['email'])}, who is neither a Super Admin nor has App Marketplace "
+           "Access" if user is not None else f"The signed-in user ({escape(user_id)}) is no longer a user")
+    return Response(INSTALL_REFUSED.format(who=who, portal=escape(portal)), status=403, mimetype="text/html")
 
 
 def _oauth_refusal(status: str, message: str) -> Response:
@@ -494,6 +564,86 @@ def change_owner(portal: str, owner_id: str) -> Response:
     if not isinstance(body, dict) or not isinstance(body.get("archived"), bool):
         return json_response({"error": 'expected {"archived": true} or {"archived": false}'}, 400)
     return json_response(Owners(PortalContext(_rt(), portal)).set_archived(owner_id, body["archived"]))
+
+
+def _sim_users(portal: str) -> Users | Response:
+    """The users of a portal of this simulator, or the admin API's 404."""
+    tenant = _rt().store.tenant(portal)
+    if tenant is None or tenant["system"] != current_app.extensions["hsqbo.system"].name:
+        return json_response({"error": f"no tenant {portal}"}, 404)
+    return Users(PortalContext(_rt(), portal))
+
+
+def _sim_refusal(err: HubSpotError) -> Response:
+    return json_response({"error": err.body.get("message", "")}, err.status)
+
+
+@sim.route("/<portal>/signed-in-user", methods=["GET", "POST"])
+def signed_in_user(portal: str) -> Response:
+    """Who the simulated browser is signed in as, for the install screen (rule A5): the account owner, a Super
+    Admin, until set. Body: ``{"userId": "…"}`` or ``{"email": "…"}``."""
+    users = _sim_users(portal)
+    if isinstance(users, Response):
+        return users
+    if request.method == "GET":
+        user_id, user = users.signed_in()
+        if user is None:
+            return json_response({"error": f"the signed-in user {user_id} is no longer a user"}, 404)
+        return json_response(users.permissions(user))
+    body = request.get_json(silent=True)
+    key = (body.get("userId") or body.get("email")) if isinstance(body, dict) else None
+    if not isinstance(key, str | int) or isinstance(key, bool) or not str(key):
+        return json_response({"error": 'expected {"userId": "<id>"} or {"email": "<email>"}'}, 400)
+    try:
+        return json_response(users.sign_in(str(key)))
+    except HubSpotError as err:
+        return _sim_refusal(err)
+
+
+@sim.get("/<portal>/roles")
+def sim_roles(portal: str) -> Response:
+    """The portal's roles with the permission each holds (the roles API leaves it out)."""
+    users = _sim_users(portal)
+    return users if isinstance(users, Response) else json_response({"results": users.roles()})
+
+
+@sim.post("/<portal>/roles/<role_id>/permissions")
+def role_permissions(portal: str, role_id: str) -> Response:
+    """Grant or revoke App Marketplace Access for a role: ``{"appMarketplaceAccess": true | false}``."""
+    users = _sim_users(portal)
+    if isinstance(users, Response):
+        return users
+    body = request.get_json(silent=True)
+    granted = body.get("appMarketplaceAccess") if isinstance(body, dict) else None
+    if not isinstance(granted, bool):
+        return json_response({"error": 'expected {"appMarketplaceAccess": true} or {"appMarketplaceAccess": false}'},
+                             400)
+    try:
+        return json_response(users.set_role_permission(role_id, granted))
+    except HubSpotError as err:
+        return _sim_refusal(err)
+
+
+@sim.route("/<portal>/users/<user>/permissions", methods=["GET", "POST"])
+def user_permissions(portal: str, user: str) -> Response:
+    """A user's permissions (``user``: an id or an email). Body: ``{"appMarketplaceAccess": true | false | null}``
+    (null: as the user's roles say) and/or ``{"superAdmin": true | false}``."""
+    users = _sim_users(portal)
+    if isinstance(users, Response):
+        return users
+    try:
+        if request.method == "GET":
+            return json_response(users.permissions(users.get(user, "EMAIL" if "@" in user else None)))
+        body = request.get_json(silent=True)
+        ok = isinstance(body, dict) and body and set(body) <= {"appMarketplaceAccess", "superAdmin"} \
+            and (body.get("appMarketplaceAccess") is None or isinstance(body["appMarketplaceAccess"], bool)) \
+            and ("superAdmin" not in body or isinstance(body["superAdmin"], bool))
+        if not ok:
+            return json_response({"error": 'expected {"appMarketplaceAccess": true | false | null} and/or '
+                                           '{"superAdmin": true | false}'}, 400)
+        return json_response(users.set_user_permissions(user, body))
+    except HubSpotError as err:
+        return _sim_refusal(err)
 
 
 # -- the app -------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ SEARCH_PER_SECOND = 5
 OPEN_PATHS = ("/oauth/", "/_sim")
 DEVELOPER_PATHS = ("/webhooks/v3/",)
 OBJECT_PATH = re.compile(r"^/crm/v[34]/(?:objects|properties|associations)/([^/]+)")
+USERS_PATH = "/settings/v3/users"
 PIPELINE_PATH = re.compile(r"^/crm/v3/pipelines/([^/]+)")
 READ_SUFFIXES = ("/search", "/batch/read")
 WEBHOOK_RETRIES = (60, 300, 900, 3600)  # HubSpot retries up to 10 times over 24 h (schedule unpublished)
@@ -43,6 +44,12 @@ def required_scope(request: Request) -> list[str] | None:
     """The scopes a request needs: any one of them is enough (None: no scope check)."""
     if request.path.startswith("/crm/v3/owners"):
         return ["crm.objects.owners.read"]
+    if request.path.startswith(USERS_PATH):  # the user provisioning spec's security lists
+        if request.path.startswith(f"{USERS_PATH}/teams"):
+            return ["settings.users.teams.read"]
+        if request.method == "GET":
+            return ["settings.users.read", "crm.objects.users.read"]
+        return ["settings.users.write", "crm.objects.users.write"]
     piped = PIPELINE_PATH.match(request.path)
     if piped:  # a pipeline is read and written with its object type's scopes; tickets have one scope
         kind = resolve_type(piped.group(1))
