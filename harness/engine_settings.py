@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import yaml
@@ -16,18 +16,25 @@ SIMULATED_QUICKBOOKS_URL = "http://quickbooks.sim"  # in-process routes of simul
 SIMULATED_HUBSPOT_URL = "http://hubspot.sim"
 
 
-def for_simulators(quickbooks: Mapping, hubspot: Mapping, /, **overrides: object) -> Settings:
+def quickbooks_connection(company: Mapping) -> dict:
+    """A QBO company's connection settings (their YAML shape) from the credentials the simulator returns."""
+    return {"base_url": SIMULATED_QUICKBOOKS_URL, "realm_id": company.get("realmId"),
+            "client_id": company.get("clientId"), "client_secret": company.get("clientSecret"),
+            "refresh_token": company.get("refreshToken"), "access_token": company.get("accessToken")}
+
+
+def for_simulators(quickbooks: Mapping, hubspot: Mapping, /, *, other_companies: Sequence[Mapping] = (),
+                   **overrides: object) -> Settings:
     """Settings for the credentials the simulators return (``Simulators.new_qbo_company()`` and
     ``new_hubspot_portal()``), on their in-process URLs with an in-memory state.
 
     ``overrides`` are top-level settings in their YAML shape; ``quickbooks=`` / ``hubspot=`` dicts are
     merged into the connections (``hubspot={"tier": "free"}``), the others replace the default.
+    ``other_companies`` (legacy, A5): further QBO companies connected to the same portal, each's connection
+    taking the first one's ``base_url`` and ``token_url``.
     """
     data: dict = {
-        "quickbooks": {"base_url": SIMULATED_QUICKBOOKS_URL, "realm_id": quickbooks.get("realmId"),
-                       "client_id": quickbooks.get("clientId"), "client_secret": quickbooks.get("clientSecret"),
-                       "refresh_token": quickbooks.get("refreshToken"),
-                       "access_token": quickbooks.get("accessToken")},
+        "quickbooks": quickbooks_connection(quickbooks),
         "hubspot": {"base_url": SIMULATED_HUBSPOT_URL, "portal_id": hubspot.get("portalId"),
                     "access_token": hubspot.get("accessToken"), "client_id": hubspot.get("clientId"),
                     "client_secret": hubspot.get("clientSecret"), "refresh_token": hubspot.get("refreshToken"),
@@ -42,6 +49,9 @@ def for_simulators(quickbooks: Mapping, hubspot: Mapping, /, **overrides: object
             data[key] = {**data[key], **value}
         else:
             data[key] = value
+    if other_companies:
+        shared = {k: data["quickbooks"][k] for k in ("base_url", "token_url") if k in data["quickbooks"]}
+        data["quickbooks"] = [data["quickbooks"], *({**quickbooks_connection(c), **shared} for c in other_companies)]
     return Settings.from_dict(data)
 
 

@@ -31,6 +31,8 @@ ACTION_REASONS = {r.code: r for r in [
     Reason("no_contact", "D5", "The deal has no associated contact to bill"),
     Reason("contact_filtered_out", "D5", "The contact does not pass the contact sync filters, so the action fails"),
     Reason("unknown_item", "E1", "No QuickBooks item has this SKU or id"),
+    Reason("company_required", "A5", "Several QuickBooks companies are connected: choose the company"),
+    Reason("unknown_company", "A5", "No connected QuickBooks company has this realm id or name"),
 ]}
 
 

@@ -207,6 +207,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     paid.add_argument("--sales-receipt", action="store_true", help="Create paid sales receipt instead")
     paid.add_argument("--skip-invoice-payments", action="store_true",
                       help="the recommended workflow filter: leave out payments whose source is an invoice")
+    for p in (from_deal, workflow, add, paid):
+        p.add_argument("--company", metavar="REALM_OR_NAME",
+                       help="legacy, several QuickBooks companies connected (A5): the company, by realm id or name")
     action.set_defaults(run=run_action)
 
 
@@ -239,13 +242,15 @@ def run_action(args: argparse.Namespace) -> int:
 
     from sync import actions
     from sync.clients.http import ApiError
+    from sync.companies import Companies
     from sync.engine import Engine
 
     settings = _load(args.settings)
     if settings is None:
         return EXIT_USAGE
-    engine = _engine(Engine, settings, args.settings)
+    companies = Companies(settings, lambda s: _engine(Engine, s, args.settings))
     try:
+        engine = companies.choose(args.company)
         if args.action == "invoice-from-deal":
             result = actions.create_invoice_from_deal(
                 engine, args.deal, quote_id=args.quote, lines=args.line, customer_id=args.customer, terms=args.terms,
@@ -275,7 +280,8 @@ def run_action(args: argparse.Namespace) -> int:
         _err(f"the action stopped: no answer: {first_line(lost)}")
         return EXIT_INCOMPLETE
     finally:
-        engine.state.engine.dispose()
+        for each in companies.engines:
+            each.state.engine.dispose()
     _print_json({k: v for k, v in result.items() if not k.startswith("__")})
     return EXIT_OK
 
@@ -293,6 +299,8 @@ def _filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reason", metavar="CODE", help="only records with this reason code (e.g. duplicate_display_name)")
     p.add_argument("--search", metavar="TEXT", help="only records whose label or match key contains TEXT")
     p.add_argument("--columns", type=_column_list, metavar="a,b,c", help="columns to show, comma-separated")
+    p.add_argument("--company", metavar="REALM", help="legacy, several QuickBooks companies connected (A5): this "
+                                                      "company's records (default: the first company's)")
 
 
 def _positive(text: str) -> int:
@@ -403,20 +411,32 @@ def run_sync(args: argparse.Namespace) -> int:
             clock.now()
         except Exception as err:  # noqa: BLE001 - any failure: this is no simulator's clock
             raise UsageError(f"--clock simulators: no simulators' clock answers at {url}: {first_line(err)}") from err
-    engine = _engine(lambda s: Engine(s, clock=clock), settings, args.settings)
+    if args.watch and settings.other_companies:
+        _err("--watch syncs one QuickBooks company; with several connected (A5), run one pass at a time without "
+             "--watch, or one `hsqbo sync --watch` per company's settings")
+        return EXIT_USAGE
+    from sync.companies import Companies
+
+    companies = Companies(settings, lambda s: _engine(lambda t: Engine(t, clock=clock), s, args.settings))
     try:
-        report = first_pass(engine, chosen)
-        refused = credentials_problem(report)
-        if refused:  # no later pass can do better: the settings must change
-            raise UsageError(f"{refused}: fix the credentials in {args.settings}")
+        complete = True
+        for engine in companies.engines:  # legacy A5: each connected QBO company in turn, the first one's first
+            if settings.other_companies:
+                console().print(f"QuickBooks company {companies.realm(engine)}", highlight=False)
+            report = first_pass(engine, chosen)
+            refused = credentials_problem(report)
+            if refused:  # no later pass can do better: the settings must change
+                raise UsageError(f"{refused}: fix the credentials in {args.settings}")
+            complete = complete and report.complete
         if not args.watch:
-            return EXIT_OK if report.complete else EXIT_INCOMPLETE
-        return _watch(engine, args)
+            return EXIT_OK if complete else EXIT_INCOMPLETE
+        return _watch(companies.first, args)
     except KeyboardInterrupt:
         _err("interrupted: what was recorded stays; the rest waits for the next pass")
         return EXIT_INTERRUPTED
     finally:
-        engine.state.engine.dispose()
+        for engine in companies.engines:
+            engine.state.engine.dispose()
 
 
 def first_pass(engine: Engine, pairs: list[str]) -> PassReport:
@@ -640,6 +660,13 @@ def _prepare(args: argparse.Namespace) -> tuple[Settings, State] | int:
         if args.reason not in REASONS:
             _err(f"unknown reason {args.reason!r}; the reasons are {', '.join(sorted(REASONS))}")
             return EXIT_USAGE
+    if args.company is not None:  # legacy A5: another connected company's state
+        chosen = [s for s in settings.per_company() if args.company == str(s.quickbooks.realm_id)]
+        if not chosen:
+            realms = ", ".join(str(s.quickbooks.realm_id) for s in settings.per_company())
+            _err(f"--company {args.company}: no connected QuickBooks company has this realm id; connected: {realms}")
+            return EXIT_USAGE
+        settings = chosen[0]
     try:
         state = _open_state(settings)
     except Exception as exc:  # SQLAlchemy: the database does not answer

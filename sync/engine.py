@@ -22,6 +22,7 @@ import requests
 from .clients import qbo_query as q
 from .clients.http import ApiError, loads
 from .clients.hubspot import HubSpotClient
+from .clients.namespace import Namespace
 from .clients.quickbooks import QuickBooksClient
 from .clock import Clock, SystemClock
 from .pairs import PAIRS, Pair, leader, with_followers
@@ -55,6 +56,9 @@ class Engine:
         self.state.claim(owner(settings))  # a state reused against other accounts would link strangers
         self.quickbooks = quickbooks or self._quickbooks_client()
         self.hubspot = hubspot or self._hubspot_client()
+        if settings.hubspot_namespace is not None:  # A5: one of several QBO companies on this HubSpot account
+            self.hubspot.namespace = Namespace(settings.hubspot_namespace,
+                                               {p for pair in PAIRS.values() for p in pair.qbo_id_properties})
         self.progress = progress
         self._income_accounts: dict[str, dict] = {}
         self._company: dict | None = None  # read once a pass (QBO settings can change between passes)
@@ -196,7 +200,7 @@ class Engine:
         try:
             for page in pages:
                 started = started or client.server_time or self.clock.now()
-                self._observe(rules.name, [make(item) for item in page])
+                self._observe(rules.name, [make(item) for item in self._own(side, page)])
                 report.observed[side] += len(page)
                 self._tell(rules.name, f"read {name}", report.observed[side])
         except (ApiError, requests.RequestException) as exc:
@@ -207,7 +211,14 @@ class Engine:
         """Observe records read outside a pass (a webhook's re-read); ``force`` plans them even if unchanged."""
         rules, settings = PAIRS[pair], self.pair_settings(pair)
         make = rules.observe_hubspot if side == HUBSPOT else rules.observe_qbo
-        self._observe(pair, [make(item, settings) for item in items], force)
+        self._observe(pair, [make(item, settings) for item in self._own(side, items)], force)
+
+    def _own(self, side: str, items: list[dict]) -> list[dict]:
+        """A5: of HubSpot records, those this company's sync may see (not another connected company's)."""
+        namespace = self.hubspot.namespace
+        if side == QUICKBOOKS or namespace is None:
+            return items
+        return [item for item in items if not namespace.foreign(item)]
 
     def _observe(self, pair: str, observations: list[Observation], force: bool = False) -> None:
         """Save what was read; link a new record to the other side's record with its match key (D3, E1)."""
@@ -404,6 +415,7 @@ class Engine:
                     elif name.startswith("SalesFormsPrefs.SalesCustomName"):
                         names[name[-1]] = str(f.get("StringValue") or "")
             self._company = {
+                "name": info.get("CompanyName") or "",
                 "country": info.get("Country") or "US",
                 "custom_numbers": bool(sales.get("CustomTxnNumbers")),
                 "currency": ((prefs.get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value") or "USD",

@@ -35,6 +35,7 @@ class Generation:
     recent_records_only: frozenset[str] = field(default_factory=frozenset)  # A6: pairs taking only new changes
     drafts_for_approval: bool = False  # F14 / I9: invoices from HubSpot are drafts QBO Advanced lists
     refuses_sandbox: bool = False  # A5: a QBO sandbox company cannot connect
+    several_companies: bool = False  # A5: one HubSpot account may connect more than one QBO company
     custom_mapping_tier: str = ""  # B3: the HubSpot subscription custom mappings need ("" none)
     card_only_invoices: bool = False  # F11: without the invoice switch, only card-made or added invoices show
     runs_when_off: frozenset[str] = field(default_factory=frozenset)  # pairs whose attached records sync anyway
@@ -66,7 +67,7 @@ LEGACY = Generation(
     actions=frozenset({"invoice_from_deal", "add_invoice", "workflow_create_invoice"}),
     deal_invoice_properties=True, foreign_currency_leaves_deal=True,
     workflow_creates_customer=True, recent_records_only=frozenset({"contacts", "products"}),
-    drafts_for_approval=True, refuses_sandbox=True, card_only_invoices=True,
+    drafts_for_approval=True, refuses_sandbox=True, several_companies=True, card_only_invoices=True,
     runs_when_off=frozenset({"invoices"}),  # the card's invoices show with the invoice switch off (F10, F11)
 )
 

@@ -121,6 +121,7 @@ class QuickBooksConnection:
     client_secret: str | None = None
     refresh_token: str | None = None
     access_token: str | None = None
+    state: str | None = None  # A5 (legacy): a further company's own state; None: derived from the settings' state
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
@@ -242,10 +243,27 @@ class Settings:
     quickbooks_webhook_verifier: str | None = None
     mode: str = "current"
     pairs: dict[str, PairSettings] = field(default_factory=dict)
+    # A5 (legacy): QBO companies connected besides ``quickbooks``; each syncs through an engine of its own
+    other_companies: tuple[QuickBooksConnection, ...] = ()
+    # A5, set by ``per_company`` when several companies connect: the company's namespace for QBO ids in HubSpot
+    # ("" the first company's: ids as they are; a realm id: "<realm>/<id>"); None: one company, no namespace
+    hubspot_namespace: str | None = None
 
     @property
     def legacy(self) -> bool:
         return self.mode == "legacy"
+
+    def per_company(self) -> list[Settings]:
+        """One settings per connected QBO company, the first company's first (A5): each further one with its
+        own state and its QBO ids namespaced in HubSpot, so two companies' invoice 1 never meet."""
+        if not self.other_companies:
+            return [self]
+        out = [replace(self, other_companies=(), hubspot_namespace="")]
+        for company in self.other_companies:
+            out.append(replace(self, quickbooks=replace(company, state=None), other_companies=(),
+                               state=company.state or company_state(self.state, str(company.realm_id)),
+                               hubspot_namespace=str(company.realm_id)))
+        return out
 
     @property
     def generation(self) -> Generation:
@@ -263,8 +281,9 @@ class Settings:
 
     def to_dict(self) -> dict:
         """The YAML shape, every setting explicit; ``Settings.from_dict(s.to_dict()) == s``."""
+        first = {k: v for k, v in asdict(self.quickbooks).items() if k != "state"}
         return {
-            "quickbooks": asdict(self.quickbooks),
+            "quickbooks": [first, *map(asdict, self.other_companies)] if self.other_companies else first,
             "hubspot": asdict(self.hubspot),
             "quickbooks_webhook_verifier": self.quickbooks_webhook_verifier,
             "state": self.state,
@@ -309,7 +328,22 @@ def load_settings(source: str | Path | Mapping) -> Settings:
     if data is None:  # nothing but blanks and comments: the real APIs with no credentials is never what was meant
         raise SettingsError([f"{path}: the file holds no settings; `hsqbo serve --write-settings FILE` writes one"])
     settings = Settings.from_dict(data)
-    return replace(settings, state=beside(settings.state, path.parent))
+    others = tuple(replace(c, state=beside(c.state, path.parent)) if c.state else c for c in settings.other_companies)
+    return replace(settings, state=beside(settings.state, path.parent), other_companies=others)
+
+
+def company_state(url: str, realm: str) -> str:
+    """A further QBO company's state (A5): a SQLite file gets the realm id in its name, in memory stays in memory
+    (a database of its own); other databases need ``state`` in the company's settings."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database.startswith("file:"):
+        raise ValueError(url)
+    if database in ("", ":memory:"):
+        return url
+    path = Path(database)
+    named = path.with_name(f"{path.stem}-{realm}{path.suffix}")
+    return parsed.set(database=str(named)).render_as_string(hide_password=False)
 
 
 def beside(url: str, folder: Path) -> str:
@@ -413,14 +447,39 @@ def _oauth_complete(data: Mapping, path: str, problems: list[str]) -> None:
                 problems.append(f"{_join(path, key)}: needed with {path}.refresh_token (OAuth refresh)")
 
 
-def _parse_quickbooks(raw: object, problems: list[str]) -> QuickBooksConnection:
-    path = "quickbooks"
+def _parse_companies(raw: object, mode: str, state: str, problems: list[str]) -> list[QuickBooksConnection]:
+    """``quickbooks``: one company's connection, or (legacy, A5) a list of them, the first one's first."""
+    if not isinstance(raw, list):
+        return [_parse_quickbooks(raw, "quickbooks", problems, first=True)]
+    if not raw:
+        problems.append("quickbooks: an empty list; give the QuickBooks company's connection")
+        return [QuickBooksConnection()]
+    if len(raw) > 1 and not GENERATIONS[mode].several_companies:
+        problems.append(f"quickbooks: the {mode} integration connects one QuickBooks company; several companies "
+                        "per HubSpot account are legacy only (A5)")
+    companies = [_parse_quickbooks(item, f"quickbooks[{i}]", problems, first=i == 0) for i, item in enumerate(raw)]
+    realms = [str(c.realm_id) for c in companies]
+    for realm in sorted({r for r in realms if realms.count(r) > 1}):
+        problems.append(f"quickbooks: company {realm} is listed twice; each QuickBooks company connects once (A5)")
+    for i, company in enumerate(companies[1:], 1):
+        if company.state is None:
+            try:
+                company_state(state, realms[i])
+            except ValueError:
+                problems.append(f"quickbooks[{i}].state: needed: the settings' state is not a SQLite database, so "
+                                "each further company names a database of its own")
+    return companies
+
+
+def _parse_quickbooks(raw: object, path: str, problems: list[str], *, first: bool) -> QuickBooksConnection:
     data = _mapping(raw, path, problems)
-    _unknown(data, [f.name for f in QuickBooksConnection.__dataclass_fields__.values()], path, problems)
+    known = [f.name for f in QuickBooksConnection.__dataclass_fields__.values()]
+    _unknown(data, known if not first else [k for k in known if k != "state"], path, problems)
     _oauth_complete(data, path, problems)
     return QuickBooksConnection(
         base_url=_url(data, "base_url", QUICKBOOKS_URL, path, problems) or QUICKBOOKS_URL,
         token_url=_url(data, "token_url", None, path, problems),
+        state=None if first else _parse_state(data.get("state"), problems, f"{path}.state", None),
         **{key: _str(data, key, path, problems)
            for key in ("realm_id", "client_id", "client_secret", "refresh_token", "access_token")},
     )
@@ -456,35 +515,36 @@ def _parse_date(value: object, problems: list[str]) -> date:
     return _today()
 
 
-def _parse_state(value: object, problems: list[str]) -> str:
+def _parse_state(value: object, problems: list[str], path: str = "state", default: Any = DEFAULT_STATE) -> Any:
     if value is None:
-        return DEFAULT_STATE
+        return default
     if not isinstance(value, str):
-        problems.append(f"state: must be a SQLAlchemy database URL, not {value!r}")
-        return DEFAULT_STATE
+        problems.append(f"{path}: must be a SQLAlchemy database URL, not {value!r}")
+        return default
     try:
         make_url(value)
     except (ArgumentError, ValueError) as err:
-        problems.append(f"state: not a database URL SQLAlchemy can read ({err}): {value!r}")
-        return DEFAULT_STATE
+        problems.append(f"{path}: not a database URL SQLAlchemy can read ({err}): {value!r}")
+        return default
     return value
 
 
 def _parse_settings(raw: object, problems: list[str]) -> Settings:
     data = _mapping(raw, "settings", problems)
     _unknown(data, _TOP_KEYS, "", problems)
-    quickbooks = _parse_quickbooks(data.get("quickbooks"), problems)
-    hubspot = _parse_hubspot(data.get("hubspot"), problems)
+    mode = _mode(data.get("mode"), problems)
+    generation = GENERATIONS[mode]
     state = _parse_state(data.get("state"), problems)
+    quickbooks, *others = _parse_companies(data.get("quickbooks"), mode, state, problems)
+    hubspot = _parse_hubspot(data.get("hubspot"), problems)
     setup_date = _parse_date(data.get("setup_date"), problems)
     interval = _int(data, "interval_minutes", DEFAULT_INTERVAL_MINUTES, 1, "", problems)
     lookback = _int(data, "lookback_seconds", DEFAULT_LOOKBACK_SECONDS, 0, "", problems)
     verifier = _str(data, "quickbooks_webhook_verifier", "", problems)
-    mode = _mode(data.get("mode"), problems)
-    generation = GENERATIONS[mode]
-    if generation.refuses_sandbox and quickbooks.base_url == QUICKBOOKS_SANDBOX_URL:
-        problems.append(f"quickbooks.base_url: QuickBooks sandbox companies cannot connect to the {mode} "
-                        "integration (A5)")
+    for company in (quickbooks, *others):
+        if generation.refuses_sandbox and company.base_url == QUICKBOOKS_SANDBOX_URL:
+            problems.append(f"quickbooks.base_url: QuickBooks sandbox companies cannot connect to the {mode} "
+                            "integration (A5)")
     pairs_raw = _mapping(data.get("pairs"), "pairs", problems)
     known = configurable()
     for name in pairs_raw:
@@ -494,7 +554,7 @@ def _parse_settings(raw: object, problems: list[str]) -> Settings:
              for name in known}
     return Settings(quickbooks=quickbooks, hubspot=hubspot, state=state, setup_date=setup_date,
                     interval_minutes=interval, lookback_seconds=lookback, quickbooks_webhook_verifier=verifier,
-                    mode=mode, pairs=pairs)
+                    mode=mode, pairs=pairs, other_companies=tuple(others))
 
 
 def _mode(raw: object, problems: list[str]) -> str:

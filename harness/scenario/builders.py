@@ -84,17 +84,19 @@ def _hubspot_property(world: World, raw: dict, line: int | None) -> None:
 
 
 def quickbooks_create(world: World, raw: dict) -> None:
-    """A QBO entity (an item gets the company's income account and is a service unless told otherwise)."""
+    """A QBO entity (an item gets the company's income account and is a service unless told otherwise), in the
+    first company or, legacy A5, in the further one ``company:`` names."""
     entity = raw.get("entity", "Customer")
     _known_entity(world, entity, lineno(raw))
+    qbo = world.quickbooks(raw.get("company"), lineno(raw))
     body = qbo_body(world, raw, lineno(raw))
     if raw.get("number") is not None:  # "offered": the number QBO's form offers a person (F6), else that number
         body["DocNumber"] = offered_number(world, entity) if raw["number"] == "offered" else str(raw["number"])
     if entity == "Item" and "IncomeAccountRef" not in body:
-        account = next(iter(world.qbo.query("SELECT * FROM Account WHERE AccountType = 'Income'")))
+        account = next(iter(qbo.query("SELECT * FROM Account WHERE AccountType = 'Income'")))
         body["IncomeAccountRef"] = {"value": account["Id"]}
         body.setdefault("Type", "Service")
-    made = world.qbo.create(entity, body, request_id=uuid.uuid4().hex)
+    made = qbo.create(entity, body, request_id=uuid.uuid4().hex)
     if raw.get("ref"):
         world.refs[str(raw["ref"])] = ("quickbooks", entity, str(made["Id"]))
 

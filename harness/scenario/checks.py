@@ -14,6 +14,7 @@ from harness.scenario.model import ScenarioError, lineno, unknown_keys
 
 if TYPE_CHECKING:
     from harness.scenario.world import World
+    from sync.clients.quickbooks import QuickBooksClient
 
 SET_KEYS = ("count", "contains", "absent")
 SPEC_KEYS = {"ref", "of", "associated"}  # keys of a contains/absent entry that are not fields
@@ -48,9 +49,14 @@ def expectations(world: World, then: dict, line: int | None) -> list[str]:
         if entity == "tasks":
             failures += _check_tasks(world, expect)
             continue
-        found = list(world.qbo.query(f"SELECT * FROM {entity} WHERE Active IN (true, false)"
-                                     if entity in ("Customer", "Item", "Vendor") else f"SELECT * FROM {entity}"))
-        failures += _check_set(world, f"quickbooks {entity}", "quickbooks", entity, found, expect, path)
+        failures += _check_entities(world, world.qbo, "quickbooks", entity, expect)
+    for company, expected in (then.get("companies") or {}).items():  # legacy A5: further QBO companies
+        if not isinstance(expected, dict):
+            raise world.fail(lineno(then, line), f"companies {company}: expected entities, e.g. {{Invoice: "
+                             "{count: 1}}")
+        qbo = world.quickbooks(company, lineno(then, line))
+        for entity, expect in expected.items():
+            failures += _check_entities(world, qbo, f"quickbooks of {company}", entity, expect)
     for otype, expect in (then.get("hubspot") or {}).items():
         fields = sorted({k for spec in (expect.get("contains") or []) + (expect.get("absent") or [])
                          for k in spec} - SPEC_KEYS)
@@ -73,6 +79,12 @@ def expectations(world: World, then: dict, line: int | None) -> list[str]:
     for pair in then.get("converged") or []:
         failures += pairs.converged(world, pair, lineno(then, line))
     return failures
+
+
+def _check_entities(world: World, qbo: QuickBooksClient, where: str, entity: str, expect: dict) -> list[str]:
+    found = list(qbo.query(f"SELECT * FROM {entity} WHERE Active IN (true, false)"
+                           if entity in ("Customer", "Item", "Vendor") else f"SELECT * FROM {entity}"))
+    return _check_set(world, f"{where} {entity}", "quickbooks", entity, found, expect, path)
 
 
 def _check_tasks(world: World, expect: dict) -> list[str]:

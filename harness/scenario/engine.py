@@ -20,11 +20,14 @@ class EngineSync:
     """The reference engine behind the interface; a restart builds a new engine on the same state."""
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
+        from sync.companies import Companies
         from sync.engine import Engine
         from sync.triggers import Scheduler
 
         self._settings, self._clock = settings, clock
-        self.engine = Engine(settings, clock=clock)
+        # one engine per connected QBO company (several: legacy A5); the first one's is ``engine``
+        self.companies = Companies(settings, lambda s: Engine(s, clock=clock))
+        self.engine = self.companies.first
         self._scheduler = Scheduler(self.engine)
         self._crash_at: str | None = None
 
@@ -33,12 +36,18 @@ class EngineSync:
             self.engine.run_notifications()
         with self._crashing():
             self.engine.run_pass()
+        for other in self.companies.engines[1:]:
+            other.run_pass()
 
     def restart(self, settings: Settings | None = None) -> None:
+        from sync.companies import Companies
         from sync.engine import Engine
 
         self._settings = settings or self._settings
-        self.engine = Engine(self._settings, clock=self._clock, state=self.engine.state)
+        states = {self.companies.realm(e): e.state for e in self.companies.engines}
+        self.companies = Companies(self._settings, lambda s: Engine(
+            s, clock=self._clock, state=states.get(str(s.quickbooks.realm_id))))
+        self.engine = self.companies.first
         self._scheduler.engine = self.engine
 
     def crash(self, point: str) -> None:
@@ -94,12 +103,13 @@ class EngineSync:
         if name not in ACTIONS:
             raise ActionUnavailable(f"unknown action {name!r}; expected one of {', '.join(ACTIONS)}")
         function = getattr(actions, name)
+        company = args.pop("company", None)  # A5: which connected QBO company (realm id or name)
         try:
             inspect.signature(function).bind(self.engine, **args)
         except TypeError as err:
             takes = ", ".join(p for p in list(inspect.signature(function).parameters)[1:])
-            raise ActionUnavailable(f"{name}: {err} (it takes {takes})") from err
-        return function(self.engine, **args)
+            raise ActionUnavailable(f"{name}: {err} (it takes {takes}, and company)") from err
+        return function(self.companies.choose(None if company is None else str(company)), **args)
 
     def counts(self, pair: str) -> dict[str, int]:
         return self.engine.state.counts(pair)

@@ -23,7 +23,7 @@ TOP_KEYS = ("version", "name", "rules", "generation", "description", "given", "w
 # The generation of HubSpot's integration a scenario is about (docs/integration-rules.md): the sync runs as it
 # (the engine's ``mode``), and every rule the file names must hold in it.
 GENERATIONS = MODES  # current, 2023, legacy
-THEN_KEYS = ("quickbooks", "hubspot", "status", "counts", "last_pass", "converged")
+THEN_KEYS = ("quickbooks", "hubspot", "status", "counts", "last_pass", "converged", "companies")
 VARY_KINDS = ("integers", "sampled_from", "booleans")
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from flask import Flask
 
+    from sync.clients.quickbooks import QuickBooksClient
     from sync.settings import Settings
 
 RECEIVER_URL = "http://sync.receiver"
@@ -36,6 +37,8 @@ class World:
         self.mark = 0
         self.pass_mark = 0
         self.step_failures: list[str] = []  # wrong outcomes of steps (an action refused, …)
+        self.other_companies: dict[str, dict] = {}  # legacy A5: further QBO companies by companyName
+        self.other_qbo: dict[str, QuickBooksClient] = {}
 
     def fail(self, line: int | None, message: str) -> ScenarioError:
         return self.scenario.fail(line, message)
@@ -67,9 +70,15 @@ class World:
     def _set_up(self, given: dict) -> World:
         qbo_options = {"country": "US", "seed": "empty", **(given.get("quickbooks") or {})}
         hs_options = {"seed": "empty", **(given.get("hubspot") or {})}
+        others = given.get("quickbooks_companies") or []
+        if not isinstance(others, list) or not all(isinstance(o, dict) and o.get("companyName") for o in others):
+            raise self.fail(self.scenario.line_of.get("given"), "given.quickbooks_companies: a list of further QBO "
+                            "companies (legacy, A5), each with its companyName, e.g. [{companyName: East Ltd}]")
         try:
             self.company = self.sims.new_qbo_company(**qbo_options)
             self.portal = self.sims.new_hubspot_portal(**hs_options)
+            self.other_companies = {str(o["companyName"]): self.sims.new_qbo_company(**{"country": "US", **o})
+                                    for o in others}
         except Exception as err:
             raise self.fail(self.scenario.line_of.get("given"),
                             f"given: the simulators refused the tenant: {err}") from err
@@ -84,6 +93,8 @@ class World:
         from harness.users import user_clients
 
         self.qbo, self.hs = user_clients(self.sims, self.company, self.portal, self.clock)
+        self.other_qbo = {name: user_clients(self.sims, company, self.portal, self.clock)[0]
+                          for name, company in self.other_companies.items()}
         if given.get("webhooks"):
             self._subscribe()
         return self
@@ -97,9 +108,10 @@ class World:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._routing.__exit__(exc_type, exc, tb)
-        engine = getattr(self.sync, "engine", None)
-        if engine is not None:
-            engine.state.engine.dispose()
+        companies = getattr(self.sync, "companies", None)
+        for engine in companies.engines if companies is not None else [getattr(self.sync, "engine", None)]:
+            if engine is not None:
+                engine.state.engine.dispose()
 
     def settings(self, overrides: dict, line: int | None, what: str) -> Settings:
         """The sync's settings for these simulators (the connection filled in); a refusal is the file's mistake."""
@@ -115,7 +127,8 @@ class World:
         for system, url in (("quickbooks", self.sims.qbo_url), ("hubspot", self.sims.hubspot_url)):
             overrides[system] = {"base_url": url, **(overrides.get(system) or {})}
         try:
-            return for_simulators(self.company, self.portal, **overrides)
+            return for_simulators(self.company, self.portal, other_companies=list(self.other_companies.values()),
+                                  **overrides)
         except SettingsError as err:
             raise self.fail(line, f"{what}: {err}") from err
 
@@ -186,6 +199,16 @@ class World:
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
         return value
+
+    def quickbooks(self, company: object, line: int | None) -> QuickBooksClient:
+        """The QBO user's client of the company a record or an expectation names (``company:``, legacy A5); the
+        first company's when none is named."""
+        if company is None:
+            return self.qbo
+        if str(company) not in self.other_qbo:
+            known = ", ".join(self.other_qbo) or "none: given.quickbooks_companies lists them"
+            raise self.fail(line, f"company: no further QuickBooks company {company!r} (known: {known})")
+        return self.other_qbo[str(company)]
 
     def journal_mark(self) -> int:
         return self.sims.runtime.journal.last_seq()

@@ -14,6 +14,7 @@ import requests
 
 from ..clock import Clock
 from .http import ApiError, HttpClient, Pacer, ms_epoch, parse_when
+from .namespace import Namespace
 
 API = "https://api.hubapi.com"
 MAX_BATCH = 100  # inputs per CRM batch call
@@ -85,6 +86,7 @@ class HubSpotClient(HttpClient):
         # exactly what is left. When it reaches 0 the next call waits out the interval.
         self.hold_until: datetime | None = None
         self.session.headers.update({"Accept": "application/json"})
+        self.namespace: Namespace | None = None  # A5: several QBO companies on this account (namespace.py)
 
     @property
     def oauth(self) -> bool:
@@ -176,9 +178,11 @@ class HubSpotClient(HttpClient):
               params: Mapping[str, Any] | None = None, multi: bool = False) -> Any:
         """One request; ``multi`` accepts a 207 (some inputs of a batch failed) as an answer. Returns HubSpot's
         JSON as parsed (``Any``: its shape is the endpoint's, read with ``.get`` by each caller)."""
+        if self.namespace is not None:
+            json = self.namespace.outgoing(json)
         _, body = self.request(method, f"{self.base_url}{path}", kind=kind, safe=safe, json=json, params=params,
                                ok=(lambda status: status == 207) if multi else None)
-        return body
+        return body if self.namespace is None else self.namespace.incoming(body)
 
     @staticmethod
     def _chunks(items: list, size: int) -> Iterator[list]:
@@ -206,6 +210,8 @@ class HubSpotClient(HttpClient):
         params = {"properties": ",".join(properties)} if properties else {}
         if id_property:
             params["idProperty"] = id_property
+            if self.namespace is not None and id_property in self.namespace.properties:
+                object_id = str(self.namespace.out(object_id))
         return self._call("GET", f"/crm/v3/objects/{object_type}/{object_id}", kind="read", safe=True,
                           params=params)
 

@@ -63,6 +63,7 @@ class Pair:
     duplicate_reason = ""  # the reason a second record with a linked key is excluded with
     hubspot_id_property = ""  # a unique HubSpot property: creates are upserts keyed by it (idempotent)
     hubspot_id_definition: dict | None = None  # its definition when the engine must create it (not HubSpot's own)
+    qbo_id_properties: tuple[str, ...] = ()  # HubSpot properties holding QBO ids (namespaced per company, A5)
     planner: ClassVar[type[ChunkPlanner]] = ChunkPlanner  # plans one chunk of dirty records
 
     # -- settings ----------------------------------------------------------------------------------

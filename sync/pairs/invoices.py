@@ -574,6 +574,7 @@ class Invoices(Pair):
     qbo_has_active = False
     key_field = "hs_number"
     hubspot_id_property = INVOICE_ID_PROPERTY
+    qbo_id_properties = (INVOICE_ID_PROPERTY, LINE_ID_PROPERTY)
     hubspot_id_definition = INVOICE_ID_DEFINITION
     planner = InvoicePlanner
     mappings = INVOICE_MAPPINGS

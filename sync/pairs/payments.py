@@ -184,6 +184,7 @@ class Payments(Pair):
     qbo_has_active = False
     key_field = "hs_initial_amount"
     hubspot_id_property = PAYMENT_ID_PROPERTY
+    qbo_id_properties = (PAYMENT_ID_PROPERTY,)
     hubspot_id_definition = PAYMENT_ID_DEFINITION
 
     def hubspot_properties(self, settings: PairSettings) -> list[str]:

@@ -40,6 +40,7 @@ class Products(Pair):
     key_is_case_sensitive = True  # edge case 32
     duplicate_reason = "duplicate_sku"
     hubspot_id_property = ITEM_ID_PROPERTY
+    qbo_id_properties = (ITEM_ID_PROPERTY,)
     hubspot_id_definition = ITEM_ID_DEFINITION
     mappings = PRODUCT_MAPPINGS
     # what custom mappings may name (the API reference's Item; read-only QtyOnHand and the like left out)

@@ -18,7 +18,6 @@ GENERATIONS = ("current", "2023", "legacy")  # the order a rule's "Generations:"
 # Rules whose behaviour is not built yet, or is checked where a scenario cannot express it. This list
 # may only shrink: a pending rule that gains a scenario fails the test until it is removed from here.
 PENDING = {
-    "A5",  # several companies per portal (the sandbox refusal: tests/unit/test_sync_settings.py)
     "B5", "H2", "H3",  # settings errors and the status view / export: tests/unit (settings, CLI), not scenarios
 }
 
