@@ -8,6 +8,7 @@ write leaves nothing behind.
 from __future__ import annotations
 
 import copy
+import functools
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -244,8 +245,7 @@ class Company:
 
     # -- query and change data capture ---------------------------------------------------------
     def query(self, statement: str) -> dict:
-        q = query.parse(statement, TYPES)
-        q = query.validate(q, query.QUERYABLE_FIELDS, {n: set(t.fields) for n, t in TYPES.items()})
+        q = _parsed(statement)
         etype = TYPES[q.entity]
         active = True if etype.category == "name" and not q.mentions_active else None
         if q.count and not q.conditions:
@@ -610,3 +610,14 @@ def _like(current: object, field: str, value: object) -> object:
     if isinstance(value, list) and not all(isinstance(v, dict) for v in value):
         raise errors.invalid_type(field, value)
     return value
+
+
+_KNOWN_FIELDS = {n: set(t.fields) for n, t in TYPES.items()}
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(statement: str) -> query.Query:
+    """A statement parsed and validated: a pure function of its text (the entities and their fields are fixed, and
+    a Query is frozen), and clients send the same statements again and again (a sync's query per pair and pass). A
+    statement QBO refuses raises its QueryError each time (exceptions are not cached)."""
+    return query.validate(query.parse(statement, TYPES), query.QUERYABLE_FIELDS, _KNOWN_FIELDS)
