@@ -9,6 +9,7 @@ before the watermarks move, so a crash never loses a change: it stays dirty unti
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -315,15 +316,50 @@ def _engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+@functools.cache
+def _sqlite_schema() -> tuple[str, ...]:
+    """``metadata.create_all``'s statements for SQLite, in its order: each table (dependencies first), then its
+    indexes."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    dialect = sqlite.dialect()
+    out = []
+    for table in metadata.sorted_tables:
+        out.append(str(CreateTable(table).compile(dialect=dialect)))
+        out += [str(CreateIndex(index).compile(dialect=dialect)) for index in sorted(table.indexes, key=_index_name)]
+    return tuple(out)
+
+
+def _index_name(index: Index) -> str:
+    return str(index.name)
+
+
 class State:
     def __init__(self, url: str = "sqlite://", engine: Engine | None = None) -> None:
         self.url = url
         self.engine = engine or _engine(url)
-        metadata.create_all(self.engine)
-        self._add_missing_columns()
+        if engine is None and url in ("sqlite://", "sqlite:///:memory:"):
+            self._create_in_memory()  # a new, empty database: nothing to check first, no older columns
+        else:
+            metadata.create_all(self.engine)
+            self._add_missing_columns()
         in_memory = (self.engine.dialect.name == "sqlite" and isinstance(self.engine.pool, StaticPool)
                      and self.engine.url.database in (None, "", ":memory:"))
         self._raw = _RawReads(self.engine) if in_memory else None
+
+    def _create_in_memory(self) -> None:
+        """The schema of a new in-memory state: the statements ``create_all`` runs there, compiled once per process
+        (compiling them again for each state was most of a new state's cost; a test
+        checks that both make the same schema: tests/unit/test_state_schema.py)."""
+        fairy = self.engine.raw_connection()
+        try:
+            cursor = fairy.cursor()
+            for statement in _sqlite_schema():
+                cursor.execute(statement)
+            fairy.commit()
+        finally:
+            fairy.close()  # back to the static pool, which keeps the database open
 
     def _add_missing_columns(self) -> None:
         """A state written by an older version gains the columns added since (all nullable)."""

@@ -1,0 +1,34 @@
+"""A new in-memory state runs the schema statements compiled once (sync/state.py ``_create_in_memory``): the very
+schema ``metadata.create_all`` and the column upgrade make on any other state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
+
+from sync.state import Record, State
+
+
+def _schema(state: State) -> list[tuple]:
+    fairy = state.engine.raw_connection()
+    try:
+        return sorted(fairy.driver_connection.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"))
+    finally:
+        fairy.close()
+
+
+def test_the_compiled_schema_is_create_alls() -> None:
+    engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    through_sqlalchemy = State("sqlite://", engine=engine)  # a given engine: create_all and the upgrade
+    assert _schema(State("sqlite://")) == _schema(through_sqlalchemy)
+    assert _schema(State("sqlite:///:memory:")) == _schema(through_sqlalchemy)
+    assert len(_schema(through_sqlalchemy)) > 10
+
+
+def test_a_new_in_memory_state_works_and_states_are_apart() -> None:
+    first, second = State("sqlite://"), State("sqlite://")
+    first.save([Record(pair="contacts", hubspot_id="1", match_key="a@x.example")], now=datetime(2026, 3, 2, tzinfo=UTC))
+    assert [r.hubspot_id for r in first.records("contacts")] == ["1"]
+    assert second.records("contacts") == []
