@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import (
+from sync_world import (
     World,
     hubspot_invoice,
     hubspot_invoice_with_lines,
@@ -223,7 +223,7 @@ def test_G4_cli_paid_sales_receipt(world: World, tmp_path: object, capsys: pytes
 
 def test_F14_I9_a_draft_from_hubspot_waits_in_the_advanced_task_manager(world: World) -> None:
     import requests
-    from conftest import company_with
+    from sync_world import company_with
 
     w = company_with(world, edition="advanced")
     contact = new_contact(w, "adv@example.com", "Ad", "Vanced")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import World, contacts, customers, journal_mark, journal_writes, new_contact, new_customer
+from sync_world import World, contacts, customers, journal_mark, journal_writes, new_contact, new_customer
 
 from harness.engine_settings import for_simulators
 from sync.state import EXCLUDED, FAILED, HUBSPOT, SYNCED

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 import requests
-from conftest import World, company_with, engine_for, hubspot_invoice_with_lines, new_item, synced_contact
+from sync_world import World, company_with, engine_for, hubspot_invoice_with_lines, new_item, synced_contact
 
 from sync.state import FAILED, HUBSPOT, SYNCED
 

@@ -4,7 +4,7 @@ decimals from HubSpot to QBO's request body (never a float: "9999999999999999999
 from __future__ import annotations
 
 import pytest
-from conftest import (
+from sync_world import (
     World,
     company_with,
     customers,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import World, contacts, customers, new_contact, new_customer
+from sync_world import World, contacts, customers, new_contact, new_customer
 
 from sync.state import HUBSPOT, QUICKBOOKS, SYNCED
 

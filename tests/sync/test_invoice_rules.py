@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from conftest import (
+from sync_world import (
     World,
     company_with,
     credit_memo,

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 import requests
-from conftest import World, customers, new_contact, new_customer
+from sync_world import World, customers, new_contact, new_customer
 
 from sync.engine import Engine
 from sync.state import EXCLUDED, HUBSPOT, QUICKBOOKS

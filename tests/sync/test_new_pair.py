@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import pytest
-from conftest import World
+from sync_world import World
 
 from sync import pairs as registry
 from sync.mapping import TO_QUICKBOOKS, FieldMap

@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from conftest import (
+from sync_world import (
     World,
     engine_for,
     hubspot_invoice,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import World
+from sync_world import World
 
 from sync.pairs.products import CUSTOM_LINE_ITEM, ITEM_ID_PROPERTY, ensure_custom_line_item
 from sync.state import EXCLUDED, FAILED, HUBSPOT, QUICKBOOKS, SYNCED

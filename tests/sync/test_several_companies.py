@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import World, line, new_customer, new_invoice, new_item
+from sync_world import World, line, new_customer, new_invoice, new_item
 
 from harness.cli import main
 from harness.engine_settings import for_simulators

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from conftest import World, customers, new_contact
+from sync_world import World, customers, new_contact
 
 from simulators.core.server import ServerThread
 from sync.engine import Engine
