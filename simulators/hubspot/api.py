@@ -367,7 +367,9 @@ def authorize() -> Response:
     if user is None or not users.may_install(user):  # rule A5: no code, HubSpot's own error page
         return _install_refused(portal, user_id, user)
     try:
-        granted = {"kind": "oauth", "scopes": sorted(set(scopes + optional))}
+        # the installing user: the token info endpoint names them (user, user_id)
+        granted = {"kind": "oauth", "scopes": sorted(set(scopes + optional)), "user": user["email"],
+                   "user_id": int(user_id)}
         issued = _rt().credentials.issue_code(args.get("client_id", ""), redirect_uri, granted, prefix="na1-",
                                               system=NAME)
     except InvalidClient:
@@ -449,10 +451,14 @@ def token_info(access_token: str) -> Response:
                               "correlationId": errors.correlation_id(), "category": "EXPIRED_AUTHENTICATION"}, 401)
     cred = rt.store.credential(access_token)
     expires = int((cred["expires_at"] or rt.clock.timestamp()) - rt.clock.timestamp())
-    return json_response({"token": access_token, "user": "sandbox@example.com", "hub_domain": "example.com",
-                          "scopes": (check.extra or {}).get("scopes", []), "hub_id": int(check.tenant_id),
+    extra = check.extra or {}
+    if "user" not in extra:  # a token not issued by an install (the seeded grant): the portal's owner installed it
+        owner = Users(PortalContext(rt, check.tenant_id)).all()[0]
+        extra = {**extra, "user": owner["email"], "user_id": int(owner["id"])}
+    return json_response({"token": access_token, "user": extra["user"], "hub_domain": "example.com",
+                          "scopes": extra.get("scopes", []), "hub_id": int(check.tenant_id),
                           "app_id": int(rt.store.tenant(check.tenant_id)["settings"]["app"]["appId"]),
-                          "expires_in": expires, "user_id": 1, "token_type": "access"})
+                          "expires_in": expires, "user_id": extra["user_id"], "token_type": "access"})
 
 
 @oauth.route("/refresh-tokens/<path:refresh_token>", methods=["GET", "DELETE"])

@@ -40,14 +40,15 @@ def _codes(sims: Simulators, portal: dict) -> int:
     return len(sims.runtime.store.credentials_of(portal["portalId"], "code"))
 
 
-def _installed(hs: HubSpot, portal: dict, answer: requests.Response) -> None:
-    """A redirect back to the app with a code that the token endpoint takes."""
+def _installed(hs: HubSpot, portal: dict, answer: requests.Response) -> str:
+    """A redirect back to the app with a code that the token endpoint takes; the access token."""
     assert answer.status_code == 302, answer.text
     query = parse_qs(urlsplit(answer.headers["Location"]).query)
     assert answer.headers["Location"].startswith(REDIRECT) and query["state"] == ["st"]
     token = hs.oauth.tokens_api.create(grant_type="authorization_code", code=query["code"][0], redirect_uri=REDIRECT,
                                        client_id=portal["clientId"], client_secret=portal["clientSecret"])
     assert token.access_token and token.refresh_token
+    return str(token.access_token)
 
 
 def _refused(sims: Simulators, portal: dict, email: str) -> None:
@@ -158,3 +159,13 @@ def test_admin_route_refusals(sims: Simulators, hs: HubSpot, hubspot_portal: dic
     assert r.status_code == 404 and r.json() == {"error": "no tenant 424242"}
     assert sims.runtime.store.fingerprint() == before
     _installed(hs, hubspot_portal, _install(hubspot_portal))  # still the owner
+
+
+def test_the_token_names_the_user_who_installed(hs: HubSpot, hubspot_portal: dict) -> None:
+    """HubSpot's access-token info answers the installing user's email and id (``user``, ``user_id``)."""
+    owner, _, admin, _ = _users(hs)
+    info = hs.oauth.access_tokens_api.get(hubspot_portal["accessToken"])
+    assert (info.user, info.user_id) == (owner.email, int(owner.id))  # the seeded grant: the owner's install
+    _sim(hubspot_portal, "/signed-in-user", {"userId": admin.id})
+    info = hs.oauth.access_tokens_api.get(_installed(hs, hubspot_portal, _install(hubspot_portal)))
+    assert (info.user, info.user_id, info.hub_id) == (admin.email, int(admin.id), int(hubspot_portal["portalId"]))
