@@ -49,7 +49,7 @@ from sync.outcomes import REASONS, status_of
 from sync.pairs import PAIRS as REGISTRY
 from sync.pairs import configurable, with_followers
 from sync.pairs.documents import INVOICE_ID_PROPERTY, LINE_ID_PROPERTY, PAYMENT_ID_PROPERTY
-from sync.state import EXCLUDED, FAILED, PENDING, STATUSES, SYNCED
+from sync.state import EXCLUDED, FAILED, PENDING, STATUSES, SYNCED, Record
 
 DRIVEN = ("contacts", "products", "invoices")  # the pairs with settings the machine drives; any other is off
 PAIRS = tuple(with_followers(DRIVEN))  # contacts, products, invoices, payments (payments follow invoices)
@@ -352,6 +352,7 @@ class SyncMachine(RuleBasedStateMachine):
         self._income: dict | None = None
         self._seen: tuple[int, dict] | None = None  # (journal mark, what both systems held then)
         self._documents_read: tuple[int, Documents] | None = None  # (passes, invoices and payments then)
+        self._records: dict[str, list[Record]] = {}  # pair -> the engine's records, read after the last pass
         self.passes = 0
         self.first_pass_at: datetime | None = None  # A6 (legacy): when the pairs were switched on
         self.clean = True  # the last pass ran without a fault or a crash
@@ -385,8 +386,16 @@ class SyncMachine(RuleBasedStateMachine):
             self.first_pass_at = self.clock.now()
         self.sync.run_pass()
         state = self.sync.engine.state
-        self.linked = {pair: [(r.hubspot_id, r.qbo_id) for r in state.records(pair)
+        # the engine's state changes only in passes (and a restart): read once for the invariants that look at it
+        self._records = {pair: state.records(pair) for pair in self.pairs}
+        self.linked = {pair: [(r.hubspot_id, r.qbo_id) for r in self._records[pair]
                               if r.hubspot_id and r.qbo_id and r.deleted is None] for pair in self.pairs}
+
+    def _pair_records(self, pair: str) -> list[Record]:
+        """The engine's records of a pair as the last pass left them (the invariants only read them)."""
+        if pair not in self._records:
+            self._records[pair] = self.sync.engine.state.records(pair)
+        return self._records[pair]
 
     def _after_a_pass(self, check: str) -> bool:
         """Whether a pass ran since ``check`` last looked: the engine's state changes only in passes."""
@@ -764,6 +773,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.sync.crash(point)
         self._run_pass(clean=False)
         self.sync.restart()
+        self._records = {}  # read again, in case the new engine wrote to the state
         self.history += [{"crash": {"after": point}}, "sync", "restart"]
 
     # -- the oracle: after every step -------------------------------------------------------------
@@ -772,7 +782,7 @@ class SyncMachine(RuleBasedStateMachine):
         if not self._after_a_pass("links"):
             return
         for pair in self.pairs:
-            records = self.sync.engine.state.records(pair)
+            records = self._pair_records(pair)
             present = set()
             for side in ("hubspot_id", "qbo_id"):
                 ids = [getattr(r, side) for r in records if getattr(r, side)]
@@ -792,7 +802,7 @@ class SyncMachine(RuleBasedStateMachine):
         if not self._after_a_pass("statuses"):
             return
         for pair in self.pairs:
-            for r in self.sync.engine.state.records(pair):
+            for r in self._pair_records(pair):
                 assert r.status in STATUSES, f"{pair} record {r.id}: unknown status {r.status!r}"
                 if r.status in (FAILED, EXCLUDED):
                     assert r.reason in REASONS, f"{pair} record {r.id} is {r.status}, reason {r.reason!r} unknown"
