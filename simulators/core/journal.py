@@ -134,12 +134,24 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
     out: dict[str, str] = {}
     for name, value in items:
         key = str(name)
-        secret = key.lower() in SECRET_HEADERS or _SECRET_NAME.search(key)
+        secret = _secret_name(key)
         if secret and key.lower() == "authorization" and " " in str(value):
             out[key] = f"{str(value).split(' ', 1)[0]} {REDACTED}"  # the scheme (Bearer, Basic) is no secret
         else:
             out[key] = REDACTED if secret else str(value)
     return out
+
+
+_SECRET_NAMES: dict[str, bool] = {}  # header name -> whether it holds a credential (names recur: decided once)
+
+
+def _secret_name(key: str) -> bool:
+    secret = _SECRET_NAMES.get(key)
+    if secret is None:
+        secret = key.lower() in SECRET_HEADERS or _SECRET_NAME.search(key) is not None
+        if len(_SECRET_NAMES) < 4096:  # bounded: a client inventing header names does not grow it for ever
+            _SECRET_NAMES[key] = secret
+    return secret
 
 
 def redact_query(query: str) -> str:

@@ -107,7 +107,7 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
             response.headers.setdefault(key, value)
         # the server's time is the virtual clock's: clients that read Date (for watermarks) see what the
         # records' timestamps say, not the host's wall clock
-        response.headers["Date"] = http_date(runtime.clock.timestamp())
+        response.headers["Date"] = _http_date(runtime.clock.timestamp())
         runtime.journal.record(
             {
                 "at": runtime.clock.now().isoformat(),
@@ -131,6 +131,18 @@ def install(app: Flask, runtime: Runtime, system: System) -> None:
     def _teardown(_exc: BaseException | None) -> None:
         if g.get("guarded"):
             system.release(request)
+
+
+# the last timestamp formatted and its text, as one tuple (read and replaced whole: threads see a matching pair);
+# a frozen or slow clock asks for the same one again and again
+_DATE: list[tuple[float, str]] = [(float("nan"), "")]
+
+
+def _http_date(timestamp: float) -> str:
+    last = _DATE[0]
+    if last[0] != timestamp:
+        last = _DATE[0] = (timestamp, http_date(timestamp))
+    return last[1]
 
 
 def _request_text(req: Request) -> str | None:
