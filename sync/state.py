@@ -484,6 +484,8 @@ class State:
     def records(self, pair: str | None = None, status: str | None = None, reason: str | None = None,
                 text: str | None = None, offset: int = 0, limit: int | None = None) -> list[Record]:
         """Records filtered for the status view (H2), newest change last."""
+        if self._raw and pair and status and not (reason or text or offset) and limit is None:
+            return self._raw.records("pair = ? AND status = ?", (pair, status))  # a pair's records of one status
         if pair and not (status or reason or text or offset) and limit is None:  # a pair's records: built once
             if self._raw:
                 return self._raw.records("pair = ?", (pair,))
