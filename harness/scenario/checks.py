@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.scenario import pairs
-from harness.scenario.model import ScenarioError, lineno, unknown_keys
+from harness.scenario.model import VIEW_FILTERS, Map, ScenarioError, lineno, unknown_keys
 
 if TYPE_CHECKING:
     from harness.scenario.world import World
@@ -76,6 +77,12 @@ def expectations(world: World, then: dict, line: int | None) -> list[str]:
                 failures.append(f"line {lineno(expected)}: {pair} {status}: expected {n}, found {counts.get(status)}")
     if "last_pass" in then:
         failures += _check_last_pass(world, then["last_pass"])
+    for expect in then.get("records") or []:
+        failures += _check_records(world, expect)
+    for expect in then.get("history") or []:
+        failures += _check_history(world, expect)
+    for expect in then.get("export") or []:
+        failures += _check_export(world, expect)
     for pair in then.get("converged") or []:
         failures += pairs.converged(world, pair, lineno(then, line))
     return failures
@@ -219,6 +226,143 @@ def _check_status(world: World, expect: dict) -> list[str]:
             out.append(f"line {line}: {name}: expected linked to {expect['linked_to']} ({other_id}), "
                        f"found {got.get(f'{other_side}_id')!r}")
     return out
+
+
+def _view_query(world: World, expect: dict) -> dict:
+    """The filters of a ``records`` / ``export`` entry, as the sync's methods take them (refs resolved)."""
+    return {key: world.resolve(expect.get(key)) for key in VIEW_FILTERS}
+
+
+def _check_records(world: World, expect: dict) -> list[str]:
+    """H2: ``records: [{status: failed, columns: [label, reason], page: 1, per_page: 1, expect: {total, rows}}]``."""
+    line = lineno(expect)
+    view = getattr(world.sync, "records", None)
+    if view is None:
+        return [f"line {line}: records: not supported by this sync (it has no record view)"]
+    try:
+        page = view(**_view_query(world, expect), page=int(expect.get("page", 1)),
+                    per_page=int(expect.get("per_page", 50)))
+    except ValueError as err:
+        raise world.fail(line, f"records: {err}") from err
+    return _check_view(world, "records", expect, int(page["total"]), list(page["columns"]), list(page["rows"]))
+
+
+def _check_export(world: World, expect: dict) -> list[str]:
+    """H3: ``export: [{format: csv, status: failed, columns: [label, reason], expect: {total, columns, rows}}]``:
+    the sync writes the filtered records to a file, read back here (CSV with csv, XLSX with openpyxl)."""
+    import tempfile
+
+    line = lineno(expect)
+    export = getattr(world.sync, "export", None)
+    if export is None:
+        return [f"line {line}: export: not supported by this sync (it exports nothing)"]
+    fmt = str(expect["format"])
+    with tempfile.TemporaryDirectory(prefix="hsqbo-export-") as folder:
+        file = Path(folder) / f"records.{fmt}"
+        try:
+            export(str(file), fmt, **_view_query(world, expect))
+        except ValueError as err:
+            raise world.fail(line, f"export: {err}") from err
+        if not file.is_file():
+            return [f"line {line}: export ({fmt}): the sync wrote no file"]
+        try:
+            header, rows = _read_export(file, fmt)
+        except Exception as err:  # a file that is not what it says: the sync's failure
+            return [f"line {line}: export ({fmt}): the file cannot be read as {fmt}: {type(err).__name__}: {err}"]
+    return _check_view(world, f"export ({fmt})", expect, len(rows), header, rows)
+
+
+def _read_export(file: Path, fmt: str) -> tuple[list[str], list[dict]]:
+    """An exported file's header and rows (a mapping of column to value each)."""
+    if fmt == "csv":
+        import csv
+
+        with file.open(newline="", encoding="utf-8") as f:
+            table = list(csv.reader(f))
+    else:
+        from openpyxl import load_workbook
+
+        book = load_workbook(file, read_only=True)
+        try:
+            table = [list(r) for r in book.active.iter_rows(values_only=True)]
+        finally:
+            book.close()
+    header = [str(c) for c in table[0]] if table else []
+    return header, [dict(zip(header, r, strict=False)) for r in table[1:]]
+
+
+def _check_view(world: World, what: str, expect: dict, total: int, columns: list[str], rows: list[dict]) -> list[str]:
+    """``expect``: ``total`` (records in all), ``columns`` (in order), ``rows`` (exactly these, in order, each by
+    the columns it names; values compare as :func:`same`)."""
+    want = expect["expect"]
+    line = lineno(want, lineno(expect))
+    out = []
+    if "total" in want and int(want["total"]) != total:
+        out.append(f"line {line}: {what}: expected {want['total']} record(s) in all, found {total}")
+    if "columns" in want and [str(c) for c in want["columns"]] != columns:
+        out.append(f"line {line}: {what}: expected columns {list(want['columns'])}, found {columns}")
+    if "rows" not in want:
+        return out
+    specs = list(want["rows"] or [])
+    named = list(dict.fromkeys(k for spec in specs for k in spec)) or columns
+    if len(specs) != len(rows):
+        shown = [{k: r.get(k) for k in named} for r in rows[:5]]
+        return [*out, f"line {line}: {what}: expected {len(specs)} row(s), found {len(rows)}: {shown}"]
+    for n, (spec, got) in enumerate(zip(specs, rows, strict=True), 1):
+        for key, value in spec.items():
+            if key not in got:
+                out.append(f"line {lineno(spec, line)}: {what} row {n}: no column {key!r} (columns: {columns})")
+            elif not same(got[key], world.resolve(value)):
+                out.append(f"line {lineno(spec, line)}: {what} row {n}: {key} expected {value!r}, "
+                           f"found {got[key]!r}")
+    return out
+
+
+def _check_history(world: World, expect: dict) -> list[str]:
+    """H2: ``history: [{ref: ben, contains: [{action: failed, rule: D2}], absent: [...], count: 1}]``: the entries
+    of one record's history (``at`` compares as an instant; ``detail.x``: a dotted path)."""
+    from harness.scenario.world import with_kind
+
+    line = lineno(expect)
+    history = getattr(world.sync, "history", None)
+    if history is None:
+        return [f"line {line}: history: not supported by this sync (it keeps no history of records)"]
+    side, kind, oid = world.ref(expect, line)
+    name = expect.get("ref", expect.get("of"))
+    entries = with_kind(history, side, oid, kind)
+    if entries is None:
+        return [f"line {line}: history of {name}: the sync has no record of it"]
+    found = [{**e, "at": _instant(e.get("at"))} for e in entries]
+    wanted = Map({key: [_at_instant(spec) for spec in expect[key]] if key in ("contains", "absent") else expect[key]
+                  for key in SET_KEYS if key in expect})
+    wanted.line = line
+    failures = _check_set(world, f"history of {name}", "history", "history", found, wanted, path)
+    if failures:
+        had = "; ".join(" ".join(str(e.get(k)) for k in ("action", "side", "reason", "rule") if e.get(k))
+                        for e in found) or "nothing"
+        failures = [f"{f} (its history: {had})" for f in failures]
+    return failures
+
+
+def _at_instant(spec: dict) -> dict:
+    if "at" not in spec:
+        return spec
+    out = Map({**spec, "at": _instant(spec["at"])})
+    out.line = lineno(spec)
+    return out
+
+
+def _instant(value: object) -> object:
+    """A time as UTC ISO 8601 (``…Z``), so ``2026-03-02T09:00:00Z`` equals ``2026-03-02T10:00:00+01:00``."""
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    try:
+        stamp = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return value
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _check_last_pass(world: World, expect: dict) -> list[str]:

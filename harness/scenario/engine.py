@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from sync.clock import Clock
     from sync.settings import Settings
+    from sync.state import Record
 
 
 class EngineSync:
@@ -86,13 +87,41 @@ class EngineSync:
 
         return _Forward()
 
-    def status(self, side: str, record_id: str, kind: str | None = None) -> dict | None:
+    def _record(self, side: str, record_id: str, kind: str | None) -> Record | None:
         for pair in pairs.pairs_of(kind) or self._settings.pairs:
             record = self.engine.state.by_side_ids(pair, side, [record_id]).get(record_id)
             if record is not None:
-                return {"status": record.status, "reason": record.reason, "rule": record.rule,
-                        "message": record.message, "hubspot_id": record.hubspot_id, "quickbooks_id": record.qbo_id}
+                return record
         return None
+
+    def status(self, side: str, record_id: str, kind: str | None = None) -> dict | None:
+        record = self._record(side, record_id, kind)
+        if record is None:
+            return None
+        return {"status": record.status, "reason": record.reason, "rule": record.rule,
+                "message": record.message, "hubspot_id": record.hubspot_id, "quickbooks_id": record.qbo_id}
+
+    # -- the record view and export (H2, H3): sync/status.py, as `hsqbo status` / `hsqbo export` use it ----------
+    def records(self, *, pair: str | None = None, status: str | None = None, reason: str | None = None,
+                search: str | None = None, columns: list[str] | None = None, page: int = 1,
+                per_page: int = 50) -> dict:
+        from sync import status as view
+
+        return view.records(self.engine.state, pair=pair, status=status, reason=reason, text=search,
+                            columns=columns, page=page, per_page=per_page)
+
+    def history(self, side: str, record_id: str, kind: str | None = None) -> list[dict] | None:
+        from sync import status as view
+
+        record = self._record(side, record_id, kind)
+        return None if record is None or record.id is None else view.activity(self.engine.state, record.id)
+
+    def export(self, path: str, fmt: str, *, pair: str | None = None, status: str | None = None,
+               reason: str | None = None, search: str | None = None, columns: list[str] | None = None) -> int:
+        from sync import status as view
+
+        return view.export(self.engine.state, path, fmt, pair=pair, status=status, reason=reason, text=search,
+                           columns=columns)
 
     def action(self, name: str, **args: object) -> dict:
         """One of the engine's actions (sync/actions.py) on this engine; ActionError is its refusal."""

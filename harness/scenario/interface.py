@@ -16,7 +16,8 @@ ACTIONS = ("create_invoice_from_deal", "workflow_create_invoice", "add_invoice_t
 
 class SyncUnderTest(Protocol):
     """What a scenario needs of a sync. Status look-ups are optional (a sync may keep no status); so are
-    :meth:`TakesActions.action` and ``crash(point)``, which the steps look up on the sync with ``getattr``."""
+    :meth:`TakesActions.action`, ``crash(point)`` and the record view of :class:`HasRecordView`, which the steps
+    and checks look up on the sync with ``getattr``."""
 
     def run_pass(self) -> None: ...
 
@@ -44,6 +45,32 @@ class TakesActions(Protocol):
         """Optional: run one of the integration's actions (``ACTIONS``) with ids for arguments; returns what it
         made. A refusal raises an exception with ``.code`` (a reason code) and ``.rule``; an unknown action or
         wrong arguments raise :class:`ActionUnavailable` (the scenario's mistake)."""
+        ...
+
+
+class HasRecordView(Protocol):
+    """A sync with a record view, record histories and an export (H2, H3): optional, each method looked up with
+    ``getattr``; without one, the ``records`` / ``history`` / ``export`` expectations that need it fail as not
+    supported by this sync. Filters: ``pair``, ``status``, ``reason`` (a reason code), ``search`` (words of a
+    record's label or match key), ``columns`` (None: the default columns); columns and statuses are named as the
+    reference engine's (``sync.status.COLUMNS``, ``sync.state.STATUSES``); a ValueError says a query is wrong."""
+
+    def records(self, *, pair: str | None = None, status: str | None = None, reason: str | None = None,
+                search: str | None = None, columns: list[str] | None = None, page: int = 1,
+                per_page: int = 50) -> dict:
+        """One page of the filtered records: ``total`` (how many match in all), ``columns`` and ``rows`` (one
+        mapping of column to value each, in the view's order)."""
+        ...
+
+    def history(self, side: str, record_id: str, kind: str | None = None) -> list[dict] | None:
+        """What the sync did with a record, oldest first: entries with ``at`` (ISO 8601), ``action``, ``side``,
+        ``reason``, ``rule`` and ``detail``; None when it has no record of it. ``kind`` as for ``status``."""
+        ...
+
+    def export(self, path: str, fmt: str, *, pair: str | None = None, status: str | None = None,
+               reason: str | None = None, search: str | None = None, columns: list[str] | None = None) -> int:
+        """Write every filtered record to ``path`` as ``fmt`` (csv or xlsx): a header of the columns, then a row
+        a record; returns the rows written."""
         ...
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,15 @@ TOP_KEYS = ("version", "name", "rules", "generation", "description", "given", "w
 # The generation of HubSpot's integration a scenario is about (docs/integration-rules.md): the sync runs as it
 # (the engine's ``mode``), and every rule the file names must hold in it.
 GENERATIONS = MODES  # current, 2023, legacy
-THEN_KEYS = ("quickbooks", "hubspot", "status", "counts", "last_pass", "converged", "companies")
+THEN_KEYS = ("quickbooks", "hubspot", "status", "counts", "last_pass", "converged", "companies", "records",
+             "history", "export")
+# The sync's record view (H2) and export (H3), each entry's keys checked when the file loads (view_problem)
+VIEW_FILTERS = ("pair", "status", "reason", "search", "columns")  # which records, and the columns shown
+RECORDS_KEYS = (*VIEW_FILTERS, "page", "per_page", "expect")  # records: one page of the view
+EXPORT_KEYS = ("format", *VIEW_FILTERS, "expect")  # export: the file of every filtered record
+VIEW_EXPECT_KEYS = ("total", "columns", "rows")  # how many in all, the columns (the file's header), the rows
+HISTORY_KEYS = ("ref", "of", "entity", "type", "count", "contains", "absent")  # history: one record's
+HISTORY_FIELDS = ("at", "action", "side", "reason", "rule", "detail")  # what an entry of a history holds
 VARY_KINDS = ("integers", "sampled_from", "booleans")
 
 
@@ -212,8 +220,87 @@ def load(path: str | Path, values: dict | None = None) -> Scenario:
         f"then: expected a mapping of {', '.join(THEN_KEYS)}"
     if problem:
         raise ScenarioError(path, lineno(doc["then"], lineno(doc)), problem)
+    wrong = view_problem(then, lineno(then, lineno(doc)))
+    if wrong:
+        raise ScenarioError(path, *wrong)
     return Scenario(path, str(doc["name"]), rules, doc.get("given") or {}, steps, doc["then"],
                     {k: lineno(v) for k, v in doc.items()}, dict(vary), int(doc.get("examples", 10)), generation)
+
+
+def view_problem(then: dict, line: int | None) -> tuple[int | None, str] | None:
+    """What is wrong with ``then``'s (or an ``expect`` step's) ``records``, ``export`` and ``history`` entries, and
+    the line: unknown keys, a status, column or format the view does not have, a row naming a column not shown."""
+    from sync.state import STATUSES
+    from sync.status import COLUMNS, DEFAULT_COLUMNS, FORMATS
+
+    for key, keys in (("records", RECORDS_KEYS), ("export", EXPORT_KEYS), ("history", HISTORY_KEYS)):
+        entries = then.get(key)
+        if entries is None:
+            continue
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            return lineno(entries, line), f"{key}: expected a list of mappings, e.g. " + (
+                "[{ref: ben, contains: [{action: failed, rule: D2}]}]" if key == "history"
+                else f"[{{status: failed, {'format: csv, ' if key == 'export' else ''}expect: {{total: 1}}}}]")
+        for entry in entries:
+            at = lineno(entry, line)
+            problem = unknown_keys(key, entry, keys) or (
+                _history_problem(entry) if key == "history" else _view_problem(key, entry, STATUSES, COLUMNS,
+                                                                                DEFAULT_COLUMNS, FORMATS))
+            if problem:
+                return at, problem
+    return None
+
+
+def _view_problem(key: str, entry: dict, statuses: Sequence[str], columns: list[str], default: list[str],
+                  formats: Sequence[str]) -> str | None:
+    """One ``records`` / ``export`` entry: its filters, page and format, and ``expect``'s rows and columns."""
+    def plain(value: object) -> bool:  # a parametrised value is checked once it is filled in
+        return "{" not in str(value)
+
+    if "status" in entry and plain(entry["status"]) and entry["status"] not in statuses:
+        return f"{key}: status must be one of {', '.join(statuses)}, not {entry['status']!r}"
+    shown = entry.get("columns", default)
+    if not isinstance(shown, list) or not shown or not all(c in columns for c in shown):
+        return f"{key}: columns: a list of some of {', '.join(columns)}, not {shown!r}"
+    for name in ("page", "per_page"):
+        value = entry.get(name, 1)
+        if plain(value) and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            return f"{key}: {name} must be a whole number of at least 1, not {value!r}"
+    if key == "export" and entry.get("format") not in formats:
+        return f"export: format must be one of {', '.join(formats)}, not {entry.get('format')!r}"
+    want = entry.get("expect")
+    if not isinstance(want, dict) or not want:
+        return f"{key}: expect: a mapping of {', '.join(VIEW_EXPECT_KEYS)}, e.g. {{total: 1, rows: [{{label: Ben}}]}}"
+    problem = unknown_keys(f"{key} expect", want, VIEW_EXPECT_KEYS)
+    if problem:
+        return problem
+    rows = want.get("rows", [])
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        return f"{key} expect: rows: a list of rows, each a mapping of columns to values"
+    for r in rows:
+        hidden = sorted(str(c) for c in r if c not in shown)
+        if hidden:
+            return (f"{key} expect: rows name column(s) {', '.join(hidden)} that the view does not show "
+                    f"(columns: {', '.join(shown)})")
+    return None
+
+
+def _history_problem(entry: dict) -> str | None:
+    """One ``history`` entry: the record (``ref`` / ``of``) and what its history holds (``count``, ``contains``,
+    ``absent``: entries by their fields, ``detail.x`` by a dotted path)."""
+    if "ref" not in entry and "of" not in entry:
+        return "history: missing ref or of (the record whose history it is)"
+    if not any(k in entry for k in ("count", "contains", "absent")):
+        return "history: expect count, contains or absent (entries such as {action: failed, rule: D2})"
+    for name in ("contains", "absent"):
+        specs = entry.get(name) or []
+        if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
+            return f"history {name}: a list of entries, each a mapping such as {{action: created, side: quickbooks}}"
+        for spec in specs:
+            problem = unknown_keys(f"history {name}", {str(k).split(".")[0] for k in spec}, HISTORY_FIELDS)
+            if problem:
+                return problem
+    return None
 
 
 def _generation(path: Path, doc: dict) -> str:

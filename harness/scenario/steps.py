@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.scenario import builders, checks
 from harness.scenario.interface import ACTIONS, ActionUnavailable
-from harness.scenario.model import STEPS, THEN_KEYS, Map, ScenarioError, Step, refused, step
+from harness.scenario.model import STEPS, THEN_KEYS, Map, ScenarioError, Step, refused, step, view_problem
 from harness.scenario.world import merge_settings
 
 if TYPE_CHECKING:
@@ -261,7 +261,12 @@ def _action_args(world: World, value: Any, line: int | None, key: str = "") -> A
     return world.resolve(value)
 
 
-@step("expect", optional=THEN_KEYS)
+def _check_expect(a: dict) -> str | None:
+    wrong = view_problem(a, None)
+    return wrong[1] if wrong else None
+
+
+@step("expect", optional=THEN_KEYS, check=_check_expect)
 def expect(world: World, a: dict, line: int | None) -> None:
     """``expect:`` — the expectations of ``then`` (any of its keys), checked at this point of the story."""
     world.step_failures += [f"{f} (expect at line {line})" for f in checks.expectations(world, Map(a), line)]
@@ -331,15 +336,45 @@ def meanwhile(world: World, a: dict, line: int | None) -> None:
                                     "path": a.get("path", "*"), "nth": 1, "action": "call", "call": run}])
 
 
-@step("restart", optional=("settings",))
+def _check_refused_settings(a: dict) -> str | None:
+    if "refused" not in a:
+        return None
+    if not a.get("settings"):
+        return "refused needs the settings that are refused: restart: {settings: {...}, refused: [...]}"
+    wanted = a["refused"]
+    if not isinstance(wanted, list) or not wanted or not all(isinstance(w, str) and w.strip() for w in wanted):
+        return ("refused: a list of what the problems say, each found in one of them, e.g. "
+                "[\"pairs.contacts.direction: must be one of\"]")
+    return None
+
+
+@step("restart", optional=("settings", "refused"), check=_check_refused_settings)
 def restart(world: World, a: dict, line: int | None) -> None:
     """``restart``; ``restart: {settings: {...}}``: the sync comes back with its settings changed (the given
-    settings with these merged over them, pair by pair) — a setting changed between syncs."""
+    settings with these merged over them, pair by pair) — a setting changed between syncs. With ``refused``
+    (B5): the settings must be refused as a whole, each text of ``refused`` found among the problems; the sync
+    goes on with the settings it had, and settings accepted are a failure of the step (the sync takes them)."""
     if not a.get("settings"):
         world.sync.restart()
         return
     merged = merge_settings(dict(world.scenario.given.get("settings") or {}), dict(a["settings"]))
-    world.sync.restart(world.settings(merged, line, "restart.settings"))
+    if "refused" not in a:
+        world.sync.restart(world.settings(merged, line, "restart.settings"))
+        return
+    from sync.settings import SettingsError
+
+    wanted = [str(w) for w in a["refused"]]
+    try:
+        settings = world.build_settings(merged, line, "restart.settings")
+    except SettingsError as err:
+        missing = [w for w in wanted if not any(w in problem for problem in err.problems)]
+        if missing:
+            world.step_failures.append(f"line {line}: restart: the settings were refused, but no problem says "
+                                       f"{', '.join(map(repr, missing))}; the problems: {'; '.join(err.problems)}")
+        return
+    world.step_failures.append(f"line {line}: restart: expected the settings refused ({'; '.join(wanted)}), "
+                               "they were accepted")
+    world.sync.restart(settings)
 
 
 @step("crash", optional=("after",), bare="after")

@@ -115,8 +115,17 @@ class World:
 
     def settings(self, overrides: dict, line: int | None, what: str) -> Settings:
         """The sync's settings for these simulators (the connection filled in); a refusal is the file's mistake."""
-        from harness.engine_settings import for_simulators
         from sync.settings import SettingsError
+
+        try:
+            return self.build_settings(overrides, line, what)
+        except SettingsError as err:
+            raise self.fail(line, f"{what}: {err}") from err
+
+    def build_settings(self, overrides: dict, line: int | None, what: str) -> Settings:
+        """The settings as :meth:`settings` builds them, a refusal raised as the engine's ``SettingsError`` (its
+        ``problems``: each problem under its setting's path) — for a step that expects one (B5)."""
+        from harness.engine_settings import for_simulators
 
         generation = self.scenario.generation  # the file's ``generation:`` is the engine's ``mode``
         if "mode" in overrides and str(overrides["mode"]).strip() != generation:
@@ -126,11 +135,8 @@ class World:
         overrides.setdefault("state", "sqlite://")
         for system, url in (("quickbooks", self.sims.qbo_url), ("hubspot", self.sims.hubspot_url)):
             overrides[system] = {"base_url": url, **(overrides.get(system) or {})}
-        try:
-            return for_simulators(self.company, self.portal, other_companies=list(self.other_companies.values()),
-                                  **overrides)
-        except SettingsError as err:
-            raise self.fail(line, f"{what}: {err}") from err
+        return for_simulators(self.company, self.portal, other_companies=list(self.other_companies.values()),
+                              **overrides)
 
     def _subscribe(self) -> None:
         import requests
@@ -182,13 +188,7 @@ class World:
     def status(self, side: str, kind: str, oid: str) -> dict | None:
         """The sync's status of a record, asked with its kind when the sync's ``status`` takes one."""
         status = getattr(self.sync, "status", None)
-        if status is None:
-            return None
-        try:
-            takes_kind = "kind" in inspect.signature(status).parameters
-        except (TypeError, ValueError):
-            takes_kind = False
-        return status(side, oid, kind=kind) if takes_kind else status(side, oid)
+        return None if status is None else with_kind(status, side, oid, kind)
 
     def resolve(self, value: Any) -> Any:
         """``"@ref"`` stands for the id of the record made with that ref."""
@@ -212,6 +212,15 @@ class World:
 
     def journal_mark(self) -> int:
         return self.sims.runtime.journal.last_seq()
+
+
+def with_kind(method: Callable[..., Any], side: str, oid: str, kind: str) -> Any:
+    """``method(side, id, kind=kind)`` when the sync's method takes a kind, else ``method(side, id)``."""
+    try:
+        takes_kind = "kind" in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        takes_kind = False
+    return method(side, oid, kind=kind) if takes_kind else method(side, oid)
 
 
 def merge_settings(base: dict, over: dict) -> dict:

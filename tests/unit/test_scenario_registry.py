@@ -70,4 +70,4 @@ def test_then_takes_the_same_wording(tmp_path: Path) -> None:
         load(path)
     assert err.value.line == 8
     assert err.value.message == ("then: unknown key(s) statuses; expected quickbooks, hubspot, status, counts, "
-                                 "last_pass, converged, companies")
+                                 "last_pass, converged, companies, records, history, export")
