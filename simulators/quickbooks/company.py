@@ -8,7 +8,9 @@ write leaves nothing behind.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -613,11 +615,44 @@ def _like(current: object, field: str, value: object) -> object:
 
 
 _KNOWN_FIELDS = {n: set(t.fields) for n, t in TYPES.items()}
+_QUOTED = re.compile(r"'([^']*)'")  # a string literal, in a statement without backslashes (no escapes)
+_HOLE = "\x00"  # what stands for a literal in a statement's shape (no statement a client sends has it)
+
+
+def _parsed(statement: str) -> query.Query:
+    """A statement parsed and validated, kept by its shape: a sync sends the same statements pass after pass with
+    only their string literals moving (``MetaData.LastUpdatedTime >= '…'``), so the statement with each literal
+    replaced by a numbered hole is parsed once, and the literals are put back into its conditions. A string
+    token's content never changes how a statement parses (the parser and the validation look at token kinds
+    and field names; a literal's text is only a condition's value), and anything out of the ordinary — a
+    backslash, a hole that does not come back exactly once, a shape that does not parse — is parsed as it is,
+    so a refused statement is refused with its own error, positions and all."""
+    if "'" not in statement or "\\" in statement or _HOLE in statement:
+        return _parsed_text(statement)
+    literals = _QUOTED.findall(statement)
+    holes = iter(range(len(literals)))
+    shape = _QUOTED.sub(lambda _: f"'{_HOLE}{next(holes)}'", statement)
+    try:
+        kept = _parsed_text(shape)
+    except query.QueryError:
+        return _parsed_text(statement)
+    filled: list[int] = []
+
+    def fill(value: object) -> object:
+        if isinstance(value, str) and value.startswith(_HOLE):
+            filled.append(int(value[1:]))
+            return literals[filled[-1]]
+        return value
+
+    conditions = tuple(dataclasses.replace(c, value=tuple(fill(v) for v in c.value) if isinstance(c.value, tuple)
+                                           else fill(c.value)) for c in kept.conditions)
+    if sorted(filled) != list(range(len(literals))):
+        return _parsed_text(statement)
+    return dataclasses.replace(kept, conditions=conditions)
 
 
 @functools.lru_cache(maxsize=512)
-def _parsed(statement: str) -> query.Query:
+def _parsed_text(statement: str) -> query.Query:
     """A statement parsed and validated: a pure function of its text (the entities and their fields are fixed, and
-    a Query is frozen), and clients send the same statements again and again (a sync's query per pair and pass). A
-    statement QBO refuses raises its QueryError each time (exceptions are not cached)."""
+    a Query is frozen). A statement QBO refuses raises its QueryError each time (exceptions are not cached)."""
     return query.validate(query.parse(statement, TYPES), query.QUERYABLE_FIELDS, _KNOWN_FIELDS)
