@@ -468,6 +468,19 @@ class Store:
             params.append(offset)
         return [_row(r) for r in self._all(sql, params)]
 
+    def stream(self, tenant_id: str, kind: str, *, include_deleted: bool = False, batch: int = 500) -> Iterator[Row]:
+        """Every row of one kind, in id order, decoded ``batch`` at a time: for a pass over all of them (a search)
+        that keeps little of each, so 100,000 rows never sit in memory at once. One transaction: a consistent
+        view; the caller may read the store meanwhile (same thread)."""
+        where, params = self._filters(tenant_id, kind, None, None, include_deleted, None)
+        if where is None:
+            return
+        with self.transaction() as conn:
+            cur = conn.cursor()
+            cur.execute(self._q(f"SELECT {ROW_COLUMNS} FROM entities WHERE {where} ORDER BY entity_id"), params)
+            while chunk := cur.fetchmany(batch):
+                yield from map(_row, chunk)
+
     def count(
         self,
         tenant_id: str,

@@ -140,12 +140,11 @@ class Records:
         store, portal = self.ctx.store, self.ctx.portal
 
         def every_match() -> tuple[int, list[int]]:
-            live = [r for r in store.select(portal, otype.name) if not r.data.get("archived")]
-            total, ordered = search.evaluate(
+            live = (r for r in store.stream(portal, otype.name) if not r.data.get("archived"))
+            return search.evaluate(
                 live, dataclasses.replace(req, after=0, limit=search.MAX_RESULTS), lambda r: r.data["properties"],
                 lambda r: self.associations.ids_by_type(otype, r.data["id"]), types,
-                search.DEFAULT_SEARCHABLE.get(otype.name, ()), lambda r: r.entity_id)
-            return total, [r.entity_id for r in ordered]
+                search.DEFAULT_SEARCHABLE.get(otype.name, ()), lambda r: r.entity_id, keep=lambda r: r.entity_id)
 
         # The matches in order, computed once for all the pages of one search while nothing is written: a page
         # then reads its own rows only, not every record of the type again.

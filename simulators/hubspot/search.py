@@ -51,11 +51,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
@@ -615,34 +615,37 @@ def _query_matches(properties: Mapping[str, object], terms: Sequence[str], searc
     return True
 
 
-def evaluate(records: Sequence[R], request: SearchRequest, get_props: Callable[[R], Mapping[str, str | None]],
+def evaluate(records: Iterable[R], request: SearchRequest, get_props: Callable[[R], Mapping[str, str | None]],
              get_assoc: Callable[[R], Mapping[str, set[str]]], property_types: Mapping[str, str],
-             searchable: Sequence[str], default_sort: Callable[[R], SupportsRichComparison]) -> tuple[int, list[R]]:
-    """Run ``request`` over ``records``: filter, query, sort, page. Returns ``(total, page)``."""
-    selected: list[R] = []
+             searchable: Sequence[str], default_sort: Callable[[R], SupportsRichComparison],
+             keep: Callable[[R], Any] = lambda record: record) -> tuple[int, list]:
+    """Run ``request`` over ``records``: filter, query, sort, page. Returns ``(total, page)``.
+
+    ``records`` may be a stream: each is looked at once, and of a match only ``keep(record)`` (the record itself
+    by default; an id, say) and its sort keys are held, so a search over every record of a big type stays small.
+    """
+    selected: list[tuple[Any, str | None, Any]] = []  # (default sort key, sort property's text, kept)
     # association look-ups cost a query per record: only when a filter asks for them
     by_association = any(str(f.get("propertyName", "")).startswith("associations.")
                          for group in request.filter_groups for f in group)
+    terms = [term for term in (raw.replace("*", "") for raw in (request.query or "").casefold().split()) if term]
+    sort_name = request.sort[0] if request.sort is not None else None
     for record in records:
         if request.filter_groups:
             props, assoc = get_props(record), get_assoc(record) if by_association else {}
             if not any(matches(props, assoc, group, property_types) for group in request.filter_groups):
                 continue
-        selected.append(record)
+        if terms and not _query_matches(get_props(record), terms, searchable, property_types):
+            continue
+        text = _present(get_props(record).get(sort_name)) if sort_name is not None else None
+        selected.append((default_sort(record), text, keep(record)))
 
-    if request.query:
-        terms = [term for term in (raw.replace("*", "") for raw in request.query.casefold().split()) if term]
-        if terms:
-            selected = [r for r in selected if _query_matches(get_props(r), terms, searchable, property_types)]
-
-    selected.sort(key=default_sort)
+    selected.sort(key=lambda item: item[0])
     if request.sort is not None:
         name, descending = request.sort
         ptype = _property_type(name, property_types)
-        keyed = [(_present(get_props(record).get(name)), record) for record in selected]
-        present = [(text, record) for text, record in keyed if text is not None]
-        missing = [record for text, record in keyed if text is None]
-        present.sort(key=lambda item: _sort_key(item[0], ptype), reverse=descending)  # stable: ties keep default
-        selected = [record for _, record in present] + missing
-
-    return len(selected), selected[request.after:request.after + request.limit]
+        present = [item for item in selected if item[1] is not None]
+        missing = [item for item in selected if item[1] is None]
+        present.sort(key=lambda item: _sort_key(item[1], ptype), reverse=descending)  # stable: ties keep default
+        selected = present + missing
+    return len(selected), [kept for _, _, kept in selected[request.after:request.after + request.limit]]
