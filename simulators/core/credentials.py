@@ -69,8 +69,7 @@ class Credentials:
         """``cred`` if it belongs to a tenant of ``system`` (any system when None), else None."""
         if cred is None or system is None:
             return cred
-        tenant = self.store.tenant(cred["tenant_id"])
-        return cred if tenant is not None and tenant["system"] == system else None
+        return cred if self.store.tenant_system(cred["tenant_id"]) == system else None
 
     def check_client(self, client_id: str, secret: str, *, system: str | None = None) -> dict:
         app = self._of(self.store.credential(client_id), system)

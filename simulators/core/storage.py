@@ -300,6 +300,12 @@ class Store:
             return None
         return {"id": r[0], "system": r[1], "settings": json.loads(r[2]), "created_at": r[3]}
 
+    def tenant_system(self, tenant_id: str) -> str | None:
+        """The system a tenant belongs to (None: no such tenant), without decoding its settings."""
+        r = self._cached(self._tenants, tenant_id, f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?",
+                         (tenant_id,))
+        return None if r is None else r[1]
+
     def tenant_ids(self, system: str | None = None) -> list[str]:
         if system:
             rows = self._all("SELECT id FROM tenants WHERE system = ? ORDER BY created_at", (system,))

@@ -34,3 +34,17 @@ def test_secret_headers_are_redacted_each_time() -> None:
     for _ in range(3):
         assert redact_headers(headers) == expected
         assert redact_headers(list(headers.items())) == expected
+
+
+def test_a_token_counts_only_for_its_own_system() -> None:
+    sims = Simulators()
+    with sims.in_process():
+        company, portal = sims.new_qbo_company(seed="empty"), sims.new_hubspot_portal(seed="empty")
+    store, credentials = sims.runtime.store, sims.runtime.credentials
+    for tenant, system in ((company["realmId"], "quickbooks"), (str(portal["portalId"]), "hubspot")):
+        assert store.tenant_system(tenant) == store.tenant(tenant)["system"] == system
+    assert store.tenant_system("nope") is None
+    assert credentials.check(company["accessToken"], system="quickbooks").status == "ok"
+    assert credentials.check(company["accessToken"], system="hubspot").status == "unknown"
+    assert credentials.check(portal["accessToken"], system="hubspot").status == "ok"
+    assert credentials.check(portal["accessToken"], system="quickbooks").status == "unknown"
