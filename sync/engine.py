@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import requests
@@ -34,6 +34,17 @@ __all__ = ["Engine", "Incomplete", "PairReport", "PassReport", "with_followers"]
 
 Progress = Callable[[str, str, int], None]  # (pair, phase, records done)
 CDC_DAYS = 29  # QBO's change data capture looks 30 days back at most; a day's margin for clocks that disagree
+CDC_MAX_OBJECTS = 1000  # QBO's change data capture answers at most this many objects: a full answer may be cut
+
+
+@dataclass(frozen=True)
+class QboChanges:
+    """A pass's one change-data-capture read: each entity's changed objects (deleted ones as ``status: Deleted``),
+    whether the answer holds them all (below QBO's cap), and the server's time of the answer (the watermark)."""
+
+    entities: dict[str, list[dict]]
+    complete: bool
+    read_at: datetime
 
 
 def owner(settings: Settings) -> dict[str, str]:
@@ -64,8 +75,8 @@ class Engine:
         self._company: dict | None = None  # read once a pass (QBO settings can change between passes)
         self._currency: str | None = None
         self._portal_claimed = False  # the state knows the HubSpot portal (read once when settings do not say)
-        self._deletions_of: list[Pair] = []  # a pass's transaction pairs, whose QBO deletions it reads once
-        self._deleted: dict[str, list[dict]] | None = None
+        self._qbo_pairs: list[Pair] = []  # a pass's pairs, whose QBO changes one change-data-capture read serves
+        self._changes: QboChanges | None = None
         self._ensured: set[str] = set()
         # A seam for crash tests: called with the side after a batch write was answered, before it is recorded.
         self.before_record: Callable[[str], None] | None = None
@@ -100,8 +111,8 @@ class Engine:
         self._claim_portal()
         before = {QUICKBOOKS: self.quickbooks.calls, HUBSPOT: self.hubspot.calls}
         runs = self._runs(pairs or self.settings.pairs)
-        self._deletions_of = [PAIRS[n] for n in runs if not PAIRS[n].qbo_has_active]
-        self._deleted = None  # one read of QBO's deletions serves every pair of the pass
+        self._qbo_pairs = [PAIRS[n] for n in runs]
+        self._changes = None  # one read of QBO's changes serves every pair of the pass
         for name in runs:
             settings = self.pair_settings(name)
             pair_report = report.pairs.setdefault(name, PairReport())
@@ -160,30 +171,45 @@ class Engine:
         return datetime.fromisoformat(stamp)
 
     def _observe_quickbooks(self, rules: Pair, settings: PairSettings, report: PairReport) -> None:
+        """A pair's QBO changes since its watermark. A first pass (or a watermark older than QBO's 30 days of change
+        data capture) queries the entity; later passes take the pair's share of the pass's one CDC read, unless
+        that answer was full (QBO caps it at 1000 objects: it may have left changes out), when they query too."""
         since = self._since(rules.name, QUICKBOOKS)
-        if since is not None and not rules.qbo_has_active:
-            self._observe_qbo_deletions(rules)
-        pages = self.quickbooks.query_pages(rules.qbo_statement(since))
-        self._read(rules, QUICKBOOKS, pages, lambda e: rules.observe_qbo(e, settings), report)
-
-    def _observe_qbo_deletions(self, rules: Pair) -> None:
-        """Transactions deleted in QBO since the last pass (A2, edge 45): a query never returns them, so a pass
-        that only polls would keep, say, a deleted payment counted as paid in HubSpot. QBO's change data capture
-        lists them (status Deleted) for 30 days; older watermarks rely on webhooks as before. One read, from the
-        earliest watermark, serves every transaction pair of the pass (an earlier deletion found twice leaves the
-        same tombstone)."""
-        if self._deleted is None:
-            now = self.clock.now()
-            marks = {p.qbo_entity: self._since(p.name, QUICKBOOKS) for p in self._deletions_of}
-            recent = {e: m for e, m in marks.items() if m is not None and m >= now - timedelta(days=CDC_DAYS)}
-            try:
-                self._deleted = self.quickbooks.cdc(sorted(recent), min(recent.values())) if recent else {}
-            except (ApiError, requests.RequestException) as exc:
-                raise Incomplete(f"reading QuickBooks deletions: {exc}") from exc
-        gone = [str(e.get("Id")) for e in self._deleted.get(rules.qbo_entity, [])
-                if str(e.get("status", "")).lower() == "deleted"]
-        if gone:
+        changes = self._qbo_changes() if since is not None else None
+        if changes is None or rules.qbo_entity not in changes.entities:
+            pages = self.quickbooks.query_pages(rules.qbo_statement(since))
+            self._read(rules, QUICKBOOKS, pages, lambda e: rules.observe_qbo(e, settings), report)
+            return
+        entities = changes.entities[rules.qbo_entity]
+        gone = [str(e.get("Id")) for e in entities if str(e.get("status", "")).lower() == "deleted"]
+        if gone and not rules.qbo_has_active:  # A2, edge 45: a deleted transaction, which no query returns
             self.notify(QUICKBOOKS, [(rules.name, object_id, True) for object_id in gone])
+        if not changes.complete:
+            pages = self.quickbooks.query_pages(rules.qbo_statement(since))
+            self._read(rules, QUICKBOOKS, pages, lambda e: rules.observe_qbo(e, settings), report)
+            return
+        changed = [e for e in entities if str(e.get("status", "")).lower() != "deleted"]
+        self._read(rules, QUICKBOOKS, [changed] if changed else [], lambda e: rules.observe_qbo(e, settings), report,
+                   read_at=changes.read_at)
+
+    def _qbo_changes(self) -> QboChanges | None:
+        """The pass's one change-data-capture read, from the earliest watermark of its pairs that CDC reaches (30
+        days; a day's margin). It lists deleted transactions too, which a query never returns (A2): a pass that
+        only polled would keep, say, a deleted payment counted as paid in HubSpot. None: no pair has such a mark."""
+        if self._changes is None:
+            now = self.clock.now()
+            marks = {p.qbo_entity: self._since(p.name, QUICKBOOKS) for p in self._qbo_pairs}
+            recent = {e: m for e, m in marks.items() if m is not None and m >= now - timedelta(days=CDC_DAYS)}
+            if not recent:
+                return None
+            try:
+                entities = self.quickbooks.cdc(sorted(recent), min(recent.values()))
+            except (ApiError, requests.RequestException) as exc:
+                raise Incomplete(f"reading QuickBooks changes: {exc}") from exc
+            read_at = self.quickbooks.server_time or now
+            complete = sum(map(len, entities.values())) < CDC_MAX_OBJECTS
+            self._changes = QboChanges({e: entities.get(e, []) for e in recent}, complete, read_at)
+        return self._changes
 
     def _observe_hubspot(self, rules: Pair, settings: PairSettings, report: PairReport) -> None:
         records = self.hubspot.search_modified_since(rules.hubspot_type, rules.hubspot_modified,
@@ -192,11 +218,12 @@ class Engine:
         self._read(rules, HUBSPOT, pages(records, 200), lambda r: rules.observe_hubspot(r, settings), report)
 
     def _read(self, rules: Pair, side: str, pages: Iterable[list[dict]], make: Callable[[dict], Observation],
-              report: PairReport) -> None:
-        """Observe a side's changes page by page; then move its watermark to the server's time of the first answer."""
+              report: PairReport, read_at: datetime | None = None) -> None:
+        """Observe a side's changes page by page; then move its watermark to the server's time of the first answer
+        (``read_at``: of pages read earlier)."""
         client = self.quickbooks if side == QUICKBOOKS else self.hubspot
         name = "QuickBooks" if side == QUICKBOOKS else "HubSpot"
-        started: datetime | None = None
+        started: datetime | None = read_at
         try:
             for page in pages:
                 started = started or client.server_time or self.clock.now()
