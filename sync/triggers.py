@@ -79,17 +79,27 @@ def verify_hubspot(method: str, uri: str, body: bytes, timestamp: str, signature
     return bool(signature) and hmac.compare_digest(expected, signature)
 
 
-def quickbooks_events(payload: object) -> list[tuple[str, str, bool]]:
-    """(pair, id, deleted) of a QBO delivery, legacy or CloudEvents."""
+def _other_realm(realm: str | None, named: object) -> bool:
+    """An event of another QBO company: Intuit batches one app's events across every company it is connected to,
+    so a delivery may name companies this sync does not sync (an id of theirs is not one of ours)."""
+    return realm is not None and named is not None and str(named) != realm
+
+
+def quickbooks_events(payload: object, realm: str | None = None) -> list[tuple[str, str, bool]]:
+    """(pair, id, deleted) of a QBO delivery, legacy or CloudEvents; ``realm``: only that company's."""
     out = []
     if isinstance(payload, dict):
         for note in payload.get("eventNotifications", []):
+            if _other_realm(realm, note.get("realmId")):
+                continue
             for e in (note.get("dataChangeEvent") or {}).get("entities", []):
                 pair = pair_of_qbo_entity(e.get("name", ""))
                 if pair:
                     out.append((pair, str(e.get("id")), e.get("operation") == "Delete"))
     elif isinstance(payload, list):
         for e in payload:
+            if _other_realm(realm, e.get("intuitaccountid")):
+                continue
             parts = str(e.get("type", "")).split(".")  # qbo.customer.updated.v1
             pair = pair_of_qbo_entity(parts[1].capitalize()) if len(parts) > 2 else None
             if pair:
@@ -97,12 +107,14 @@ def quickbooks_events(payload: object) -> list[tuple[str, str, bool]]:
     return out
 
 
-def merges(side: str, payload: object) -> list[tuple[str, str, str]]:
+def merges(side: str, payload: object, realm: str | None = None) -> list[tuple[str, str, str]]:
     """(pair, merged-away id, surviving id) of a delivery: QBO's ``Merge`` operation names the survivor and
     its ``deletedId``; HubSpot's ``*.merge`` event its ``objectId`` and ``mergedObjectIds`` (edge cases 46, 47)."""
     out = []
     if side == QUICKBOOKS and isinstance(payload, dict):
         for note in payload.get("eventNotifications", []):
+            if _other_realm(realm, note.get("realmId")):
+                continue
             for e in (note.get("dataChangeEvent") or {}).get("entities", []):
                 pair = pair_of_qbo_entity(e.get("name", ""))
                 if pair and e.get("operation") == "Merge" and e.get("deletedId"):
@@ -264,8 +276,9 @@ def create_receiver(engine: Engine, delivery_clock: Clock | None = None) -> Flas
         if not verify_quickbooks(body, request.headers.get("intuit-signature", ""), verifier):
             return Response("bad signature", status=401)
         payload = _payload(body, valid_quickbooks_payload)
-        engine.repoint(QUICKBOOKS, merges(QUICKBOOKS, payload))
-        engine.notify(QUICKBOOKS, quickbooks_events(payload))
+        realm = str(settings.quickbooks.realm_id) if settings.quickbooks.realm_id else None
+        engine.repoint(QUICKBOOKS, merges(QUICKBOOKS, payload, realm))
+        engine.notify(QUICKBOOKS, quickbooks_events(payload, realm))
         return Response(status=200)
 
     @app.post("/webhooks/hubspot")

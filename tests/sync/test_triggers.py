@@ -11,7 +11,8 @@ from sync_world import World, customers, new_contact
 
 from simulators.core.server import ServerThread
 from sync.engine import Engine
-from sync.triggers import Scheduler, create_receiver, verify_hubspot, verify_quickbooks
+from sync.state import QUICKBOOKS
+from sync.triggers import Scheduler, create_receiver, merges, quickbooks_events, verify_hubspot, verify_quickbooks
 
 pytestmark = pytest.mark.hsqbo(rate_limits=False, clock="frozen", start="2026-03-02T09:00:00Z")
 
@@ -133,3 +134,34 @@ def test_A3_an_event_arriving_while_webhook_work_is_reread_is_synced_in_the_same
     scheduler.tick()  # the next turn of the watch loop, still before the interval is due
     assert sorted(c["PrimaryEmailAddr"]["Address"] for c in customers(world)) == ["first@example.com",
                                                                                    "second@example.com"]
+
+
+def test_A3_a_delivery_batched_across_companies_schedules_only_this_company_s_records(
+        world: World, receiver: tuple[Engine, str]) -> None:
+    """Intuit batches an app's events across every company it is connected to: another company's invoice 5 is
+    not this company's invoice 5 (deleting it here would tombstone the wrong invoice)."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    engine, url = receiver
+    ours, theirs = world.company["realmId"], "4620816365"
+    note = {"eventNotifications": [
+        {"realmId": theirs, "dataChangeEvent": {"entities": [
+            {"name": "Invoice", "id": "5", "operation": "Delete"},
+            {"name": "Customer", "id": "9", "operation": "Merge", "deletedId": "8"}]}},
+        {"realmId": ours, "dataChangeEvent": {"entities": [{"name": "Customer", "id": "7", "operation": "Update"}]}}]}
+    body = json.dumps(note).encode()
+    verifier = engine.settings.quickbooks_webhook_verifier or ""
+    signature = base64.b64encode(hmac.new(verifier.encode(), body, hashlib.sha256).digest()).decode()
+    r = requests.post(f"{url}/webhooks/quickbooks", data=body, headers={"intuit-signature": signature}, timeout=5)
+    assert r.status_code == 200
+    assert engine.state.notifications("contacts", QUICKBOOKS) == ["7"]
+    assert engine.state.notifications("invoices") == []
+    assert engine.state.by_side_ids("invoices", QUICKBOOKS, ["5"]) == {}  # no tombstone for their invoice 5
+    cloud = [{"type": "qbo.invoice.deleted.v1", "intuitentityid": "5", "intuitaccountid": theirs},
+             {"type": "qbo.customer.updated.v1", "intuitentityid": "7", "intuitaccountid": ours}]
+    assert quickbooks_events(cloud, ours) == [("contacts", "7", False)]
+    assert len(quickbooks_events(cloud)) == 2  # no company named: every event (a delivery of one company)
+    assert merges(QUICKBOOKS, note, ours) == [] and merges(QUICKBOOKS, note) == [("contacts", "8", "9")]
