@@ -41,7 +41,7 @@ from simulators.hubspot.catalog import ObjectType, resolve_type
 from simulators.hubspot.portal import Portal
 from simulators.quickbooks.company import Company
 from simulators.sims import Simulators
-from sync.clients.hubspot import LIST_PAGE, MAX_ASSOCIATION_READ, MAX_BATCH
+from sync.clients.hubspot import LIST_PAGE, MAX_BATCH, read_associations
 from sync.clients.quickbooks import MAX_PAGE
 from sync.clock import VirtualClock
 from sync.generations import ANY_DIRECTION, GENERATIONS, MODES
@@ -257,21 +257,9 @@ class DirectReads:
     def associations(self, from_type: str, to_type: str, ids: builtins.list[str]) -> dict[str, builtins.list[dict]]:
         """``HubSpotClient.associations``: ``{from id: [{"toObjectId", "associationTypes"}, ...]}``."""
         source, target = self._type(from_type), self._type(to_type)
-        out: dict[str, builtins.list[dict]] = {}
-        pending = [{"id": str(i)} for i in ids]
-        while pending:
-            more: builtins.list[dict] = []
-            for start in range(0, len(pending), MAX_ASSOCIATION_READ):
-                _, body = Portal(self.runtime, self.portal).associations.batch(
-                    source, target, "read", {"inputs": pending[start:start + MAX_ASSOCIATION_READ]})
-                for result in self._wire(body or {}).get("results") or []:
-                    fid = str((result.get("from") or {}).get("id"))
-                    out.setdefault(fid, []).extend(result.get("to") or [])
-                    after = ((result.get("paging") or {}).get("next") or {}).get("after")
-                    if after:
-                        more.append({"id": fid, "after": str(after)})
-            pending = more
-        return out
+        links = Portal(self.runtime, self.portal).associations
+        return read_associations(ids, lambda chunk: self._wire(links.batch(source, target, "read",
+                                                                           {"inputs": chunk})[1] or {}))
 
 
 @dataclass

@@ -62,6 +62,24 @@ class SearchWindowError(HubSpotError):
     """A plain search matched more than 10,000 records: page them with ``search_modified_since`` instead."""
 
 
+def read_associations(ids: list[str], read: Callable[[list[dict]], dict]) -> dict[str, list[dict]]:
+    """``{from id: [to, ...]}`` over v4's batch read, ``read`` answering one batch of inputs (at most
+    MAX_ASSOCIATION_READ), each record's own paging followed (``after``) until none is left."""
+    out: dict[str, list[dict]] = {}
+    pending = [{"id": str(i)} for i in ids]
+    while pending:
+        more: list[dict] = []
+        for start in range(0, len(pending), MAX_ASSOCIATION_READ):
+            for result in read(pending[start:start + MAX_ASSOCIATION_READ]).get("results") or []:
+                fid = str((result.get("from") or {}).get("id"))
+                out.setdefault(fid, []).extend(result.get("to") or [])
+                after = ((result.get("paging") or {}).get("next") or {}).get("after")
+                if after:
+                    more.append({"id": fid, "after": str(after)})
+        pending = more
+    return out
+
+
 class HubSpotClient(HttpClient):
     system = "hubspot"
     default_retry_after = DEFAULT_RETRY_AFTER
@@ -378,21 +396,9 @@ class HubSpotClient(HttpClient):
 
         Ids without associations (or that don't exist) may be absent: HubSpot reports them in a 207's errors.
         """
-        out: dict[str, builtins.list[dict]] = {}
-        pending = [{"id": str(i)} for i in ids]
-        while pending:
-            more: builtins.list[dict] = []
-            for chunk in self._chunks(pending, MAX_ASSOCIATION_READ):
-                body = self._call("POST", f"/crm/v4/associations/{from_type}/{to_type}/batch/read",
-                                  kind="associations", safe=True, json={"inputs": chunk}, multi=True) or {}
-                for result in body.get("results") or []:
-                    fid = str((result.get("from") or {}).get("id"))
-                    out.setdefault(fid, []).extend(result.get("to") or [])
-                    after = ((result.get("paging") or {}).get("next") or {}).get("after")
-                    if after:
-                        more.append({"id": fid, "after": str(after)})
-            pending = more
-        return out
+        return read_associations(ids, lambda chunk: self._call(
+            "POST", f"/crm/v4/associations/{from_type}/{to_type}/batch/read", kind="associations", safe=True,
+            json={"inputs": chunk}, multi=True) or {})
 
     def associate(self, from_type: str, to_type: str, pairs: builtins.list[tuple[str, str]]) -> None:
         """Default (unlabelled) associations for (from id, to id) pairs. Repeating one is harmless."""
