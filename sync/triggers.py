@@ -264,6 +264,7 @@ def create_receiver(engine: Engine, delivery_clock: Clock | None = None) -> Flas
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     settings = engine.settings
     clock = delivery_clock or engine.clock
+    realm = str(settings.quickbooks.realm_id) if settings.quickbooks.realm_id else None  # its events only
 
     @app.errorhandler(_Refused)
     def _refused(exc: _Refused) -> Response:
@@ -276,7 +277,6 @@ def create_receiver(engine: Engine, delivery_clock: Clock | None = None) -> Flas
         if not verify_quickbooks(body, request.headers.get("intuit-signature", ""), verifier):
             return Response("bad signature", status=401)
         payload = _payload(body, valid_quickbooks_payload)
-        realm = str(settings.quickbooks.realm_id) if settings.quickbooks.realm_id else None
         engine.repoint(QUICKBOOKS, merges(QUICKBOOKS, payload, realm))
         engine.notify(QUICKBOOKS, quickbooks_events(payload, realm))
         return Response(status=200)

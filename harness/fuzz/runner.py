@@ -365,7 +365,8 @@ class _ReceiverEngine:
         from sync.clock import SystemClock
 
         self.settings = SimpleNamespace(quickbooks_webhook_verifier="fuzz-verifier", hubspot=SimpleNamespace(
-            base_url="http://127.0.0.1:9", client_secret_for_webhooks="fuzz-secret", client_secret="fuzz-secret"))
+            base_url="http://127.0.0.1:9", client_secret_for_webhooks="fuzz-secret", client_secret="fuzz-secret"),
+            quickbooks=SimpleNamespace(realm_id="9130357766"))
         self.clock = SystemClock()
         self.told = 0
 

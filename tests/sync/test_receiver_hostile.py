@@ -34,7 +34,8 @@ class StubEngine:
     def __init__(self, hubspot_url: str = "https://api.hubapi.com", secret: str = SECRET,
                  verifier: str = VERIFIER) -> None:
         self.settings = SimpleNamespace(quickbooks_webhook_verifier=verifier, hubspot=SimpleNamespace(
-            base_url=hubspot_url, client_secret_for_webhooks=secret, client_secret=secret))
+            base_url=hubspot_url, client_secret_for_webhooks=secret, client_secret=secret),
+            quickbooks=SimpleNamespace(realm_id=None))
         self.clock = SystemClock()
         self.notified: list[tuple[str, list]] = []
 
