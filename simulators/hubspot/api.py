@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..core import admin, jsonlimits, pipeline
 from ..core.credentials import InvalidClient, InvalidGrant
+from ..core.flaskapp import new_app
 from ..core.runtime import Runtime
 from . import account, catalog, errors, pipelines, properties
 from .account import ALL_SCOPES, OAUTH_LIFETIMES
@@ -656,7 +657,7 @@ def user_permissions(portal: str, user: str) -> Response:
 
 def create_app(runtime: Runtime) -> Flask:
     """The HubSpot simulator's Flask app, sharing ``runtime`` with the QBO simulator."""
-    app = Flask("hsqbo.hubspot")
+    app = new_app("hsqbo.hubspot")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     pipeline.install(app, runtime, HubSpot(runtime))
     admin.register(app)

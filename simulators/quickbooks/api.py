@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..core import admin, idempotency, jsonlimits, pipeline
 from ..core.credentials import InvalidClient, InvalidGrant
+from ..core.flaskapp import new_app
 from ..core.runtime import Runtime
 from . import bookkeeping, errors, recurring, reports
 from .company import Company
@@ -615,7 +616,7 @@ def _discard_body() -> None:
 
 def create_app(runtime: Runtime) -> Flask:
     """The QBO simulator's Flask app, sharing ``runtime`` with any other simulator."""
-    app = Flask("hsqbo.quickbooks")
+    app = new_app("hsqbo.quickbooks")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     system = QuickBooks(runtime)
     pipeline.install(app, runtime, system)
