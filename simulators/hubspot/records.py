@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ..core.storage import Row
 from . import catalog, errors, pipelines, rows, search
@@ -139,18 +139,32 @@ class Records:
                                                "context": {"propertyName": [name]}}])
         store, portal = self.ctx.store, self.ctx.portal
 
-        def every_match() -> tuple[int, list[int]]:
-            live = (r for r in store.stream(portal, otype.name) if not r.data.get("archived"))
-            return search.evaluate(
-                live, dataclasses.replace(req, after=0, limit=search.MAX_RESULTS), lambda r: r.data["properties"],
-                lambda r: self.associations.ids_by_type(otype, r.data["id"]), types,
-                search.DEFAULT_SEARCHABLE.get(otype.name, ()), lambda r: r.entity_id, keep=lambda r: r.entity_id)
+        def live() -> Iterator[Row]:
+            return (r for r in store.stream(portal, otype.name) if not r.data.get("archived"))
 
-        # The matches in order, computed once for all the pages of one search while nothing is written: a page
-        # then reads its own rows only, not every record of the type again.
-        key = ("hubspot.search", portal, otype.name, json.dumps([req.filter_groups, req.sort, req.query],
-                                                                sort_keys=True, default=str))
-        total, ids = store.memo(key, every_match)
+        whole = dataclasses.replace(req, after=0, limit=search.MAX_RESULTS)
+        indexed = search.range_on_sort(req, types)
+        if indexed is not None:
+            # "changed since", window after window of 10,000: one sorted index of the type serves every window
+            # (and every page) while nothing is written, instead of a pass over every record for each window
+            def build() -> search.SortedIndex:
+                return search.sorted_index(live(), indexed, search.property_type(indexed, types),
+                                           lambda r: r.data["properties"], lambda r: r.entity_id, lambda r: r.entity_id)
+
+            index = store.memo(("hubspot.sorted", portal, otype.name, indexed), build)
+            total, ids = search.evaluate_on_index(index, whole, types)
+        else:
+            def every_match() -> tuple[int, list[int]]:
+                return search.evaluate(
+                    live(), whole, lambda r: r.data["properties"],
+                    lambda r: self.associations.ids_by_type(otype, r.data["id"]), types,
+                    search.DEFAULT_SEARCHABLE.get(otype.name, ()), lambda r: r.entity_id, keep=lambda r: r.entity_id)
+
+            # The matches in order, computed once for all the pages of one search while nothing is written: a page
+            # then reads its own rows only, not every record of the type again.
+            key = ("hubspot.search", portal, otype.name, json.dumps([req.filter_groups, req.sort, req.query],
+                                                                    sort_keys=True, default=str))
+            total, ids = store.memo(key, every_match)
         page = [row for i in ids[req.after:req.after + req.limit]
                 if (row := store.get(portal, otype.name, i)) is not None]
         out: dict = {"total": total, "results": [self.view(otype, r, req.properties) for r in page]}

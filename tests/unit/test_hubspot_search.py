@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulators.hubspot.search import (
     DEFAULT_SEARCHABLE,
@@ -13,8 +15,12 @@ from simulators.hubspot.search import (
     SearchError,
     SearchRequest,
     evaluate,
+    evaluate_on_index,
     matches,
     parse_request,
+    property_type,
+    range_on_sort,
+    sorted_index,
 )
 
 TYPES = {
@@ -556,3 +562,43 @@ def test_default_searchable_table():
     assert "hs_title" in DEFAULT_SEARCHABLE["quotes"]
     assert DEFAULT_SEARCHABLE["invoices"] == ("hs_number", "hs_title")
     assert DEFAULT_SEARCHABLE["commerce_payments"] == ("hs_reference_number",)
+
+
+# -- the sorted index of "changed since" searches (records.py answers them from it) -------------------------
+
+STAMPS = st.one_of(st.none(), st.integers(0, 40).map(lambda n: str(1_700_000_000_000 + n * 500)),
+                   st.sampled_from(["2023-11-14", "2023-11-14T22:13:20Z", "2023-11-14T22:13:20.250+00:00", "soon",
+                                    "SOON", "1700000005000.5", " 1700000001000 ", ""]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(stamps=st.lists(STAMPS, max_size=25), bound=STAMPS.filter(lambda s: s is not None),
+       operator=st.sampled_from(["GT", "GTE"]), prop=st.sampled_from(["createdate", "closedate", "amount"]),
+       after=st.integers(0, 30), limit=st.integers(1, 30))
+def test_a_changed_since_search_reads_the_same_off_the_sorted_index_as_over_every_record(
+        stamps: list, bound: str, operator: str, prop: str, after: int, limit: int) -> None:
+    records = [Rec(i + 1, {} if stamp is None else {prop: stamp}) for i, stamp in enumerate(stamps)]
+    request = parse_request({"filterGroups": [{"filters": [f(prop, operator, bound)]}],
+                             "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
+                             "after": after, "limit": limit})
+    if range_on_sort(request, TYPES) is None:  # a bound that does not parse as the type: the full evaluation
+        return
+    total, page = evaluate(records, request, lambda r: r.props, lambda r: r.assoc, TYPES, SEARCHABLE, lambda r: r.id)
+    index = sorted_index(reversed(records), prop, property_type(prop, TYPES), lambda r: r.props, lambda r: r.id,
+                         lambda r: r.id)
+    assert evaluate_on_index(index, request, TYPES) == (total, [r.id for r in page])
+
+
+def test_only_a_single_gt_or_gte_on_the_ascending_sort_property_uses_the_index():
+    def req(filters: list, direction: str = "ASCENDING", **extra) -> SearchRequest:
+        return parse_request({"filterGroups": [{"filters": filters}],
+                              "sorts": [{"propertyName": "createdate", "direction": direction}], **extra})
+
+    assert range_on_sort(req([f("createdate", "GTE", "1700000000000")]), TYPES) == "createdate"
+    assert range_on_sort(req([f("createdate", "GT", "2023-11-14")]), TYPES) == "createdate"
+    assert range_on_sort(req([f("createdate", "LT", "1700000000000")]), TYPES) is None
+    assert range_on_sort(req([f("createdate", "GTE", "1")], "DESCENDING"), TYPES) is None
+    assert range_on_sort(req([f("createdate", "GTE", "1"), f("email", "HAS_PROPERTY")]), TYPES) is None
+    assert range_on_sort(req([f("createdate", "GTE", "1")], query="x"), TYPES) is None
+    assert range_on_sort(req([f("firstname", "GTE", "a")]), TYPES) is None
+    assert range_on_sort(req([f("createdate", "GTE", "soon")]), TYPES) is None
