@@ -662,6 +662,7 @@ class SortedIndex:
 
     typed: list[tuple[Any, Any, Any]]
     untyped: list[tuple[str, Any, Any]]
+    values: list[Any]  # the typed values alone, in order: what a bisection reads
 
 
 def range_on_sort(request: SearchRequest, property_types: Mapping[str, str]) -> str | None:
@@ -698,7 +699,7 @@ def sorted_index(records: Iterable[R], name: str, ptype: str, get_props: Callabl
             typed.append((value, default_sort(record), keep(record)))
     typed.sort(key=lambda item: (item[0], item[1]))
     untyped.sort(key=lambda item: (item[0], item[1]))
-    return SortedIndex(typed, untyped)
+    return SortedIndex(typed, untyped, [item[0] for item in typed])
 
 
 def evaluate_on_index(index: SortedIndex, request: SearchRequest,
@@ -712,8 +713,7 @@ def evaluate_on_index(index: SortedIndex, request: SearchRequest,
     name, value = str(flt["propertyName"]), str(_present(flt.get("value")))
     ptype = property_type(name, property_types)
     bound = _typed(value, ptype)
-    values = [item[0] for item in index.typed]
-    start = (bisect.bisect_left if flt["operator"] == "GTE" else bisect.bisect_right)(values, bound)
+    start = (bisect.bisect_left if flt["operator"] == "GTE" else bisect.bisect_right)(index.values, bound)
     text_bound = _text_key(value, ptype)
     over = [item for item in index.untyped
             if (item[0] >= text_bound if flt["operator"] == "GTE" else item[0] > text_bound)]
