@@ -9,11 +9,10 @@ With one company this is a list of one engine and nothing is asked.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from .actions import ActionError
 from .engine import Engine
-from .planner import PassReport
 from .settings import Settings
 
 
@@ -27,11 +26,6 @@ class Companies:
 
     def realm(self, engine: Engine) -> str:
         return str(engine.settings.quickbooks.realm_id)
-
-    def run_pass(self, pairs: Iterable[str] | None = None) -> dict[str, PassReport]:
-        """One pass of every company's sync, the first company's first: ``{realm id: report}``."""
-        names = list(pairs) if pairs is not None else None
-        return {self.realm(e): e.run_pass(names) for e in self.engines}
 
     def choose(self, company: str | None) -> Engine:
         """The engine of the company an action names (realm id or company name, any letter case). With several

@@ -176,21 +176,18 @@ class Engine:
         that answer was full (QBO caps it at 1000 objects: it may have left changes out), when they query too."""
         since = self._since(rules.name, QUICKBOOKS)
         changes = self._qbo_changes() if since is not None else None
-        if changes is None or rules.qbo_entity not in changes.entities:
-            pages = self.quickbooks.query_pages(rules.qbo_statement(since))
-            self._read(rules, QUICKBOOKS, pages, lambda e: rules.observe_qbo(e, settings), report)
-            return
-        entities = changes.entities[rules.qbo_entity]
-        gone = [str(e.get("Id")) for e in entities if str(e.get("status", "")).lower() == "deleted"]
-        if gone and not rules.qbo_has_active:  # A2, edge 45: a deleted transaction, which no query returns
-            self.notify(QUICKBOOKS, [(rules.name, object_id, True) for object_id in gone])
-        if not changes.complete:
-            pages = self.quickbooks.query_pages(rules.qbo_statement(since))
-            self._read(rules, QUICKBOOKS, pages, lambda e: rules.observe_qbo(e, settings), report)
-            return
-        changed = [e for e in entities if str(e.get("status", "")).lower() != "deleted"]
-        self._read(rules, QUICKBOOKS, [changed] if changed else [], lambda e: rules.observe_qbo(e, settings), report,
-                   read_at=changes.read_at)
+        entities = changes.entities.get(rules.qbo_entity) if changes is not None else None
+        if changes is not None and entities is not None:
+            gone = [str(e.get("Id")) for e in entities if str(e.get("status", "")).lower() == "deleted"]
+            if gone and not rules.qbo_has_active:  # A2, edge 45: a deleted transaction, which no query returns
+                self.notify(QUICKBOOKS, [(rules.name, object_id, True) for object_id in gone])
+            if changes.complete:
+                changed = [e for e in entities if str(e.get("status", "")).lower() != "deleted"]
+                self._read(rules, QUICKBOOKS, [changed] if changed else [], lambda e: rules.observe_qbo(e, settings),
+                           report, read_at=changes.read_at)
+                return
+        pages = self.quickbooks.query_pages(rules.qbo_statement(since))
+        self._read(rules, QUICKBOOKS, pages, lambda e: rules.observe_qbo(e, settings), report)
 
     def _qbo_changes(self) -> QboChanges | None:
         """The pass's one change-data-capture read, from the earliest watermark of its pairs that CDC reaches (30

@@ -293,17 +293,19 @@ class Store:
             self._execute(f"INSERT INTO tenants ({TENANT_COLUMNS}) VALUES (?, ?, ?, ?)",
                           (tenant_id, system, json.dumps(settings), now))
 
+    def _tenant_row(self, tenant_id: str) -> Any:
+        return self._cached(self._tenants, tenant_id, f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?",
+                            (tenant_id,))
+
     def tenant(self, tenant_id: str) -> dict | None:
-        r = self._cached(self._tenants, tenant_id, f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?",
-                         (tenant_id,))
+        r = self._tenant_row(tenant_id)
         if r is None:
             return None
         return {"id": r[0], "system": r[1], "settings": json.loads(r[2]), "created_at": r[3]}
 
     def tenant_system(self, tenant_id: str) -> str | None:
         """The system a tenant belongs to (None: no such tenant), without decoding its settings."""
-        r = self._cached(self._tenants, tenant_id, f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?",
-                         (tenant_id,))
+        r = self._tenant_row(tenant_id)
         return None if r is None else r[1]
 
     def tenant_ids(self, system: str | None = None) -> list[str]:

@@ -49,6 +49,7 @@ Choices where the sources are silent (kept deliberately simple and deterministic
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -707,8 +708,6 @@ def evaluate_on_index(index: SortedIndex, request: SearchRequest,
     """What :func:`evaluate` answers for a request :func:`range_on_sort` accepts, read off the index: the typed values
     from the bound on (a bisection), then the values that do not parse, compared as text as ``_compare`` does,
     after them (their sort key is ``(1, text)``)."""
-    import bisect
-
     (flt,), = request.filter_groups
     name, value = str(flt["propertyName"]), str(_present(flt.get("value")))
     ptype = property_type(name, property_types)
