@@ -53,8 +53,8 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tier", default="professional", choices=["free", "starter", "professional", "enterprise"],
                    help="ready-made HubSpot portal's tier (sets its rate limits)")
     p.add_argument("--currency", default="USD", help="ready-made HubSpot portal's company currency")
-    p.add_argument("--db", default=None, help="SQLAlchemy URL (default: in-memory SQLite), e.g. "
-                   "sqlite:///state.db or postgresql://127.0.0.1/test")
+    p.add_argument("--db", default=None, help="SQLAlchemy URL (default: a private SQLite database, gone with the "
+                   "process), e.g. sqlite:///state.db or postgresql://127.0.0.1/test")
     p.add_argument("--country", default="US", choices=["US", "GB", "CA", "AU"], help="ready-made company's country")
     p.add_argument("--seed", default="sample", choices=["sample", "empty", "intuit-sample"],
                    help="ready-made company's data (intuit-sample: Intuit's sandbox sample company, README)")

@@ -103,13 +103,15 @@ def test_table_renders(value):
     assert table(figures, "t").row_count == 2
 
 
-def test_growth_table_and_results_file(tmp_path):
+def test_growth_table_and_results_file(tmp_path, monkeypatch):
     from bench.__main__ import growth_figures, write_results
 
-    rows = sync_bench.measure_growth(((40, 10), (80, 20)))
+    rows = sync_bench.measure_growth(((40, 10), (80, 20)), repeats=2)
     for r in rows:
         positive(r, {"calls", "pass_s", "cpu_ms_per_record", "peak_rss_mib", "ratio"})
         assert r["synced"] + r["failed"] == r["contacts"]
+        assert r["runs"] == 2  # small sizes: the run of least CPU time of several
+    monkeypatch.setattr(sync_bench, "REPEATS", 1)
     figures = growth_figures(((40, 10), (80, 20)))
     assert [f.unit for f in figures] == ["ms", "ms", "×", "MiB"] and all(f.value for f in figures)
     write_results(figures, tmp_path / "results.json")
