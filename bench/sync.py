@@ -440,3 +440,63 @@ def measure_growth(sizes: tuple[tuple[int, int], ...] = GROWTH, timeout: float =
     for row in rows:  # CPU time: the machine's other load does not count (wall time is reported beside it)
         row["ratio"] = row["cpu_ms_per_record"] / rows[0]["cpu_ms_per_record"]
     return rows
+
+
+# -- a command sync on the simulators' clock -------------------------------------------------------------------------
+def quota_bound(qbo: list[dict], hubspot: list[dict]) -> tuple[float, str]:
+    """The least virtual time the simulators' quotas allow for these calls (journal entries of the sync's QBO
+    company and HubSpot portal), and the window that sets it. A window of ``limit`` calls in any ``seconds`` holds
+    ``n`` calls only if the first and the last of each ``limit + 1`` in a row are ``seconds`` apart:
+    (⌈n / limit⌉ − 1) × ``seconds``. Refused calls (429) are not counted, as the simulators do not count them;
+    HubSpot's burst is taken at its largest, so the bound is never above the truth."""
+    from simulators.hubspot.account import TIERS
+    from simulators.hubspot.system import OAUTH_BURST, SEARCH_PER_SECOND
+    from simulators.quickbooks.system import BATCH_PER_APP, BATCH_PER_REALM, PER_APP, PER_REALM
+
+    def answered(entries: list[dict]) -> list[str]:
+        return [e.get("path", "") for e in entries if e.get("status") != 429 and "/oauth" not in e.get("path", "")
+                and not e.get("path", "").startswith("/_sim")]
+
+    q, h = answered(qbo), answered(hubspot)
+    q_batch = [p for p in q if p.endswith("/batch")]
+    h_search = [p for p in h if p.endswith("/search")]
+    burst = max(OAUTH_BURST, *(b for b, _ in TIERS.values()))
+    windows = [(f"QBO {w.name}", len(q), w.limit, w.seconds) for w in (*PER_REALM, *PER_APP)]
+    windows += [(f"QBO {w.name}", len(q_batch), w.limit, w.seconds) for w in (*BATCH_PER_REALM, *BATCH_PER_APP)]
+    windows += [("HubSpot search per second", len(h_search), SEARCH_PER_SECOND, 1.0),
+                ("HubSpot ten-second burst", len(h) - len(h_search), burst, 10.0)]
+    name, n, limit, seconds = max(windows, key=lambda w: (math.ceil(w[1] / w[2]) - 1) * w[3] if w[1] else 0.0)
+    return (max(0, math.ceil(n / limit) - 1) * seconds if n else 0.0), f"{n} calls, {limit} per {seconds:g} s ({name})"
+
+
+def measure_command_sync(contacts: int = 10_000, products: int = 2_000, timeout: float = 900) -> dict[str, Any]:
+    """``hsqbo sync --clock simulators`` as a user runs it, in its own process, against ``hsqbo serve`` in another
+    (rate limits on, clock frozen): the initial sync's virtual time against the least its own calls allow under the
+    simulators' quotas (:func:`quota_bound`), and its wall time. On the system clock it would sleep through those
+    quotas (10k contacts: over eight minutes of QBO's 40 batches a minute)."""
+    import os
+
+    from harness.engine_settings import write_settings
+
+    with in_subprocess() as sims, tempfile.TemporaryDirectory(prefix="hsqbo-bench-") as tmp:
+        data = load(sims, contacts, products)
+        settings = for_simulators(data.company, data.portal, quickbooks={"base_url": sims.qbo_url},
+                                  hubspot={"base_url": sims.hubspot_url},
+                                  state=f"sqlite:///{Path(tmp) / 'state.db'}", pairs=PAIRS)
+        path = write_settings(Path(tmp) / "settings.yaml", settings.to_dict())
+        before = sims.clock.now()
+        started = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "harness.cli", "sync", "--settings", str(path), "--clock",
+                               "simulators"], capture_output=True, text=True, cwd=ROOT, timeout=timeout,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+        wall = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise RuntimeError(f"hsqbo sync failed ({proc.returncode}): {(proc.stderr or proc.stdout)[-2000:]}")
+        virtual = (sims.clock.now() - before).total_seconds()
+        qbo = sims.admin("GET", "journal", tenant=data.company["realmId"])["entries"]
+        hubspot = sims.admin("GET", "journal", tenant=data.portal["portalId"])["entries"]
+        customers = sims.admin("GET", "state", realmId=data.company["realmId"])["counts"].get("Customer", 0)
+    bound, why = quota_bound(qbo, hubspot)
+    return {"contacts": contacts, "products": products, "wall_s": wall, "virtual_s": virtual, "bound_s": bound,
+            "bound_why": why, "ratio": virtual / bound if bound else float("inf"), "calls": len(qbo) + len(hubspot),
+            "rate_limited": sum(1 for e in qbo + hubspot if e.get("status") == 429), "customers_in_qbo": customers}

@@ -120,3 +120,23 @@ def test_growth_table_and_results_file(tmp_path, monkeypatch):
     written = json.loads((tmp_path / "results.json").read_text())["figures"]
     assert [w["metric"] for w in written] == [f.metric for f in figures]
     assert written[2]["target"] == "≤ 1.2×" and written[2]["ok"] in (True, False)
+
+
+def _calls(path: str, n: int, status: int = 200) -> list[dict]:
+    return [{"path": path, "status": status} for _ in range(n)]
+
+
+def test_quota_bound_is_set_by_the_tightest_window_and_ignores_refused_calls():
+    qbo = _calls("/v3/company/1/batch", 80) + _calls("/v3/company/1/query", 5) + _calls("/v3/company/1/batch", 5, 429)
+    bound, why = sync_bench.quota_bound(qbo, _calls("/crm/v3/objects/contacts/search", 11))
+    # 80 batches at 40 a minute: the 41st waits a minute after the 1st (the refused five were not counted)
+    assert bound == 60 and why == "80 calls, 40 per 60 s (QBO batch-app-minute)"
+    bound, why = sync_bench.quota_bound(_calls("/v3/company/1/query", 3), _calls("/crm/v3/objects/contacts/search", 11))
+    assert bound == 2 and "HubSpot search per second" in why  # 11 searches at 5 a second
+    assert sync_bench.quota_bound([], [])[0] == 0
+
+
+def test_command_sync_runs_hsqbo_sync_on_the_simulators_clock():
+    r = sync_bench.measure_command_sync(400, 20)  # 14 batches and a few reads: past QBO's 10 calls a second
+    positive(r, {"wall_s", "virtual_s", "bound_s", "calls", "customers_in_qbo"})
+    assert r["virtual_s"] >= r["bound_s"]  # the sync waited on the simulators' clock, and no sync beats its quotas
