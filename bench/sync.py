@@ -417,9 +417,10 @@ def measure_growth(sizes: tuple[tuple[int, int], ...] = GROWTH, timeout: float =
     """:func:`growth_here` at each ``(contacts, products)`` size, each in a fresh subprocess (its own peak memory);
     ``ratio`` is each size's CPU time per record over the smallest size's.
 
-    A size of fewer than ``REPEAT_BELOW`` records runs ``repeats`` (``REPEATS``) times and keeps its run of least
-    CPU time: the 1k pass takes two seconds, so one run's noise (the other core's load, a collection) moved its
-    figure by up to 40 % and every ratio with it; noise only ever adds time. ``runs`` says how many were made."""
+    A size of fewer than ``REPEAT_BELOW`` records runs ``repeats`` (``REPEATS``) times, in rounds alternating with
+    the other small sizes, and keeps its run of least CPU time: the 1k pass takes two seconds, so one run's noise
+    (the other core's load, a collection) moved its figure by up to 40 % and every ratio with it; noise only ever
+    adds time. ``runs`` says how many were made."""
     import json
     import os
 
@@ -432,11 +433,15 @@ def measure_growth(sizes: tuple[tuple[int, int], ...] = GROWTH, timeout: float =
             raise RuntimeError(f"growth subprocess failed: {proc.stderr[-2000:]}")
         return json.loads(proc.stdout.strip().splitlines()[-1])
 
+    # the small sizes in rounds, one run of each per round, so a slow minute of the machine weighs on all of them
+    runs: dict[tuple[int, int], list[dict[str, Any]]] = {size: [] for size in sizes if sum(size) < REPEAT_BELOW}
+    for _ in range(repeats or REPEATS):
+        for size, made in runs.items():
+            made.append(once(*size))
     rows = []
-    for contacts, products in sizes:
-        runs = (repeats or REPEATS) if contacts + products < REPEAT_BELOW else 1
-        row = min((once(contacts, products) for _ in range(runs)), key=lambda r: r["cpu_ms_per_record"])
-        rows.append({**row, "runs": runs})
+    for size in sizes:
+        kept = runs.get(size) or [once(*size)]
+        rows.append({**min(kept, key=lambda r: r["cpu_ms_per_record"]), "runs": len(kept)})
     for row in rows:  # CPU time: the machine's other load does not count (wall time is reported beside it)
         row["ratio"] = row["cpu_ms_per_record"] / rows[0]["cpu_ms_per_record"]
     return rows
