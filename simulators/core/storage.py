@@ -120,7 +120,10 @@ def private_database() -> sqlite3.Connection:
     crash would save is a simulator's state that dies with the process anyway); the journal stays in memory, so
     a rolled-back transaction still leaves nothing. On this machine its statements and commits cost what
     ``:memory:``'s do (a temporary database, ``""``, does not: it walks its dirty pages at every commit)."""
-    fd, path = tempfile.mkstemp(prefix="hsqbo-store-", suffix=".db")
+    try:
+        fd, path = tempfile.mkstemp(prefix="hsqbo-store-", suffix=".db")  # in $TMPDIR, else the system's
+    except OSError:  # no writable temporary directory: all in memory, as before
+        return sqlite3.connect(":memory:", check_same_thread=False)
     os.close(fd)
     db = sqlite3.connect(path, check_same_thread=False)
     for pragma in (f"cache_size = -{PAGE_CACHE_KIB}", "journal_mode = MEMORY", "synchronous = OFF",

@@ -69,3 +69,12 @@ def test_a_system_that_cannot_unlink_an_open_file_removes_it_at_exit(private_tmp
     monkeypatch.undo()
     kept[0][0](*kept[0][1])
     assert list(private_tmp.iterdir()) == []
+
+
+def test_no_writable_temporary_directory_keeps_the_store_in_memory(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    store = Store()
+    assert [path for _, name, path in store._db.execute("PRAGMA database_list") if name == "main"] == [""]
+    store.create_tenant("t1", "quickbooks", {}, 0.0)
+    store.put(_row(1))
+    assert store.get("t1", "Customer", 1) is not None
