@@ -346,9 +346,10 @@ def harness_figures(quick: bool) -> list[Figure]:
         figures.append(Figure(section, f"scenarios failed: {exc}", None, ""))
     try:
         m = scenarios.measure_machine(examples=30 if quick else 100)
-        figures.append(Figure(section, f"state machine histories per second ({m['steps']} steps, in-process)",
-                              m["per_second"], "/s", "≥ 20/s", lambda v: v >= 20,
-                              note=f"{m['examples']} histories in {m['seconds']:.1f} s"))
+        figures.append(Figure(section, f"state machine histories per CPU second ({m['steps']} steps, in-process, "
+                              "one core)", m["per_second"], "/s", "≥ 20/s", lambda v: v >= 20,
+                              note=f"{m['examples']} histories in {m['cpu_seconds']:.1f} s of CPU, "
+                              f"{m['seconds']:.1f} s wall ({m['per_wall_second']:.1f} /s)"))
     except Exception as exc:  # noqa: BLE001 - a benchmark reports, never fails
         figures.append(Figure(section, f"state machine failed: {exc}", None, ""))
     _done(t)

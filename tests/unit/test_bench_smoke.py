@@ -140,3 +140,11 @@ def test_command_sync_runs_hsqbo_sync_on_the_simulators_clock():
     r = sync_bench.measure_command_sync(400, 20)  # 14 batches and a few reads: past QBO's 10 calls a second
     positive(r, {"wall_s", "virtual_s", "bound_s", "calls", "customers_in_qbo"})
     assert r["virtual_s"] >= r["bound_s"]  # the sync waited on the simulators' clock, and no sync beats its quotas
+
+
+def test_state_machine_rate_is_per_cpu_second_with_the_wall_clock_beside_it():
+    from bench.scenarios import measure_machine
+
+    m = measure_machine(examples=3, steps=3)
+    positive(m, {"examples", "seconds", "cpu_seconds", "per_second", "per_wall_second"})
+    assert m["per_second"] == m["examples"] / m["cpu_seconds"] and m["per_wall_second"] == m["examples"] / m["seconds"]
