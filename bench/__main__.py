@@ -318,7 +318,7 @@ def growth_figures(sizes: tuple[tuple[int, int], ...] | None = None) -> list[Fig
                                   "CPU time per record", r["cpu_ms_per_record"], "ms",
                                   note=f"{r['calls']} calls, {r['virtual_s']:,.0f} s virtual, {r['pass_s']:,.1f} s "
                                   f"wall ({r['ms_per_record']:.2f} ms/record), peak RSS {r['peak_rss_mib']:,.0f} MiB"
-                                  + (f"; least CPU of {r['runs']} runs" if r.get("runs", 1) > 1 else "")))
+                                  + (f"; median of {r['runs']} runs" if r.get("runs", 1) > 1 else "")))
         for r in rows[1:]:
             figures.append(Figure(section, f"CPU time per record at {r['records']:,} records / at "
                                   f"{rows[0]['records']:,}", r["ratio"], "×", "≤ 1.2×", lambda v: v <= 1.2))

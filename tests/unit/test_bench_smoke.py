@@ -148,3 +148,9 @@ def test_state_machine_rate_is_per_cpu_second_with_the_wall_clock_beside_it():
     m = measure_machine(examples=3, steps=3)
     positive(m, {"examples", "seconds", "cpu_seconds", "per_second", "per_wall_second"})
     assert m["per_second"] == m["examples"] / m["cpu_seconds"] and m["per_wall_second"] == m["examples"] / m["seconds"]
+
+
+def test_growth_keeps_the_median_run_of_a_small_size():
+    runs = [{"cpu_ms_per_record": v} for v in (1.55, 1.10, 1.51)]
+    assert sync_bench.median_run(runs)["cpu_ms_per_record"] == 1.51  # not the lucky 1.10
+    assert sync_bench.median_run(runs[:2])["cpu_ms_per_record"] == 1.10
