@@ -87,9 +87,9 @@ Table("replies", metadata,  # responses kept for idempotent replay (QBO requesti
 TABLES = ("tenants", "entities", "counters", "credentials", "replies")
 MEMO_SIZE = 16  # Store.memo entries
 ROW_CACHE = 20_000  # entity rows kept in memory (their JSON text): a few tens of MB at most
-# The private database starts in memory; once it outgrows SPILL_BYTES (looked at every SPILL_CHECK transactions)
-# it moves to a private file (private_database), of which SQLite keeps PAGE_CACHE_KIB in memory and the OS's file
-# cache the rest. 100,000 customers are about 500 MiB of pages: held in memory, they made a 100k sync's process
+# The private database starts in memory; once it outgrows SPILL_BYTES (looked at every SPILL_CHECK transactions or
+# bulk-loaded rows) it moves to a private file (private_database), of which SQLite keeps PAGE_CACHE_KIB in memory
+# and the OS's file cache the rest. 100,000 customers are about 500 MiB of pages: held in memory, they made a 100k sync's process
 # 900 MiB. Below the threshold writes stay at memory speed (a file's commit writes its pages out: ~5 % of a POST).
 SPILL_BYTES = 64 * 1024 * 1024
 SPILL_CHECK = 256
@@ -330,6 +330,7 @@ class Store:
     def _many(self, sql: str, rows: Sequence[Sequence]) -> None:
         with self.transaction() as conn:
             self.version += 1
+            self._unchecked += len(rows)  # a bulk load counts by its rows towards the next size check (SPILL_CHECK)
             conn.cursor().executemany(self._q(sql), rows)
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:

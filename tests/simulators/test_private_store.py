@@ -65,6 +65,14 @@ def test_a_big_store_moves_to_a_paged_private_file_with_every_row(private_tmp, s
     assert store.get("t1", "Customer", 1).data["DisplayName"] == "Renamed"
 
 
+def test_a_bulk_load_in_one_transaction_moves_too(private_tmp, monkeypatch):
+    monkeypatch.setattr(storage, "SPILL_BYTES", 64 * 1024)  # looked at every SPILL_CHECK (256) transactions or rows
+    store = Store()
+    store.create_tenant("t1", "quickbooks", {}, 0.0)
+    store.put_many([_row(i, f"Customer {i}") for i in range(1, 301)])  # one transaction, 300 rows
+    assert store._spilled and store.count("t1", "Customer") == 300
+
+
 def test_the_file_rolls_back_and_restores(private_tmp, small_spill):
     store = Store()
     store.create_tenant("t1", "quickbooks", {}, 0.0)
