@@ -89,8 +89,9 @@ MEMO_SIZE = 16  # Store.memo entries
 ROW_CACHE = 20_000  # entity rows kept in memory (their JSON text): a few tens of MB at most
 # The private database starts in memory; once it outgrows SPILL_BYTES (looked at every SPILL_CHECK transactions or
 # bulk-loaded rows) it moves to a private file (private_database), of which SQLite keeps PAGE_CACHE_KIB in memory
-# and the OS's file cache the rest. 100,000 customers are about 500 MiB of pages: held in memory, they made a 100k sync's process
-# 900 MiB. Below the threshold writes stay at memory speed (a file's commit writes its pages out: ~5 % of a POST).
+# and the OS's file cache the rest. 100,000 customers are about 500 MiB of pages: held in memory, they made a 100k
+# sync's process 900 MiB. Below the threshold writes stay at memory speed (a file's commit writes its pages out:
+# a few per cent of a POST).
 SPILL_BYTES = 64 * 1024 * 1024
 SPILL_CHECK = 256
 PAGE_CACHE_KIB = 32 * 1024
