@@ -292,8 +292,12 @@ class Store:
             return
         try:
             target = private_database()
+        except OSError:
+            return
+        try:
             self._db.backup(target)
-        except (OSError, sqlite3.Error):
+        except sqlite3.Error:  # no room for the file: stay in memory
+            target.close()
             return
         self._db.close()
         self._db, self._spilled = target, True
@@ -725,9 +729,9 @@ class Store:
                 # Copy the snapshot into a fresh database of its kind (memory or file) that becomes the live one
                 # (the snapshot stays restorable). The old one is closed first so that the copy reuses its
                 # memory: on this machine first-touched memory costs ~4 ms/MB, the copy itself ~0.5 ms/MB.
-                spilled = _is_file(snap)
                 self._db.close()
-                self._db, self._spilled = self._new_database(spilled), spilled
+                self._db = self._new_database(_is_file(snap))
+                self._spilled = _is_file(self._db)  # in memory after all when no temporary directory is writable
                 self._engine.dispose()  # its pool's creator hands out the new connection from now on
                 try:
                     snap.backup(self._db)
