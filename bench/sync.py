@@ -275,9 +275,7 @@ def measure_sync(contacts: int = 10_000, products: int = 2_000, transport: str =
         started = time.perf_counter()
         data = load(sims, contacts, products)
         out: dict[str, Any] = {"load_s": time.perf_counter() - started}
-        settings = for_simulators(data.company, data.portal, quickbooks={"base_url": sims.qbo_url},
-                                           hubspot={"base_url": sims.hubspot_url},
-                                           state=f"sqlite:///{Path(tmp) / 'state.db'}", pairs=PAIRS)
+        settings = _settings(sims, data, Path(tmp))
         engine = Engine(settings, clock=sims.clock)
         try:
             out.update(_initial(sims, engine, data, memory))
@@ -290,15 +288,23 @@ def measure_sync(contacts: int = 10_000, products: int = 2_000, transport: str =
     return out
 
 
+def _settings(sims: Sims, data: Loaded, tmp: Path) -> Settings:
+    """The engine's settings for the loaded company and portal, its state in a file under ``tmp``."""
+    return for_simulators(data.company, data.portal, quickbooks={"base_url": sims.qbo_url},
+                          hubspot={"base_url": sims.hubspot_url}, state=f"sqlite:///{tmp / 'state.db'}", pairs=PAIRS)
+
+
+def _entries(sims: Sims, data: Loaded) -> tuple[list[dict], list[dict]]:
+    """The requests the simulators journaled since the last clear for the loaded company, and for the portal."""
+    return (sims.admin("GET", "journal", tenant=data.company["realmId"])["entries"],
+            sims.admin("GET", "journal", tenant=data.portal["portalId"])["entries"])
+
+
 def _journal(sims: Sims, data: Loaded) -> dict[str, int]:
     """The engine's requests as the simulators journaled them since the last clear: all, and the 429s."""
-    out = {"journal": 0, "429": 0}
-    for tenant in (data.company["realmId"], data.portal["portalId"]):
-        entries = sims.admin("GET", "journal", tenant=tenant)["entries"]
-        out["journal"] += len(entries)
-        out["429"] += sum(1 for e in entries if e.get("status") == 429)
+    entries = [e for side in _entries(sims, data) for e in side]
     sims.admin("DELETE", "journal")
-    return out
+    return {"journal": len(entries), "429": sum(1 for e in entries if e.get("status") == 429)}
 
 
 def _initial(sims: Sims, engine: Engine, data: Loaded, memory: bool) -> dict[str, Any]:
@@ -468,6 +474,10 @@ def quota_bound(qbo: list[dict], hubspot: list[dict]) -> tuple[float, str]:
         return [e.get("path", "") for e in entries if e.get("status") != 429 and "/oauth" not in e.get("path", "")
                 and not e.get("path", "").startswith("/_sim")]
 
+    def least(window: tuple[str, int, int, float]) -> float:
+        _, n, limit, seconds = window
+        return max(0, math.ceil(n / limit) - 1) * seconds
+
     q, h = answered(qbo), answered(hubspot)
     q_batch = [p for p in q if p.endswith("/batch")]
     h_search = [p for p in h if p.endswith("/search")]
@@ -476,8 +486,9 @@ def quota_bound(qbo: list[dict], hubspot: list[dict]) -> tuple[float, str]:
     windows += [(f"QBO {w.name}", len(q_batch), w.limit, w.seconds) for w in (*BATCH_PER_REALM, *BATCH_PER_APP)]
     windows += [("HubSpot search per second", len(h_search), SEARCH_PER_SECOND, 1.0),
                 ("HubSpot ten-second burst", len(h) - len(h_search), burst, 10.0)]
-    name, n, limit, seconds = max(windows, key=lambda w: (math.ceil(w[1] / w[2]) - 1) * w[3] if w[1] else 0.0)
-    return (max(0, math.ceil(n / limit) - 1) * seconds if n else 0.0), f"{n} calls, {limit} per {seconds:g} s ({name})"
+    tightest = max(windows, key=least)
+    name, n, limit, seconds = tightest
+    return least(tightest), f"{n} calls, {limit} per {seconds:g} s ({name})"
 
 
 def measure_command_sync(contacts: int = 10_000, products: int = 2_000, timeout: float = 900) -> dict[str, Any]:
@@ -491,10 +502,7 @@ def measure_command_sync(contacts: int = 10_000, products: int = 2_000, timeout:
 
     with in_subprocess() as sims, tempfile.TemporaryDirectory(prefix="hsqbo-bench-") as tmp:
         data = load(sims, contacts, products)
-        settings = for_simulators(data.company, data.portal, quickbooks={"base_url": sims.qbo_url},
-                                  hubspot={"base_url": sims.hubspot_url},
-                                  state=f"sqlite:///{Path(tmp) / 'state.db'}", pairs=PAIRS)
-        path = write_settings(Path(tmp) / "settings.yaml", settings.to_dict())
+        path = write_settings(Path(tmp) / "settings.yaml", _settings(sims, data, Path(tmp)).to_dict())
         before = sims.clock.now()
         started = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "harness.cli", "sync", "--settings", str(path), "--clock",
@@ -504,8 +512,7 @@ def measure_command_sync(contacts: int = 10_000, products: int = 2_000, timeout:
         if proc.returncode != 0:
             raise RuntimeError(f"hsqbo sync failed ({proc.returncode}): {(proc.stderr or proc.stdout)[-2000:]}")
         virtual = (sims.clock.now() - before).total_seconds()
-        qbo = sims.admin("GET", "journal", tenant=data.company["realmId"])["entries"]
-        hubspot = sims.admin("GET", "journal", tenant=data.portal["portalId"])["entries"]
+        qbo, hubspot = _entries(sims, data)
         customers = sims.admin("GET", "state", realmId=data.company["realmId"])["counts"].get("Customer", 0)
     bound, why = quota_bound(qbo, hubspot)
     return {"contacts": contacts, "products": products, "wall_s": wall, "virtual_s": virtual, "bound_s": bound,

@@ -300,8 +300,12 @@ class Store:
             target.close()
             return
         self._db.close()
-        self._db, self._spilled = target, True
-        self._engine.dispose()  # its pool's creator hands out the file's connection from now on
+        self._use(target)
+
+    def _use(self, db: sqlite3.Connection) -> None:
+        """Make ``db`` the live private database (the old one already closed)."""
+        self._db, self._spilled = db, _is_file(db)
+        self._engine.dispose()  # its pool's creator hands out the new connection from now on
 
     def _q(self, sql: str) -> str:
         """``sql`` in the driver's parameter style (``?`` for sqlite3, ``%s`` for psycopg2)."""
@@ -730,9 +734,7 @@ class Store:
                 # (the snapshot stays restorable). The old one is closed first so that the copy reuses its
                 # memory: on this machine first-touched memory costs ~4 ms/MB, the copy itself ~0.5 ms/MB.
                 self._db.close()
-                self._db = self._new_database(_is_file(snap))
-                self._spilled = _is_file(self._db)  # in memory after all when no temporary directory is writable
-                self._engine.dispose()  # its pool's creator hands out the new connection from now on
+                self._use(self._new_database(_is_file(snap)))  # in memory when no temporary directory is writable
                 try:
                     snap.backup(self._db)
                 except BaseException:
