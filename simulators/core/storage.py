@@ -26,6 +26,7 @@ import sqlite3
 import tempfile
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -225,7 +226,9 @@ class Store:
         self._cache = self._private
         self._tenants: dict[str, tuple] = {}
         self._credentials: dict[str, tuple] = {}
-        self._rows: dict[tuple[str, str, int], tuple] = {}
+        # oldest first: a full cache drops its oldest row in O(1) (a plain dict's first key is found by skipping
+        # the slots of every key deleted before it, which made each read at 100k rows cost microseconds)
+        self._rows: OrderedDict[tuple[str, str, int], tuple] = OrderedDict()
         self._counters: dict[tuple[str, str], int] = {}
         self._field_indexes: set[str] = set()  # find_by_field's expression indexes known to exist
         # Bumped by every write (and reset, restore, load): a value memo() computed at an older version is stale.
@@ -352,8 +355,13 @@ class Store:
         if hit is not None and hit[0] == version:
             return hit[1]
         value = compute()
+        # Entries from before the last write are never hit again: dropped now, not when MEMO_SIZE pushes them out (at
+        # 100k records each holds lists of 100k that every full garbage collection would walk).
+        for k, (made, _) in list(self._memo.items()):  # a copy: another thread may memo meanwhile
+            if made != version:
+                self._memo.pop(k, None)
         if len(self._memo) >= MEMO_SIZE:
-            del self._memo[next(iter(self._memo))]  # the oldest entry
+            self._memo.pop(next(iter(self._memo), None), None)  # the oldest entry
         self._memo[key] = (version, value)  # stamped with the version it was computed from
         return value
 
@@ -375,7 +383,7 @@ class Store:
                 r = self._one(sql, params)
                 if r is not None and committed and self._cache:
                     if limit is not None and len(cache) >= limit:
-                        del cache[next(iter(cache))]  # the oldest entry
+                        cache.popitem(last=False)  # the oldest entry (a cache with a limit is an OrderedDict)
                     cache[key] = r = tuple(r)
         return r
 

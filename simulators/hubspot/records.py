@@ -142,7 +142,6 @@ class Records:
         def live() -> Iterator[Row]:
             return (r for r in store.stream(portal, otype.name) if not r.data.get("archived"))
 
-        whole = dataclasses.replace(req, after=0, limit=search.MAX_RESULTS)
         indexed = search.range_on_sort(req, types)
         if indexed is not None:
             # "changed since", window after window of 10,000: one sorted index of the type serves every window
@@ -152,21 +151,24 @@ class Records:
                                            lambda r: r.data["properties"], lambda r: r.entity_id, lambda r: r.entity_id)
 
             index = store.memo(("hubspot.sorted", portal, otype.name, indexed), build)
-            total, ids = search.evaluate_on_index(index, whole, types)
+            total, page_ids = search.evaluate_on_index(index, req, types)
         else:
-            def every_match() -> tuple[int, list[int]]:
-                return search.evaluate(
+            whole = dataclasses.replace(req, after=0, limit=search.MAX_RESULTS)
+
+            def every_match() -> tuple[int, tuple[int, ...]]:
+                total, ids = search.evaluate(
                     live(), whole, lambda r: r.data["properties"],
                     lambda r: self.associations.ids_by_type(otype, r.data["id"]), types,
                     search.DEFAULT_SEARCHABLE.get(otype.name, ()), lambda r: r.entity_id, keep=lambda r: r.entity_id)
+                return total, tuple(ids)  # kept while nothing is written: a tuple of ints is no work for the GC
 
             # The matches in order, computed once for all the pages of one search while nothing is written: a page
             # then reads its own rows only, not every record of the type again.
             key = ("hubspot.search", portal, otype.name, json.dumps([req.filter_groups, req.sort, req.query],
                                                                     sort_keys=True, default=str))
             total, ids = store.memo(key, every_match)
-        page = [row for i in ids[req.after:req.after + req.limit]
-                if (row := store.get(portal, otype.name, i)) is not None]
+            page_ids = ids[req.after:req.after + req.limit]
+        page = [row for i in page_ids if (row := store.get(portal, otype.name, i)) is not None]
         out: dict = {"total": total, "results": [self.view(otype, r, req.properties) for r in page]}
         if req.after + len(page) < total:
             out["paging"] = {"next": {"after": str(req.after + len(page))}}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from simulators.core import storage
 from simulators.core.storage import Row, Store
 from simulators.sims import Simulators
 
@@ -79,6 +80,26 @@ def test_memo_answers_again_until_something_is_written():
     store.memo("k", compute)
     assert len(calls) == 3
 
+
+
+def test_memo_keeps_no_answer_from_before_a_write():
+    # a stale answer is never hit again: kept until MEMO_SIZE pushed it out, each held lists of 100k ids that every
+    # full garbage collection walked
+    store = _store()
+    store.memo("a", lambda: ["a"])
+    store.memo("b", lambda: ["b"])
+    store.put(Row("p1", "products", 5000, {"id": "5000", "properties": {}}))
+    store.memo("c", lambda: ["c"])
+    assert list(store._memo) == ["c"]
+
+
+def test_row_cache_at_its_limit_drops_its_oldest_row(monkeypatch):
+    monkeypatch.setattr(storage, "ROW_CACHE", 3)
+    store = _store()
+    store._rows.clear()
+    for entity_id in (1, 2, 3, 4):
+        store.get("p1", "products", entity_id)
+    assert [key[2] for key in store._rows] == [2, 3, 4]
 
 def test_hubspot_search_pages_read_their_own_rows_and_see_writes_between_pages():
     sims = Simulators()
