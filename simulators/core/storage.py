@@ -234,6 +234,9 @@ class Store:
         # Bumped by every write (and reset, restore, load): a value memo() computed at an older version is stale.
         self.version = 0
         self._memo: dict[Any, tuple[int, Any]] = {}
+        # memo_of: answers kept while no row of the kinds they read was written; writes counted per (tenant, kind)
+        self._kind_writes: dict[tuple[str, str], int] = {}
+        self._kind_memo: dict[Any, tuple[tuple[int, ...], Any]] = {}
         self._create_schema()
 
     @property
@@ -276,6 +279,7 @@ class Store:
             except BaseException:
                 conn.rollback()
                 self._counters.clear()  # they may hold what was just rolled back
+                self._kind_memo.clear()
                 raise
             finally:
                 self._tx = None
@@ -365,9 +369,28 @@ class Store:
         self._memo[key] = (version, value)  # stamped with the version it was computed from
         return value
 
+    def memo_of(self, tenant_id: str, kinds: Sequence[str], key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, or what it returned for ``key`` while no row of ``kinds`` of the tenant was written since:
+        for small answers read on every request of a busy store (a portal's property definitions), which
+        :meth:`memo` would compute again after any write. Kept for the private database alone."""
+        # stamped before computing: a write meanwhile makes the answer stale, never a stale answer look fresh
+        stamp = tuple(self._kind_writes.get((tenant_id, kind), 0) for kind in kinds)
+        hit = self._kind_memo.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        value = compute()
+        if self._cache:
+            self._kind_memo[key] = (stamp, value)
+        return value
+
+    def _wrote(self, tenant_id: str, kind: str) -> None:
+        key = (tenant_id, kind)
+        self._kind_writes[key] = self._kind_writes.get(key, 0) + 1
+
     def _clear_caches(self) -> None:
         self.version += 1
         self._memo.clear()
+        self._kind_memo.clear()
         self._field_indexes.clear()  # a restored or loaded database may lack them: made again on first use
         self._tenants.clear()
         self._credentials.clear()
@@ -473,6 +496,7 @@ class Store:
         """Insert or replace one entity (one upsert on the unique key)."""
         with self._lock:
             self._rows.pop((row.tenant_id, row.kind, int(row.entity_id)), None)
+            self._wrote(row.tenant_id, row.kind)
             self._execute(UPSERT_ROW, _values(row))
 
     def put_many(self, rows: Sequence[Row]) -> None:
@@ -482,6 +506,8 @@ class Store:
                 if self._rows:
                     for r in rows:
                         self._rows.pop((r.tenant_id, r.kind, int(r.entity_id)), None)
+                for tenant_kind in {(r.tenant_id, r.kind) for r in rows}:
+                    self._wrote(*tenant_kind)
                 self._many(INSERT_ROW, [_values(r) for r in rows])
 
     def find_name(self, tenant_id: str, kinds: Sequence[str], name_key: str) -> Row | None:

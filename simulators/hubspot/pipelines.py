@@ -53,6 +53,11 @@ def _stage(stage_id: str, label: str, order: int, metadata: dict, stamp: str) ->
             "updatedAt": stamp, "archived": False, "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT"}
 
 
+def row_kind(kind: str) -> str:
+    """The store kind of an object type's pipelines, once the portal has changed them."""
+    return f"pipeline:{kind}"
+
+
 def _defaults(kind: str) -> list[dict]:
     return [{"id": pid, "label": label, "displayOrder": n, "createdAt": CREATED, "updatedAt": CREATED,
              "archived": False, "stages": [_stage(sid, slabel, i, meta, CREATED)
@@ -64,7 +69,7 @@ class Pipelines:
     def __init__(self, ctx: PortalContext, kind: str) -> None:
         self.ctx = ctx
         self.kind = kind
-        self.row_kind = f"pipeline:{kind}"
+        self.row_kind = row_kind(kind)
 
     # -- reading ---------------------------------------------------------------------------------
     def _stored(self) -> list[Row]:

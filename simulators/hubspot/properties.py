@@ -6,6 +6,9 @@ validate values without this module knowing about records.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from ..core.storage import Row
 from . import catalog, errors, pipelines
 from .catalog import ObjectType, PropertyDef
@@ -16,12 +19,19 @@ def _kind(otype: ObjectType) -> str:
     return f"property:{otype.name}"
 
 
-def definitions(p: PortalContext, otype: ObjectType) -> dict[str, PropertyDef]:
-    """Every property a record of ``otype`` may hold: HubSpot's built-in ones and the portal's live custom ones."""
-    defs = _builtin(p, otype)
-    for row in p.store.select(p.portal, _kind(otype)):
-        defs[row.data["name"]] = PropertyDef.from_json(row.data)
-    return defs
+def definitions(p: PortalContext, otype: ObjectType) -> Mapping[str, PropertyDef]:
+    """Every property a record of ``otype`` may hold: HubSpot's built-in ones and the portal's live custom ones.
+
+    Read on every write of a record, so kept until the portal's properties (or a deal's pipelines) change: read
+    only, as callers share it."""
+    def read() -> Mapping[str, PropertyDef]:
+        defs = _builtin(p, otype)
+        for row in p.store.select(p.portal, _kind(otype)):
+            defs[row.data["name"]] = PropertyDef.from_json(row.data)
+        return MappingProxyType(defs)
+
+    kinds = (_kind(otype), pipelines.row_kind("deals")) if otype.name == "deals" else (_kind(otype),)
+    return p.store.memo_of(p.portal, kinds, ("hubspot.definitions", p.portal, otype.name), read)
 
 
 def _builtin(p: PortalContext, otype: ObjectType) -> dict[str, PropertyDef]:

@@ -192,10 +192,13 @@ class Records:
             data = {"id": str(oid), "properties": props, "createdAt": now, "updatedAt": now, "archived": False}
             self.amounts.derive(otype, data)
             rows.save(self.ctx, otype, data, {})
-            for assoc in body.get("associations") or []:
+            links = body.get("associations") or []
+            for assoc in links:
                 self.associations.associate_input(otype, str(oid), assoc)
         self.ctx.emit(oid, f"{otype.singular}.creation", changeFlag="CREATED")
-        return self.view(otype, self._row(otype, oid), list(props))
+        # the record as just saved; links may have recalculated its amounts, so then it is read back
+        row = self._row(otype, oid) if links else Row(self.ctx.portal, otype.name, oid, data)
+        return self.view(otype, row, list(props))
 
     def update(self, otype: ObjectType, object_id: object, body: object, id_property: str | None = None) -> dict:
         if not isinstance(body, dict):

@@ -93,6 +93,38 @@ def test_memo_keeps_no_answer_from_before_a_write():
     assert list(store._memo) == ["c"]
 
 
+
+def test_memo_of_kinds_answers_again_until_a_row_of_its_kinds_is_written():
+    store = _store()
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(store.select("p1", "products"))
+
+    def ask() -> int:
+        return store.memo_of("p1", ["products"], "k", compute)
+
+    assert ask() == 2000 and ask() == 2000 and len(calls) == 1
+    store.put(Row("p1", "association", 9000, {}))  # another kind
+    store.put(Row("p2", "products", 9000, {}))  # another tenant
+    assert ask() == 2000 and len(calls) == 1
+    store.put(Row("p1", "products", 9000, {"id": "9000", "properties": {}}))
+    assert ask() == 2001 and len(calls) == 2
+    store.put_many([Row("p1", "products", 9001, {"id": "9001", "properties": {}})])
+    assert ask() == 2002 and len(calls) == 3
+    # an answer computed inside a transaction that is rolled back is not kept
+    try:
+        with store.transaction():
+            store.put(Row("p1", "products", 9002, {"id": "9002", "properties": {}}))
+            assert ask() == 2003
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    assert ask() == 2002 and len(calls) == 5
+    store.restore(store.snapshot())
+    assert ask() == 2002 and len(calls) == 6
+
 def test_row_cache_at_its_limit_drops_its_oldest_row(monkeypatch):
     monkeypatch.setattr(storage, "ROW_CACHE", 3)
     store = _store()
