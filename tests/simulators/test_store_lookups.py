@@ -165,3 +165,39 @@ def test_hubspot_search_pages_read_their_own_rows_and_see_writes_between_pages()
                                                                              second["results"][:10]]})
         again = requests.post(f"{url}/search", headers=auth, json={**body, "after": "100"}).json()
         assert again["total"] == 290 and again["results"][0]["properties"]["email"] == "c189@x.example"
+
+
+def test_qbo_query_pages_read_their_own_rows_and_see_writes_between_pages():
+    sims = Simulators()
+    sims.runtime.limits.enabled = False
+    store = sims.runtime.store
+    with sims.in_process():
+        company = sims.new_qbo_company(seed="empty")
+        import requests
+
+        base = f"http://quickbooks.sim/v3/company/{company['realmId']}"
+        auth = {"Authorization": f"Bearer {company['accessToken']}", "Accept": "application/json"}
+        for i in range(30):
+            requests.post(f"{base}/customer", headers=auth, json={"DisplayName": f"C{i:02d}"}).raise_for_status()
+
+        def page(start: int, size: int = 10) -> list[str]:
+            statement = (f"SELECT * FROM Customer WHERE Active IN (true, false) ORDERBY DisplayName DESC "
+                         f"STARTPOSITION {start} MAXRESULTS {size}")
+            answer = requests.get(f"{base}/query", headers=auth, params={"query": statement}).json()
+            return [c["DisplayName"] for c in answer["QueryResponse"].get("Customer", [])]
+
+        assert page(1) == [f"C{i:02d}" for i in range(29, 19, -1)]
+        plans = _plans(store, lambda: page(11), about="kind = 'Customer'")
+        assert page(11) == [f"C{i:02d}" for i in range(19, 9, -1)]
+        # the second page read its own rows by id, not every customer of the company again
+        whole_kind = [p for p in plans if "SCAN" in p or "entity_id=?" not in p]
+        assert plans and whole_kind == [], plans
+        assert page(1, 1000) == [f"C{i:02d}" for i in range(29, -1, -1)]
+        # a write between pages is seen by the next page
+        found = requests.get(f"{base}/customer/1", headers=auth).json()["Customer"]
+        requests.post(f"{base}/customer", headers=auth, json={"Id": "1", "SyncToken": found["SyncToken"],
+                                                              "sparse": True, "DisplayName": "C99"}).raise_for_status()
+        assert page(1, 3) == ["C99", "C29", "C28"]
+        count = requests.get(f"{base}/query", headers=auth, params={
+            "query": "SELECT COUNT(*) FROM Customer WHERE Active IN (true, false)"}).json()
+        assert count["QueryResponse"]["totalCount"] == 30
