@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import requests
 
 from simulators.core import storage
 from simulators.core.storage import Row, Store
@@ -65,21 +68,26 @@ def test_find_by_field_uses_an_index_and_matches_case_insensitively_live_rows_on
     assert found[-1] == [78] and all("ix_field_" in p for p in plans), plans
 
 
-def test_memo_answers_again_until_something_is_written():
-    store = _store()
+def _counted_products(store: Store) -> tuple[list[int], Callable[[], int]]:
+    """A memo's computation (the products of p1, counted) and the list of its runs."""
     calls: list[int] = []
 
     def compute() -> int:
         calls.append(1)
         return len(store.select("p1", "products"))
 
+    return calls, compute
+
+
+def test_memo_answers_again_until_something_is_written():
+    store = _store()
+    calls, compute = _counted_products(store)
     assert store.memo("k", compute) == 2000 and store.memo("k", compute) == 2000 and len(calls) == 1
     store.put(Row("p1", "products", 5000, {"id": "5000", "properties": {}}))
     assert store.memo("k", compute) == 2001 and len(calls) == 2
     store.restore(store.snapshot())
     store.memo("k", compute)
     assert len(calls) == 3
-
 
 
 def test_memo_keeps_no_answer_from_before_a_write():
@@ -93,14 +101,9 @@ def test_memo_keeps_no_answer_from_before_a_write():
     assert list(store._memo) == ["c"]
 
 
-
 def test_memo_of_kinds_answers_again_until_a_row_of_its_kinds_is_written():
     store = _store()
-    calls: list[int] = []
-
-    def compute() -> int:
-        calls.append(1)
-        return len(store.select("p1", "products"))
+    calls, compute = _counted_products(store)
 
     def ask() -> int:
         return store.memo_of("p1", ["products"], "k", compute)
@@ -133,13 +136,20 @@ def test_row_cache_at_its_limit_drops_its_oldest_row(monkeypatch):
         store.get("p1", "products", entity_id)
     assert [key[2] for key in store._rows] == [2, 3, 4]
 
-def test_hubspot_search_pages_read_their_own_rows_and_see_writes_between_pages():
+
+@contextmanager
+def _routed() -> Iterator[Simulators]:
+    """Simulators with their limits off, reached in-process at their own hosts (hubspot.sim, quickbooks.sim)."""
     sims = Simulators()
     sims.runtime.limits.enabled = False
-    store = sims.runtime.store
     with sims.in_process():
+        yield sims
+
+
+def test_hubspot_search_pages_read_their_own_rows_and_see_writes_between_pages():
+    with _routed() as sims:
+        store = sims.runtime.store
         portal = sims.new_hubspot_portal(seed="empty")
-        import requests
 
         auth = {"Authorization": f"Bearer {portal['accessToken']}"}
         url = "http://hubspot.sim/crm/v3/objects/contacts"
@@ -168,12 +178,9 @@ def test_hubspot_search_pages_read_their_own_rows_and_see_writes_between_pages()
 
 
 def test_qbo_query_pages_read_their_own_rows_and_see_writes_between_pages():
-    sims = Simulators()
-    sims.runtime.limits.enabled = False
-    store = sims.runtime.store
-    with sims.in_process():
+    with _routed() as sims:
+        store = sims.runtime.store
         company = sims.new_qbo_company(seed="empty")
-        import requests
 
         base = f"http://quickbooks.sim/v3/company/{company['realmId']}"
         auth = {"Authorization": f"Bearer {company['accessToken']}", "Accept": "application/json"}
