@@ -109,9 +109,12 @@ def test_records_of_each_system_by_type_with_search_and_paging(site, page):
     assert total > 25 and f"{total} records · page 1 of 2" in page.locator(".pager").inner_text()
     first_page = page.locator("#records tbody tr").count()
     page.click("a[rel=next]")
+    # count() does not wait: a click returns once the next page starts, before its rows are there
+    page.wait_for_url(re.compile(r"[?&]page=2\b"))  # (waits for its load)
     assert page.locator("#records tbody tr").count() == total - first_page
     page.fill("input[name=q]", "demo widgets")  # no such customer in the sample company
     page.press("input[name=q]", "Enter")
+    page.wait_for_url(re.compile(r"[?&]q=demo"))
     assert "No Customer holding" in page.locator("#records").inner_text()
     invoice = site.sims.runtime.store.select(realm, "Invoice", limit=1)[0].data
     name = invoice["CustomerRef"]["name"]
@@ -176,6 +179,7 @@ def test_faults_snapshots_and_the_journal(site, page):
     page.select_option("select[name=system]", "quickbooks")
     page.fill("input[name=status]", "503")
     page.click("#journal-filters button[type=submit]")
+    page.wait_for_load_state()  # the filtered journal's rows, not the page before it (count() does not wait)
     rows = page.locator("#journal tbody tr")
     assert rows.count() >= 1 and "/customer" in rows.first.inner_text() and "503" in rows.first.inner_text()
     rows.first.locator("td.id a").click()
