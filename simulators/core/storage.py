@@ -280,6 +280,7 @@ class Store:
                 conn.rollback()
                 self._counters.clear()  # they may hold what was just rolled back
                 self._kind_memo.clear()
+                self.version += 1  # memo() answers worked out inside the transaction saw what is now undone
                 raise
             finally:
                 self._tx = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -88,6 +89,12 @@ def test_memo_answers_again_until_something_is_written():
     store.restore(store.snapshot())
     store.memo("k", compute)
     assert len(calls) == 3
+    # an answer worked out inside a transaction that is rolled back is not served after it
+    with contextlib.suppress(RuntimeError), store.transaction():
+        store.put(Row("p1", "products", 5001, {"id": "5001", "properties": {}}))
+        assert store.memo("k", compute) == 2002
+        raise RuntimeError("rolled back")
+    assert store.memo("k", compute) == 2001 and len(calls) == 5
 
 
 def test_memo_keeps_no_answer_from_before_a_write():
