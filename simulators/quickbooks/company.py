@@ -13,7 +13,6 @@ import functools
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..core.runtime import Runtime
@@ -259,10 +258,16 @@ class Company:
             rows = self.present(etype, [r.data for r in self.store.select(self.realm, etype.name, active=active,
                                                                           offset=start, limit=size)])
         else:
-            matched = self._matches(etype, q, active)
-            if q.count:
-                return {"totalCount": len(matched)}
-            rows = self._page(etype, matched, start, size)
+            ids = self._matched_ids(etype, q, active)
+            if ids is None:  # not kept: the matches are worked out for this request
+                rows = self._matching(etype, q, active)
+                if q.count:
+                    return {"totalCount": len(rows)}
+                rows = rows[start:start + size]
+            else:
+                if q.count:
+                    return {"totalCount": len(ids)}
+                rows = self._by_ids(etype, ids[start:start + size])
         if not rows:
             return {}
         if q.fields and "*" not in q.fields:
@@ -270,36 +275,41 @@ class Company:
             rows = [{k: v for k, v in r.items() if k in keep} for r in rows]
         return {etype.json_key: rows, "startPosition": q.start_position, "maxResults": len(rows)}
 
-    def _matches(self, etype: EntityType, q: query.Query, active: bool | None) -> tuple[Any, ...]:
-        """The ids of the entities a statement selects, in its order; or the entities themselves when an id is not a
-        number. Worked out once for all the pages of one statement while nothing is written: a sync reading 20,000
-        items a page of 1,000 at a time then reads and sorts them once, not once a page."""
-        def every_match() -> tuple[Any, ...]:
-            ids = _id_pushdown(q)
-            rows = self.present(etype, [r.data for r in self.store.select(self.realm, etype.name, active=active,
-                                                                          ids=ids)])
-            rows = [r for r in rows if query.matches(r, q.conditions)]
-            rows = query.sort_records(rows, q.order_by) if q.order_by else rows
-            if all(str(r.get("Id", "")).isdigit() for r in rows):
-                return tuple(int(r["Id"]) for r in rows)  # a tuple of ints: kept, it is no work for the GC
-            return tuple(rows)
+    def _matching(self, etype: EntityType, q: query.Query, active: bool | None) -> list[dict]:
+        """The entities a statement with conditions or an order selects, as the API shows them, in its order."""
+        rows = self.present(etype, [r.data for r in self.store.select(self.realm, etype.name, active=active,
+                                                                      ids=_id_pushdown(q))])
+        rows = [r for r in rows if query.matches(r, q.conditions)]
+        return query.sort_records(rows, q.order_by) if q.order_by else rows
 
+    def _matched_ids(self, etype: EntityType, q: query.Query, active: bool | None) -> tuple[int, ...] | None:
+        """The ids of :meth:`_matching`, kept for all the pages of one statement while nothing is written: a sync
+        reading 20,000 items a page of 1,000 at a time then reads and sorts them once, not once a page. None when
+        they are not kept: accounts (their balances are the ledger's as of today, so they move with the clock too),
+        a condition's value that cannot be a key, or an id that is not a number (then worked out twice; QBO's ids
+        are numbers)."""
         if etype.name == "Account":
-            return every_match()  # balances are the ledger's as of today: they move with the clock, not only writes
+            return None
         key = ("quickbooks.query", self.realm, etype.name, q.conditions, q.order_by, active)
         try:
             hash(key)
-        except TypeError:  # a condition's value that cannot be a key: worked out each time
-            return every_match()
-        return self.store.memo(key, every_match)
+        except TypeError:
+            return None
 
-    def _page(self, etype: EntityType, matched: tuple[Any, ...], start: int, size: int) -> list[dict]:
-        """The entities of one page of :meth:`_matches`, read by their ids, in the statement's order."""
-        page = matched[start:start + size]
-        if not page or not isinstance(page[0], int):
-            return [copy.deepcopy(r) for r in page]  # the memo's own entities: the answer may be changed
-        found = {r.entity_id: r.data for r in self.store.select(self.realm, etype.name, ids=list(page))}
-        return self.present(etype, [found[i] for i in page if i in found])
+        def ids() -> tuple[int, ...] | None:
+            rows = self._matching(etype, q, active)
+            if not all(str(r.get("Id", "")).isdigit() for r in rows):
+                return None
+            return tuple(int(r["Id"]) for r in rows)  # a tuple of ints: kept, it is no work for the GC
+
+        return self.store.memo(key, ids)
+
+    def _by_ids(self, etype: EntityType, ids: tuple[int, ...]) -> list[dict]:
+        """The entities of ``ids``, as the API shows them, in that order."""
+        if not ids:
+            return []
+        found = {r.entity_id: r.data for r in self.store.select(self.realm, etype.name, ids=list(ids))}
+        return self.present(etype, [found[i] for i in ids if i in found])
 
     def cdc(self, entity_names: list[str], changed_since: datetime) -> list[dict]:
         if changed_since.tzinfo is None:
