@@ -579,6 +579,11 @@ class State:
 
     # -- intents: writes sent but not yet recorded ----------------------------------------------
     def add_intent(self, pair: str, target: str, request_id: str, payload: dict, now: datetime) -> int:
+        if self._raw:  # one per batch written: a statement built and compiled each time cost more than the insert
+            with self._raw.writing(None) as db:
+                return int(db.execute(f"INSERT INTO {intents_table.name} (pair, target, request_id, payload, "
+                                      "created_at) VALUES (?, ?, ?, ?, ?)",
+                                      (pair, target, request_id, json.dumps(payload), _sqlite_time(now))).lastrowid)
         with self.transaction() as conn:
             return conn.execute(insert(intents_table).values(pair=pair, target=target, request_id=request_id,
                                                              payload=payload, created_at=now)).inserted_primary_key[0]
@@ -595,6 +600,10 @@ class State:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def drop_intent(self, intent_id: int, conn: Connection | None = None) -> None:
+        if self._raw:
+            with self._raw.writing(conn) as db:
+                db.execute(f"DELETE FROM {intents_table.name} WHERE id = ?", (intent_id,))
+            return
         with self._conn(conn, write=True) as c:
             c.execute(intents_table.delete().where(intents_table.c.id == intent_id))
 

@@ -56,7 +56,8 @@ def depth(text: str) -> int:
 def loads(raw: bytes | str) -> Any:
     """``raw`` parsed as JSON within the limits above; ``ValueError`` (with a reason) otherwise."""
     text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw  # UnicodeDecodeError: a ValueError
-    if depth(text) > MAX_DEPTH:
+    # nesting never exceeds the count of opening brackets: scan only a body that has more than the limit
+    if text.count("[") + text.count("{") > MAX_DEPTH and depth(text) > MAX_DEPTH:
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH}")
     try:
         return json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)

@@ -14,6 +14,7 @@ import re
 
 from flask import Request, Response
 
+from ..core.credentials import TokenCheck
 from ..core.pipeline import RESPONSE_HEADERS
 from ..core.ratelimit import Window
 from ..core.runtime import Runtime
@@ -73,6 +74,9 @@ def required_scope(request: Request) -> list[str] | None:
     return scopes
 
 
+CHECKED = "hsqbo.hubspot.token"  # WSGI environ key: (bearer token, its check), once per request
+
+
 class HubSpot:
     name = NAME
 
@@ -81,21 +85,24 @@ class HubSpot:
 
     # -- the core's hooks ----------------------------------------------------------------------
     def tenant_of(self, request: Request) -> str | None:
+        return self._check(request).tenant_id if _bearer(request) else None
+
+    def _check(self, request: Request) -> TokenCheck:
+        """The request's bearer token checked once: the pipeline asks for its tenant, then guards it."""
         token = _bearer(request)
-        if not token:
-            return None
-        check = self.rt.credentials.check(token, system=NAME)
-        return check.tenant_id
+        kept = request.environ.get(CHECKED)
+        if kept is None or kept[0] != token:
+            kept = request.environ[CHECKED] = (token, self.rt.credentials.check(token, system=NAME))
+        return kept[1]
 
     def guard(self, request: Request) -> Response | None:
         if request.path.startswith(OPEN_PATHS):
             return None
         if request.path.startswith(DEVELOPER_PATHS):
             return self._developer(request)
-        token = _bearer(request)
-        check = self.rt.credentials.check(token, system=NAME)
+        check = self._check(request)
         if check.status == "expired":
-            cred = self.rt.store.credential(token or "")
+            cred = self.rt.store.credential(_bearer(request) or "")
             ago = int(self.rt.clock.timestamp() - (cred or {}).get("expires_at", 0))
             return _refuse(errors.expired(max(ago, 0)))
         if check.status != "ok":

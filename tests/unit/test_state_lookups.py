@@ -70,7 +70,12 @@ def _fill(state: State) -> None:
     state.set_watermark("contacts", "hubspot", NOW)
     state.set_watermark("contacts", "quickbooks", NOW)
     state.set_watermark("contacts", "quickbooks", NOW + timedelta(seconds=1.5))
-    state.add_intent("contacts", "quickbooks", "req-1", {"DisplayName": "Ada", "n": [1]}, NOW)
+    ids = [state.add_intent("contacts", side, f"req-{n}", {"DisplayName": "Ada", "n": [n]}, NOW)
+           for n, side in enumerate(("quickbooks", "hubspot", "quickbooks"), 1)]
+    assert ids == [1, 2, 3]  # each intent's own id, as the planner drops it by
+    state.drop_intent(2)
+    with state.transaction() as conn:
+        state.drop_intent(3, conn)
     state.notify("contacts", "hubspot", ["h3", "h1"])
     state.notify("items", "quickbooks", ["q9"])
     state.set_value("owner", {"realm": "1"})

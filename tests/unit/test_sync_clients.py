@@ -310,6 +310,31 @@ def test_4xx_raises_at_once_with_the_fault(rsps):
     assert client.calls == 1 and clock.sleeps == []
 
 
+def test_an_attempt_keeps_the_session_defaults_and_the_environment_and_no_cookie_redirect_or_netrc(
+        rsps, tmp_path, monkeypatch):
+    """Each attempt goes straight to the session's transport: its default headers and the environment's proxy
+    still apply; a cookie an answer set is never sent back, a redirect is an answer (a POST is not repeated as a
+    GET elsewhere), and a ~/.netrc entry for the host does not replace the bearer token."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine qbo.test login someone password secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    rsps.add(responses.GET, f"{API}/customer/1", json={"Customer": {"Id": "1"}}, headers={"Set-Cookie": "s=1; Path=/"})
+    rsps.add(responses.POST, f"{API}/customer", status=302, headers={"Location": f"{QBO}/elsewhere"})
+    client = qbo()
+    for _ in range(2):
+        client.request("GET", f"{API}/customer/1", kind="read", safe=True)
+    with pytest.raises(QuickBooksError) as info:
+        client.request("POST", f"{API}/customer", kind="write", safe=False, json={"DisplayName": "Ada"})
+    assert info.value.status == 302 and len(rsps.calls) == 3  # not followed
+    for call in rsps.calls:
+        sent = call.request
+        assert sent.headers["Authorization"] == "Bearer access-1"
+        assert sent.headers["User-Agent"].startswith("python-requests/") and "Cookie" not in sent.headers
+        assert sent.req_kwargs["proxies"].get("https") == "http://proxy.test:3128"
+
+
 def test_qbo_pacer_keeps_ten_a_second():
     clock = FakeClock()
     client = QuickBooksClient(QBO, REALM, client_id="c", client_secret="s", refresh_token="r", access_token="a",
