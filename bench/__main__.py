@@ -21,6 +21,7 @@ from rich.table import Table
 
 from . import measure
 from .data import Dataset
+from .yardstick import UNIT_MS_WHEN_SET
 
 console = Console()
 if not console.is_terminal:
@@ -346,10 +347,18 @@ def harness_figures(quick: bool) -> list[Figure]:
         figures.append(Figure(section, f"scenarios failed: {exc}", None, ""))
     try:
         m = scenarios.measure_machine(examples=30 if quick else 100)
+        speed = UNIT_MS_WHEN_SET / m["unit_ms"]
         figures.append(Figure(section, f"state machine histories per CPU second ({m['steps']} steps, in-process, "
-                              "one core)", m["per_second"], "/s", "≥ 20/s", lambda v: v >= 20,
+                              "one core), this run", m["per_second"], "/s",
                               note=f"{m['examples']} histories in {m['cpu_seconds']:.1f} s of CPU, "
-                              f"{m['seconds']:.1f} s wall ({m['per_wall_second']:.1f} /s)"))
+                              f"{m['seconds']:.1f} s wall ({m['per_wall_second']:.1f} /s); the machine ran at "
+                              f"{speed:.2f}× its speed when the target was set (yardstick unit "
+                              f"{m['unit_ms'] * 1000:.1f} µs)"))
+        figures.append(Figure(section, "state machine histories per CPU second at the speed the target was set at "
+                              "(yardstick units a history, same run)", m["per_second_when_set"], "/s", "≥ 20/s",
+                              lambda v: v >= 20,  # issue 17
+                              note=f"{m['units_per_history']:,.0f} units a history (budget "
+                              f"{1000 / 20 / UNIT_MS_WHEN_SET:,.0f}), median of {m['chunks']} chunks"))
     except Exception as exc:  # noqa: BLE001 - a benchmark reports, never fails
         figures.append(Figure(section, f"state machine failed: {exc}", None, ""))
     _done(t)

@@ -142,12 +142,29 @@ def test_command_sync_runs_hsqbo_sync_on_the_simulators_clock():
     assert r["virtual_s"] >= r["bound_s"]  # the sync waited on the simulators' clock, and no sync beats its quotas
 
 
-def test_state_machine_rate_is_per_cpu_second_with_the_wall_clock_beside_it():
-    from bench.scenarios import measure_machine
+def test_state_machine_rate_is_per_cpu_second_with_the_wall_clock_and_the_yardstick_beside_it(monkeypatch):
+    import statistics
 
-    m = measure_machine(examples=3, steps=3)
-    positive(m, {"examples", "seconds", "cpu_seconds", "per_second", "per_wall_second"})
+    from bench.scenarios import measure_machine
+    from bench.yardstick import UNIT_MS_WHEN_SET, Yardstick
+
+    m = measure_machine(examples=3, steps=3, chunk=1)
+    positive(m, {"examples", "seconds", "cpu_seconds", "per_second", "per_wall_second", "unit_ms", "units_per_history",
+                 "per_second_when_set"})
     assert m["per_second"] == m["examples"] / m["cpu_seconds"] and m["per_wall_second"] == m["examples"] / m["seconds"]
+    assert m["chunks"] == m["examples"] == len(m["chunk_ms"])  # a chunk of one history each, a burst between
+    # on a machine running at half the speed the target was set at, a history counts twice over
+    monkeypatch.setattr(Yardstick, "ms", lambda self: 2 * UNIT_MS_WHEN_SET)
+    m = measure_machine(examples=3, steps=3, chunk=1)
+    assert m["per_second_when_set"] == pytest.approx(2 * 1000 / statistics.median(m["chunk_ms"]))
+
+
+def test_the_yardstick_is_a_fixed_piece_of_work_timed_in_cpu_milliseconds():
+    from bench.yardstick import Yardstick
+
+    stick = Yardstick(burst=50)
+    assert [stick.unit(i) for i in (0, 1, 64)] == [stick.unit(0)] * 3  # the same work whatever the call
+    assert 0 < stick.ms() < 10
 
 
 def test_growth_keeps_the_median_run_of_a_small_size():
