@@ -342,7 +342,7 @@ class State:
         if engine is None and url in ("sqlite://", "sqlite:///:memory:"):
             self._create_in_memory()  # a new, empty database: nothing to check first, no older columns
         else:
-            metadata.create_all(self.engine)
+            self._create_schema()
             self._add_missing_columns()
         in_memory = (self.engine.dialect.name == "sqlite" and isinstance(self.engine.pool, StaticPool)
                      and self.engine.url.database in (None, "", ":memory:"))
@@ -360,6 +360,18 @@ class State:
             fairy.commit()
         finally:
             fairy.close()  # back to the static pool, which keeps the database open
+
+    def _create_schema(self) -> None:
+        """What ``create_all`` makes, in a fixed order: each table, then its indexes by name (``create_all`` makes them
+        in a set's order, which differs from one process to the next, and SQLite settles a tie between two indexes
+        for the one made last: the same state would be read by other plans in another process)."""
+        from sqlalchemy.schema import CreateIndex, CreateTable
+
+        with self.engine.begin() as conn:
+            for table in metadata.sorted_tables:
+                conn.execute(CreateTable(table, if_not_exists=True))
+                for index in sorted(table.indexes, key=_index_name):
+                    conn.execute(CreateIndex(index, if_not_exists=True))
 
     def _add_missing_columns(self) -> None:
         """A state written by an older version gains the columns added since (all nullable)."""

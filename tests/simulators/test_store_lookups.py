@@ -50,6 +50,24 @@ def test_find_all_searches_the_name_index_not_the_kind_in_id_order():
     assert plans and all("ix_entities_name" in p for p in plans), plans
 
 
+def test_a_page_in_id_order_skips_by_the_page_index_in_every_store():
+    """Without statistics SQLite settles a tie between two indexes for the one made last: every store makes its
+    indexes in the same order (by name), so a page in id order skips the rows before it in ix_entities_page, never
+    reading them from the table (the key index, made last in about half the processes, read each one)."""
+    def page_of(store: Store) -> tuple[list[int], list[str]]:
+        page: list[int] = []
+        plans = _plans(store, lambda: page.extend(
+            r.entity_id for r in store.select("p1", "products", active=True, offset=1000, limit=10)))
+        return page, plans
+
+    for store in (_store() for _ in range(3)):
+        made = [r[0] for r in store._all("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%'")]
+        assert made == sorted(made)
+        page, plans = page_of(store)
+        assert page == list(range(1001, 1011))
+        assert plans and all("ix_entities_page" in p for p in plans), plans
+
+
 def test_find_by_field_uses_an_index_and_matches_case_insensitively_live_rows_only():
     store = _store()
     found: list[list[int]] = []

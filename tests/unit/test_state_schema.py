@@ -1,5 +1,5 @@
 """A new in-memory state runs the schema statements compiled once (sync/state.py ``_create_in_memory``): the very
-schema ``metadata.create_all`` and the column upgrade make on any other state."""
+schema, in the same order, that every other state is made with (its tables, then each one's indexes by name)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from sync.state import Record, State
 
 
 def _schema(state: State) -> list[tuple]:
+    """The schema as made, in the order made (SQLite settles a tie between two indexes for the one made last)."""
     fairy = state.engine.raw_connection()
     try:
-        return sorted(fairy.driver_connection.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"))
+        return list(fairy.driver_connection.execute("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                                                    "ORDER BY rowid"))
     finally:
         fairy.close()
 
