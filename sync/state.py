@@ -316,19 +316,25 @@ def _engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-@functools.cache
-def _sqlite_schema() -> tuple[str, ...]:
-    """``metadata.create_all``'s statements for SQLite, in its order: each table (dependencies first), then its
-    indexes."""
-    from sqlalchemy.dialects import sqlite
+def _schema_statements(if_not_exists: bool = False) -> Iterator[Any]:
+    """The schema as every state is made: each table (dependencies first), then its indexes by name. ``create_all``
+    makes a table's indexes in the order of a set, which differs from one process to the next, and SQLite settles a
+    tie between two indexes for the one made last: the same state would be read by other plans in another process."""
     from sqlalchemy.schema import CreateIndex, CreateTable
 
-    dialect = sqlite.dialect()
-    out = []
     for table in metadata.sorted_tables:
-        out.append(str(CreateTable(table).compile(dialect=dialect)))
-        out += [str(CreateIndex(index).compile(dialect=dialect)) for index in sorted(table.indexes, key=_index_name)]
-    return tuple(out)
+        yield CreateTable(table, if_not_exists=if_not_exists)
+        for index in sorted(table.indexes, key=_index_name):
+            yield CreateIndex(index, if_not_exists=if_not_exists)
+
+
+@functools.cache
+def _sqlite_schema() -> tuple[str, ...]:
+    """:func:`_schema_statements` compiled for SQLite, once per process."""
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    return tuple(str(statement.compile(dialect=dialect)) for statement in _schema_statements())
 
 
 def _index_name(index: Index) -> str:
@@ -349,9 +355,8 @@ class State:
         self._raw = _RawReads(self.engine) if in_memory else None
 
     def _create_in_memory(self) -> None:
-        """The schema of a new in-memory state: the statements ``create_all`` runs there, compiled once per process
-        (compiling them again for each state was most of a new state's cost; a test
-        checks that both make the same schema: tests/unit/test_state_schema.py)."""
+        """The schema of a new in-memory state, compiled once per process (compiling it again for each state was
+        most of a new state's cost; tests/unit/test_state_schema.py checks that both ways make the same schema)."""
         fairy = self.engine.raw_connection()
         try:
             cursor = fairy.cursor()
@@ -362,16 +367,10 @@ class State:
             fairy.close()  # back to the static pool, which keeps the database open
 
     def _create_schema(self) -> None:
-        """What ``create_all`` makes, in a fixed order: each table, then its indexes by name (``create_all`` makes them
-        in a set's order, which differs from one process to the next, and SQLite settles a tie between two indexes
-        for the one made last: the same state would be read by other plans in another process)."""
-        from sqlalchemy.schema import CreateIndex, CreateTable
-
+        """:func:`_schema_statements`, each made only where it is missing (a state written before)."""
         with self.engine.begin() as conn:
-            for table in metadata.sorted_tables:
-                conn.execute(CreateTable(table, if_not_exists=True))
-                for index in sorted(table.indexes, key=_index_name):
-                    conn.execute(CreateIndex(index, if_not_exists=True))
+            for statement in _schema_statements(if_not_exists=True):
+                conn.execute(statement)
 
     def _add_missing_columns(self) -> None:
         """A state written by an older version gains the columns added since (all nullable)."""

@@ -21,7 +21,7 @@ def _schema(state: State) -> list[tuple]:
         fairy.close()
 
 
-def test_the_compiled_schema_is_create_alls() -> None:
+def test_every_state_is_made_with_the_same_schema_in_the_same_order() -> None:
     engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
     through_sqlalchemy = State("sqlite://", engine=engine)  # a given engine: create_all and the upgrade
     assert _schema(State("sqlite://")) == _schema(through_sqlalchemy)
