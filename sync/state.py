@@ -317,13 +317,16 @@ def _engine(url: str) -> Engine:
 
 
 def _schema_statements(if_not_exists: bool = False) -> Iterator[Any]:
-    """The schema as every state is made: each table (dependencies first), then its indexes by name. ``create_all``
-    makes a table's indexes in the order of a set, which differs from one process to the next, and SQLite settles a
-    tie between two indexes for the one made last: the same state would be read by other plans in another process."""
+    """The schema as every state is made: the tables (dependencies first), then each one's indexes by name.
+    ``create_all`` makes a table's indexes in the order of a set, which differs from one process to the next, and
+    SQLite settles a tie between two indexes for the one made last: the same state would be read by other plans in
+    another process."""
     from sqlalchemy.schema import CreateIndex, CreateTable
 
-    for table in metadata.sorted_tables:
+    tables = metadata.sorted_tables
+    for table in tables:
         yield CreateTable(table, if_not_exists=if_not_exists)
+    for table in tables:
         for index in sorted(table.indexes, key=_index_name):
             yield CreateIndex(index, if_not_exists=if_not_exists)
 
@@ -349,7 +352,6 @@ class State:
             self._create_in_memory()  # a new, empty database: nothing to check first, no older columns
         else:
             self._create_schema()
-            self._add_missing_columns()
         in_memory = (self.engine.dialect.name == "sqlite" and isinstance(self.engine.pool, StaticPool)
                      and self.engine.url.database in (None, "", ":memory:"))
         self._raw = _RawReads(self.engine) if in_memory else None
@@ -367,24 +369,24 @@ class State:
             fairy.close()  # back to the static pool, which keeps the database open
 
     def _create_schema(self) -> None:
-        """:func:`_schema_statements`, each made only where it is missing (a state written before)."""
-        with self.engine.begin() as conn:
-            for statement in _schema_statements(if_not_exists=True):
-                conn.execute(statement)
-
-    def _add_missing_columns(self) -> None:
-        """A state written by an older version gains the columns added since (all nullable)."""
+        """:func:`_schema_statements`, each made where it is missing: the tables, then the columns added since (a
+        state written by an older version; all nullable), then the indexes, which may name those columns."""
         from sqlalchemy import inspect, text
+        from sqlalchemy.schema import CreateIndex
 
-        have = {c["name"] for c in inspect(self.engine).get_columns(records_table.name)}
+        statements = list(_schema_statements(if_not_exists=True))
         with self.engine.begin() as conn:
+            for statement in statements:
+                if not isinstance(statement, CreateIndex):
+                    conn.execute(statement)
+            have = {c["name"] for c in inspect(conn).get_columns(records_table.name)}
             for column in records_table.columns:
                 if column.name not in have:
                     kind = column.type.compile(dialect=self.engine.dialect)
                     conn.execute(text(f"ALTER TABLE {records_table.name} ADD COLUMN {column.name} {kind}"))
-            # and the index added since (an expression index: reflection cannot tell whether it exists)
-            conn.execute(text(f"CREATE INDEX IF NOT EXISTS {FOLDED_INDEX} ON {records_table.name} (pair, "
-                              "lower(match_key), match_key)"))
+            for statement in statements:
+                if isinstance(statement, CreateIndex):
+                    conn.execute(statement)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
