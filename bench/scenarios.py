@@ -33,11 +33,11 @@ def measure_machine(examples: int = 50, steps: int = 10, chunk: int = 10) -> dic
     """Histories (examples) of the sync state machine, in-process, generation only, on one core, per CPU second
     of this process (``per_second``) — and the same measured against a yardstick in the same run.
 
-    The machine's speed drifts by half within minutes (bench/yardstick.py). Every
-    ``chunk`` histories, a burst of :class:`ReferenceRead` calls runs (its CPU time left out of the histories'):
-    a chunk's histories cost so many reference reads each, against the mean of the bursts either side of it;
-    ``reads_per_history`` is the median over chunks, and ``per_reference_second`` turns it back into histories
-    per second at the speed the target was set at (:data:`REFERENCE_READ_MS`)."""
+    The machine's speed drifts by half within minutes (bench/yardstick.py). Every ``chunk`` histories a burst of
+    yardstick units runs, its CPU time left out of the histories'. Each chunk's CPU time is counted in units of the
+    bursts either side of it, so a slow minute slows both alike; ``units_per_history`` is their sum over every
+    history of a full chunk (the chunks differ: some hold histories three times longer than others), and
+    ``per_second_when_set`` turns it back into histories per second on the machine the target was set on."""
     from hypothesis import HealthCheck, Phase, seed, settings
     from hypothesis.stateful import run_state_machine_as_test
 
@@ -68,7 +68,7 @@ def measure_machine(examples: int = 50, steps: int = 10, chunk: int = 10) -> dic
     cpu_seconds = time.process_time() - cpu - counted["bursts_cpu"]
     chunk_ms = [spent * 1000 / chunk for spent in chunks]  # CPU ms a history, chunk by chunk
     costs = [ms / ((before + after) / 2) for ms, before, after in zip(chunk_ms, bursts, bursts[1:], strict=False)]
-    units = statistics.median(costs) if costs else cpu_seconds * 1000 / max(counted["n"], 1) / bursts[0]
+    units = statistics.fmean(costs) if costs else cpu_seconds * 1000 / max(counted["n"], 1) / bursts[0]
     return {"examples": counted["n"], "seconds": seconds, "cpu_seconds": cpu_seconds,
             "per_second": counted["n"] / cpu_seconds, "per_wall_second": counted["n"] / seconds, "steps": steps,
             "unit_ms": statistics.median(bursts), "units_per_history": units,
