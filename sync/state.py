@@ -316,19 +316,17 @@ def _engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def _schema_statements(if_not_exists: bool = False) -> Iterator[Any]:
-    """The schema as every state is made: the tables (dependencies first), then each one's indexes by name.
+def _schema_statements(if_not_exists: bool = False) -> tuple[list[Any], list[Any]]:
+    """The schema as every state is made: its tables (dependencies first), and then each one's indexes by name.
     ``create_all`` makes a table's indexes in the order of a set, which differs from one process to the next, and
     SQLite settles a tie between two indexes for the one made last: the same state would be read by other plans in
     another process."""
     from sqlalchemy.schema import CreateIndex, CreateTable
 
     tables = metadata.sorted_tables
-    for table in tables:
-        yield CreateTable(table, if_not_exists=if_not_exists)
-    for table in tables:
-        for index in sorted(table.indexes, key=_index_name):
-            yield CreateIndex(index, if_not_exists=if_not_exists)
+    return ([CreateTable(table, if_not_exists=if_not_exists) for table in tables],
+            [CreateIndex(index, if_not_exists=if_not_exists)
+             for table in tables for index in sorted(table.indexes, key=_index_name)])
 
 
 @functools.cache
@@ -337,7 +335,8 @@ def _sqlite_schema() -> tuple[str, ...]:
     from sqlalchemy.dialects import sqlite
 
     dialect = sqlite.dialect()
-    return tuple(str(statement.compile(dialect=dialect)) for statement in _schema_statements())
+    tables, indexes = _schema_statements()
+    return tuple(str(statement.compile(dialect=dialect)) for statement in tables + indexes)
 
 
 def _index_name(index: Index) -> str:
@@ -372,21 +371,18 @@ class State:
         """:func:`_schema_statements`, each made where it is missing: the tables, then the columns added since (a
         state written by an older version; all nullable), then the indexes, which may name those columns."""
         from sqlalchemy import inspect, text
-        from sqlalchemy.schema import CreateIndex
 
-        statements = list(_schema_statements(if_not_exists=True))
+        tables, indexes = _schema_statements(if_not_exists=True)
         with self.engine.begin() as conn:
-            for statement in statements:
-                if not isinstance(statement, CreateIndex):
-                    conn.execute(statement)
+            for statement in tables:
+                conn.execute(statement)
             have = {c["name"] for c in inspect(conn).get_columns(records_table.name)}
             for column in records_table.columns:
                 if column.name not in have:
                     kind = column.type.compile(dialect=self.engine.dialect)
                     conn.execute(text(f"ALTER TABLE {records_table.name} ADD COLUMN {column.name} {kind}"))
-            for statement in statements:
-                if isinstance(statement, CreateIndex):
-                    conn.execute(statement)
+            for statement in indexes:
+                conn.execute(statement)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -85,7 +85,7 @@ class HubSpot:
 
     # -- the core's hooks ----------------------------------------------------------------------
     def tenant_of(self, request: Request) -> str | None:
-        return self._check(request).tenant_id if _bearer(request) else None
+        return self._check(request).tenant_id  # None without a token (a "missing" check)
 
     def _check(self, request: Request) -> TokenCheck:
         """The request's bearer token checked once: the pipeline asks for its tenant, then guards it."""

@@ -24,10 +24,16 @@ def _schema(state: State) -> list[tuple]:
 
 def test_every_state_is_made_with_the_same_schema_in_the_same_order() -> None:
     engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    through_sqlalchemy = State("sqlite://", engine=engine)  # a given engine: create_all and the upgrade
-    assert _schema(State("sqlite://")) == _schema(through_sqlalchemy)
-    assert _schema(State("sqlite:///:memory:")) == _schema(through_sqlalchemy)
-    assert len(_schema(through_sqlalchemy)) > 10
+    through_sqlalchemy = State("sqlite://", engine=engine)  # a given engine: made where missing, as a file state
+    made = _schema(through_sqlalchemy)
+    assert _schema(State("sqlite://")) == made
+    assert _schema(State("sqlite:///:memory:")) == made
+    assert len(made) > 10
+    # each table's indexes by name, whatever order the process's sets hold them in
+    indexes = [(table, name) for kind, name, table, sql in made if kind == "index" and sql]
+    for table in {table for table, _ in indexes}:
+        names = [name for of, name in indexes if of == table]
+        assert names == sorted(names), table
 
 
 def test_a_new_in_memory_state_works_and_states_are_apart() -> None:
